@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what Weir needs on a Debian/Ubuntu host, and nothing that is already there:
+#   Debian packages  openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates
+#   Node.js >= 24    Debian's nodejs+npm when node is missing, then node@24 into /usr/local when older
+#   npm packages     npm ci, only when package-lock.json changed since the last install
+# Running it twice changes nothing. Used by the README, CI (.ci/run) and developers alike.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+packages=(openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates)
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+apt_install() {
+  [ "$(id -u)" -eq 0 ] || die "must run as root to install Debian packages: $*"
+  command -v apt-get >/dev/null || die "apt-get not found: install these by hand: $*"
+  say "installing Debian packages: $*"
+  if [ -z "${apt_updated:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+missing=()
+for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt_install nodejs npm
+fi
+node_major() { node -p 'process.versions.node.split(".")[0]'; }
+if [ "$(node_major)" -lt 24 ]; then
+  say "node $(node --version) is older than 24: installing node@24 into /usr/local"
+  npm install -g --prefix /usr/local --no-fund --no-audit node@24 >/dev/null
+  export PATH="/usr/local/bin:$PATH"
+  hash -r
+  [ "$(node_major)" -ge 24 ] || die "node@24 install did not take effect: $(command -v node) is $(node --version)"
+fi
+
+# npm ci wipes node_modules; skip it when the lockfile is what was installed last time.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.weir-lock-hash ] || [ "$(cat node_modules/.weir-lock-hash)" != "$lock_hash" ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-fund --no-audit --loglevel=error
+  echo "$lock_hash" > node_modules/.weir-lock-hash
+fi
+say "ready: node $(node --version), $(ovs-vsctl --version | head -1)"

@@ -1,0 +1,4 @@
+export { type BackoffPolicy, backoffDelay, defaultBackoff } from "./backoff.ts";
+export { type Deferred, deferred } from "./deferred.ts";
+export { describeError, InvalidArgumentError, TimeoutError, WeirError } from "./errors.ts";
+export { sleep, waitFor, withTimeout } from "./time.ts";

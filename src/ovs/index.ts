@@ -1,0 +1,22 @@
+// Idempotent host operations over OVSDB: bridges, ports, map keys. Knows nothing of networks.
+export {
+  type BridgeResult,
+  type BridgeSpec,
+  bridgeExists,
+  deleteBridge,
+  ensureBridge,
+  requireBridge,
+} from "./bridge.ts";
+export { OvsConflictError, OvsNotFoundError } from "./errors.ts";
+export { clearMapKeys, type MapColumn, type RowRef, setMapKeys } from "./map-keys.ts";
+export {
+  deletePort,
+  ensurePort,
+  internalPort,
+  type PortResult,
+  type PortSpec,
+  patchPort,
+  type TunnelType,
+  tunnelPort,
+} from "./port.ts";
+export { openVswitchDb, selectRows, transact, type VswitchDb } from "./vswitch-db.ts";

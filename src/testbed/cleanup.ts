@@ -1,0 +1,60 @@
+import { readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { ip } from "./exec.ts";
+import { namespacePrefix, projectPrefix, testbedOfNamespace } from "./names.ts";
+import { ovsPaths, stopOvs } from "./ovs-daemons.ts";
+import { isAlive, pidsInNamespace, stopProcess } from "./processes.ts";
+
+/** Network namespaces that belong to `testbed` (or to any testbed when undefined). */
+export async function ownedNamespaces(testbed?: string): Promise<string[]> {
+  const output = await ip(["netns", "list"]);
+  const prefix = testbed === undefined ? projectPrefix : namespacePrefix(testbed);
+  return output
+    .split("\n")
+    .map((line) => line.split(" ")[0] ?? "")
+    .filter((ns) => ns.startsWith(prefix) && testbedOfNamespace(ns) !== undefined);
+}
+
+/** Names of testbeds that have something left: a run directory or a namespace. */
+export async function knownTestbeds(runRoot: string): Promise<string[]> {
+  const names = new Set<string>();
+  for (const ns of await ownedNamespaces()) names.add(testbedOfNamespace(ns)!);
+  for (const entry of await readdir(runRoot).catch(() => [])) names.add(entry);
+  return [...names].sort();
+}
+
+export async function testbedOwner(runRoot: string, testbed: string): Promise<string | undefined> {
+  return readFile(join(runRoot, testbed, "owner"), "utf8").then(
+    (text) => text.trim(),
+    () => undefined,
+  );
+}
+
+/**
+ * Removes everything of one testbed, also after a crash: the OVS daemons by their pidfiles (checked to be
+ * ours), any other process still inside the testbed's namespaces (probes, agents — started by us, since
+ * the namespaces are ours), the namespaces (which takes every veth with them) and the run directory.
+ * Returns what it removed.
+ */
+export async function removeTestbed(runRoot: string, testbed: string): Promise<string[]> {
+  const removed: string[] = [];
+  const dir = join(runRoot, testbed);
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isDirectory()) await stopOvs(ovsPaths(join(dir, entry.name)));
+  }
+  const namespaces = await ownedNamespaces(testbed);
+  for (const ns of namespaces) {
+    for (const pid of await pidsInNamespace(ns)) {
+      if (pid !== process.pid && (await isAlive(pid))) {
+        await stopProcess(pid, 1_000);
+        removed.push(`process ${pid}`);
+      }
+    }
+  }
+  for (const ns of namespaces) {
+    await ip(["netns", "del", ns]).catch(() => {});
+    removed.push(`namespace ${ns}`);
+  }
+  await rm(dir, { recursive: true, force: true });
+  return removed;
+}

@@ -1,0 +1,97 @@
+import { join } from "node:path";
+import { ip } from "./exec.ts";
+import { hostNamespace } from "./names.ts";
+import { ovsPaths, startOvsdbServer, startVswitchd, vsctl } from "./ovs-daemons.ts";
+import { hostLinks, linkHost, underlayCidr, underlayIp, underlayMtu } from "./underlay.ts";
+
+/** A host: one network namespace with its own Open vSwitch (userspace datapath) and underlay links. */
+export interface HostInfo {
+  readonly name: string;
+  readonly index: number;
+  readonly namespace: string;
+  readonly runDir: string;
+  /** `unix:<runDir>/db.sock`, reachable from the root namespace. */
+  readonly ovsdb: string;
+  /** ovs-appctl -t <this> …; the bridges' OpenFlow sockets are <runDir>/<bridge>.mgmt. */
+  readonly vswitchdCtl: string;
+  readonly ovsdbServerCtl: string;
+  readonly underlayIp: string;
+  readonly underlayBridge: string;
+  readonly trunkInterface: string;
+  readonly integrationBridge: string;
+  readonly datapathType: "netdev";
+}
+
+export const integrationBridge = "br-int";
+export const underlayBridge = "br-ul";
+
+/**
+ * Creates the host. The underlay address lives on an OVS bridge (br-ul) that owns the underlay link, as OVS
+ * userspace tunnelling requires (Documentation/howto/userspace-tunneling.rst): tunnel ports on any bridge
+ * then route and resolve ARP through it. br-int is created the way Nova/os-vif does when it plugs a VIF
+ * (`--may-exist add-br br-int -- set Bridge br-int datapath_type=netdev`); configuring it is the agent's job.
+ */
+export async function createHost(testbed: string, index: number, runRoot: string): Promise<HostInfo> {
+  const name = `h${index}`;
+  const namespace = hostNamespace(testbed, name);
+  const paths = ovsPaths(join(runRoot, name));
+  await ip(["netns", "add", namespace]);
+  await ip(["link", "set", "lo", "up"], namespace);
+  await linkHost(testbed, name, namespace);
+  await startOvsdbServer(paths, { netns: namespace });
+  await vsctl(paths, ["set", "Open_vSwitch", ".", `external_ids:hostname=${namespace}`], { noWait: true });
+  await startVswitchd(paths, { netns: namespace });
+  await vsctl(paths, [
+    "add-br",
+    underlayBridge,
+    "--",
+    "set",
+    "Bridge",
+    underlayBridge,
+    "datapath_type=netdev",
+    `other_config:hwaddr=${underlayMac(index)}`,
+    "--",
+    "set",
+    "Interface",
+    underlayBridge,
+    `mtu_request=${underlayMtu}`,
+    "--",
+    "add-port",
+    underlayBridge,
+    hostLinks.underlay,
+  ]);
+  await ip(
+    ["addr", "add", `${underlayIp(index)}/${underlayCidr.prefixLength}`, "dev", underlayBridge],
+    namespace,
+  );
+  await ip(["link", "set", underlayBridge, "up"], namespace);
+  await vsctl(paths, [
+    "--may-exist",
+    "add-br",
+    integrationBridge,
+    "--",
+    "set",
+    "Bridge",
+    integrationBridge,
+    "datapath_type=netdev",
+  ]);
+  return {
+    name,
+    index,
+    namespace,
+    runDir: paths.dir,
+    ovsdb: paths.ovsdb,
+    vswitchdCtl: paths.vswitchdCtl,
+    ovsdbServerCtl: paths.ovsdbServerCtl,
+    underlayIp: underlayIp(index),
+    underlayBridge,
+    trunkInterface: hostLinks.trunk,
+    integrationBridge,
+    datapathType: "netdev",
+  };
+}
+
+/** A fixed, locally administered MAC per host, so the underlay's neighbours never change across runs. */
+function underlayMac(index: number): string {
+  return `02:57:45:00:00:${index.toString(16).padStart(2, "0")}`;
+}

@@ -1,0 +1,31 @@
+// Namespaced Open vSwitch hosts and VMs for the demo, tests and benchmarks. Never imported by agent/server.
+export { knownTestbeds, removeTestbed, testbedOwner } from "./cleanup.ts";
+export { CommandError, ip, run } from "./exec.ts";
+export type { HostInfo } from "./host.ts";
+export { defaultRunRoot, projectPrefix } from "./names.ts";
+export {
+  daemonPid,
+  type OvsPaths,
+  OvsStartError,
+  ovsdbTcpPort,
+  ovsPaths,
+  startOvsdbServer,
+  startVswitchd,
+  stopOvs,
+  vsctl,
+} from "./ovs-daemons.ts";
+export { wirePlainVxlan } from "./plain-wiring.ts";
+export { PreflightError, preflight } from "./preflight.ts";
+export { isAlive, readPidfile, stopProcess } from "./processes.ts";
+export { type ReachabilityCell, reachabilityMatrix, reaches } from "./reachability.ts";
+export {
+  defaultVmIp,
+  maxHosts,
+  maxVmsPerHost,
+  Testbed,
+  TestbedExistsError,
+  type TestbedInfo,
+  type TestbedSpec,
+  type TestbedStatus,
+} from "./testbed.ts";
+export { destroyVm, plugVif, randomNeutronMac, type VmInfo, type VmSpec } from "./vm.ts";
