@@ -86,6 +86,19 @@ test("transact round trip: insert, select, update, mutate, wait, comment, delete
   ]);
   const [deleted] = await c.transact(db, [ops.select("Bridge", [["name", "==", "br-test"]])]);
   assert.deepEqual(deleted?.rows, [], "the bridge is garbage-collected with its last reference");
+
+  // abort: the transaction fails at that operation and nothing before it is kept.
+  await assert.rejects(
+    c.transact(db, [
+      ops.insert("Bridge", { name: "br-aborted" }, "b"),
+      ops.mutate("Open_vSwitch", [], [["bridges", "insert", ["b"]]]),
+      ops.abort(),
+    ]),
+    (error: unknown) =>
+      error instanceof OvsdbTransactionError && error.index === 2 && error.error === "aborted",
+  );
+  const [aborted] = await c.transact(db, [ops.select("Bridge", [])]);
+  assert.deepEqual(aborted?.rows, []);
 });
 
 test("a failed transaction names its operation and changes nothing", async (t) => {
@@ -358,4 +371,7 @@ test("monitor_cond conditions select rows on the server", async (t) => {
   for (let i = 0; i < 100 && seen.length < 2; i++) await sleep(10);
   assert.deepEqual(seen, ["initial insert", "update delete"]);
   await monitor.cancel();
+  await vsctl(paths, ["--no-wait", "add-port", "br-int", "tap2"]);
+  await sleep(100);
+  assert.deepEqual(seen, ["initial insert", "update delete"], "nothing after monitor_cancel");
 });

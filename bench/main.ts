@@ -1,0 +1,20 @@
+// npm run bench [-- NAME…]: runs the named benchmarks (all when none) and writes docs/BENCHMARKS.md.
+import { preflight } from "../src/testbed/index.ts";
+import { runOvsdbBench } from "./ovsdb.ts";
+
+const benchmarks: Record<string, () => Promise<void>> = {
+  ovsdb: runOvsdbBench,
+};
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !(name in benchmarks));
+if (unknown.length > 0) {
+  console.error(
+    `bench: unknown benchmark ${unknown.join(", ")}; known: ${Object.keys(benchmarks).join(", ")}`,
+  );
+  process.exit(2);
+}
+await preflight();
+for (const name of requested.length > 0 ? requested : Object.keys(benchmarks)) {
+  await benchmarks[name]!();
+}
