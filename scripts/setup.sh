@@ -35,7 +35,8 @@ fi
 node_major() { node -p 'process.versions.node.split(".")[0]'; }
 if [ "$(node_major)" -lt 24 ]; then
   say "node $(node --version) is older than 24: installing node@24 into /usr/local"
-  npm install -g --prefix /usr/local --no-fund --no-audit node@24 >/dev/null
+  # node@24 puts the binary in place from a preinstall script; allow it explicitly (newer npm asks).
+  npm install -g --prefix /usr/local --no-fund --no-audit --allow-scripts=node node@24 >/dev/null
   export PATH="/usr/local/bin:$PATH"
   hash -r
   [ "$(node_major)" -ge 24 ] || die "node@24 install did not take effect: $(command -v node) is $(node --version)"

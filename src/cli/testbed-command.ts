@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError as CommanderArgumentError, Option } from "commander";
-import { InvalidArgumentError } from "../base/index.ts";
 import {
   defaultRunRoot,
   knownTestbeds,
@@ -13,6 +12,9 @@ import {
 } from "../testbed/index.ts";
 import { withCleanupOnSignal } from "./interrupt.ts";
 
+/** The testbed the commands use when no --name is given. */
+const defaultName = "lab";
+
 export function testbedCommand(): Command {
   const command = new Command("testbed").description(
     "namespaced Open vSwitch hosts and VMs on this machine (for the demo, tests and benchmarks)",
@@ -23,7 +25,7 @@ export function testbedCommand(): Command {
     .description(
       "create a testbed: N hosts (own ovsdb-server + ovs-vswitchd, netdev datapath) and M VMs each",
     )
-    .requiredOption("--name <name>", "testbed name: 1-12 lowercase letters/digits")
+    .option("--name <name>", "testbed name: 1-12 lowercase letters/digits", defaultName)
     .option("--hosts <n>", `number of hosts (1-${maxHosts})`, integer, 2)
     .option(
       "--vms-per-host <m>",
@@ -58,12 +60,10 @@ export function testbedCommand(): Command {
   command
     .command("down")
     .description("remove a testbed and everything it made, also leftovers of a crashed run")
-    .option("--name <name>", "testbed name")
+    .option("--name <name>", "testbed name", defaultName)
     .option("--all", "remove every testbed on this machine (everything named weir-*)")
-    .action(async (options: { name?: string; all?: boolean }) => {
-      if (options.name === undefined && !options.all)
-        throw new InvalidArgumentError("down", "give --name NAME or --all");
-      const names = options.all ? await knownTestbeds(defaultRunRoot) : [options.name!];
+    .action(async (options: { name: string; all?: boolean }) => {
+      const names = options.all ? await knownTestbeds(defaultRunRoot) : [options.name];
       for (const name of names) {
         const removed = await Testbed.down(name);
         process.stdout.write(
@@ -75,7 +75,7 @@ export function testbedCommand(): Command {
   command
     .command("status")
     .description("show a testbed and whether its namespaces and daemons are alive (exit 1 if not)")
-    .requiredOption("--name <name>", "testbed name")
+    .option("--name <name>", "testbed name", defaultName)
     .option("--json", "print as JSON")
     .action(async (options: { name: string; json?: boolean }) => {
       const testbed = await Testbed.open(options.name);

@@ -40,7 +40,7 @@ export async function removeTestbed(runRoot: string, testbed: string): Promise<s
   const removed: string[] = [];
   const dir = join(runRoot, testbed);
   for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    if (entry.isDirectory()) await stopOvs(ovsPaths(join(dir, entry.name)));
+    if (entry.isDirectory()) removed.push(...(await stopOvs(ovsPaths(join(dir, entry.name)))));
   }
   const namespaces = await ownedNamespaces(testbed);
   for (const ns of namespaces) {

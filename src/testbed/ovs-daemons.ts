@@ -112,14 +112,17 @@ async function startDaemon(
   }
 }
 
-/** Stops this instance's daemons (vswitchd first), only by the pids in its own pidfiles. */
-export async function stopOvs(paths: OvsPaths): Promise<void> {
+/** Stops this instance's daemons (vswitchd first), only by the pids in its own pidfiles; says which. */
+export async function stopOvs(paths: OvsPaths): Promise<string[]> {
+  const stopped: string[] = [];
   for (const program of ["ovs-vswitchd", "ovsdb-server"]) {
     const pid = await readPidfile(join(paths.dir, `${program}.pid`));
     if (pid !== undefined && (await isAlive(pid)) && (await isOurProcess(pid, program, paths.dir))) {
       await stopProcess(pid);
+      stopped.push(`${program} ${pid}`);
     }
   }
+  return stopped;
 }
 
 /** Pid of a running daemon of this instance, if any. */

@@ -66,8 +66,11 @@ test("bad flags exit 2 with a message and create nothing", async () => {
   const cases: [string[], RegExp][] = [
     [["testbed", "up", "--name", name, "--hosts", "two"], /not a whole number/],
     [["testbed", "up", "--name", "Has-Caps"], /must be 1-12 lowercase letters/],
-    [["testbed", "up", "--hosts", "1"], /required option '--name <name>'/],
-    [["testbed", "down"], /give --name NAME or --all/],
+    [
+      ["testbed", "up", "--name", name, "--vms-per-host", "201"],
+      /vms-per-host: must be an integer from 0 to 200/,
+    ],
+    [["testbed", "status", "--name", "no_such"], /must be 1-12 lowercase letters/],
     [["frobnicate"], /unknown command 'frobnicate'/],
   ];
   for (const [args, message] of cases) {
