@@ -1,0 +1,259 @@
+import { channel } from "node:diagnostics_channel";
+import { describeError, TimeoutError } from "../base/index.ts";
+import type { FlowModRequest, OpenFlowConnection, SwitchStatus } from "./connection.ts";
+import { cookieParts, LEARNED_CLASS, MAGIC_MASK, MAGIC_VALUE, makeCookie, ownerObject } from "./cookie.ts";
+import { DesiredFlows, type FlowDelta } from "./desired.ts";
+import { BundleError } from "./errors.ts";
+import { flowBodyEqual } from "./model/equality.ts";
+import { type Flow, flowKey } from "./model/flow.ts";
+import { FlowModCommand } from "./wire/constants.ts";
+import { type FlowUpdate, isFullUpdate } from "./wire/messages.ts";
+
+export interface ApplyResult {
+  readonly added: number;
+  readonly modified: number;
+  readonly deleted: number;
+  readonly unchanged: number;
+  readonly durationMs: number;
+}
+
+/** Something other than this process changed the bridge's flows, or may have. */
+export type Disturbance =
+  | {
+      readonly kind: "flows-changed";
+      /** Owners whose flows were deleted or modified behind our back. */
+      readonly owners: readonly string[];
+      /** Changes to flows that are not ours (an operator's ovs-ofctl add-flow, say). */
+      readonly foreign: readonly FlowUpdate[];
+      readonly updates: readonly FlowUpdate[];
+    }
+  | { readonly kind: "monitor-overflow" }
+  | { readonly kind: "switch-restarted"; readonly datapathId: bigint };
+
+export interface BridgeFlowsOptions {
+  readonly connection: OpenFlowConnection;
+  /** This run's generation (cookie.ts); the agent persists it after the first reconcile succeeds. */
+  readonly generation: number;
+  /** The cookie owner class for an owner name (the agent's table: "int-base" → 1, "port:…" → 4, …). */
+  readonly classOf: (owner: string) => number;
+  /** Told about every disturbance, before any repair. */
+  readonly onDisturbance?: (disturbance: Disturbance) => void;
+  /** Reconcile by dump on every disturbance (default true): the switch is made to match again. */
+  readonly autoRepair?: boolean;
+  readonly onRepairFailed?: (error: unknown) => void;
+}
+
+const reconcileChannel = channel("weir:openflow:reconcile");
+
+/**
+ * The flows of one bridge: the desired set (owned, keyed by table/priority/match) and the switch kept
+ * equal to it.
+ *
+ * - reconcile(): dump Weir's flows, diff against desired, send ONE atomic, ordered bundle — re-add what
+ *   differs (an add with the same match and priority replaces the flow in place, no gap), delete the rest.
+ *   Flows whose cookie is not Weir's, and flows the switch learned (LEARNED_CLASS), are never touched.
+ * - setFlows()/removeOwner(): after the first reconcile, send just the difference, in one bundle.
+ * - A bundle that times out has an unknown outcome: the next step is a full reconcile by dump.
+ * - A flow monitor reports others' changes; a reconnected session means the switch may have restarted.
+ *   Both are reported (onDisturbance) and repaired by a reconcile.
+ */
+export class BridgeFlows {
+  readonly desired = new DesiredFlows();
+  readonly #connection: OpenFlowConnection;
+  readonly #generation: number;
+  readonly #classOf: (owner: string) => number;
+  readonly #onDisturbance: ((d: Disturbance) => void) | undefined;
+  readonly #autoRepair: boolean;
+  readonly #onRepairFailed: ((error: unknown) => void) | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #synced = false;
+  #needsReconcile = false;
+  #offStatus: (() => void) | undefined;
+  #stopMonitor: (() => Promise<void>) | undefined;
+
+  constructor(options: BridgeFlowsOptions) {
+    this.#connection = options.connection;
+    this.#generation = options.generation;
+    this.#classOf = options.classOf;
+    this.#onDisturbance = options.onDisturbance;
+    this.#autoRepair = options.autoRepair ?? true;
+    this.#onRepairFailed = options.onRepairFailed;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** True once a reconcile succeeded and no disturbance is pending repair. */
+  get synced(): boolean {
+    return this.#synced && !this.#needsReconcile;
+  }
+
+  /** Starts watching the switch (flow monitor, restarts). Call before the first reconcile. */
+  async watch(): Promise<void> {
+    this.#stopMonitor = await this.#connection.monitorFlows((updates) => this.#onUpdates(updates));
+    this.#offStatus = this.#connection.onStatus((status) => this.#onStatus(status));
+  }
+
+  async close(): Promise<void> {
+    this.#offStatus?.();
+    await this.#stopMonitor?.();
+  }
+
+  /** The cookie `owner`'s flows get in this generation. */
+  cookieFor(owner: string): bigint {
+    const colon = owner.indexOf(":");
+    return makeCookie({
+      generation: this.#generation,
+      ownerClass: this.#classOf(owner),
+      object: colon < 0 ? 0 : ownerObject(owner.slice(colon + 1)),
+    });
+  }
+
+  /**
+   * Sets `owner`'s flows (cookies are assigned here). Before the first reconcile this only records them;
+   * afterwards it sends the difference as one bundle. A refused bundle leaves switch and record unchanged.
+   */
+  setFlows(owner: string, flows: readonly Flow[]): Promise<ApplyResult> {
+    const cookie = this.cookieFor(owner);
+    const stamped = flows.map((f) => ({ ...f, cookie }));
+    return this.#serial(() => this.#applyDelta(owner, stamped));
+  }
+
+  removeOwner(owner: string): Promise<ApplyResult> {
+    return this.#serial(() => this.#applyDelta(owner, []));
+  }
+
+  /** Makes the switch equal to the desired flows, by dump and diff, in one atomic bundle. */
+  reconcile(): Promise<ApplyResult> {
+    return this.#serial(() => this.#reconcile());
+  }
+
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(work, work);
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #applyDelta(owner: string, flows: readonly Flow[]): Promise<ApplyResult> {
+    const started = performance.now();
+    const previous = this.desired.flowsOf(owner);
+    const delta = this.desired.replace(owner, flows);
+    if (!this.#synced || this.#needsReconcile) {
+      // Not yet (or no longer) in sync: the next reconcile sends everything.
+      return { added: 0, modified: 0, deleted: 0, unchanged: 0, durationMs: performance.now() - started };
+    }
+    try {
+      await this.#connection.bundle(modsFor(delta));
+    } catch (error) {
+      if (error instanceof BundleError) {
+        this.desired.replace(owner, previous); // atomic: nothing was applied, so forget the change too
+        throw error;
+      }
+      // Unknown outcome (timeout) or connection lost: only a dump can tell what the switch holds now.
+      this.#needsReconcile = true;
+      if (error instanceof TimeoutError) void this.reconcile().catch((e) => this.#onRepairFailed?.(e));
+      throw error;
+    }
+    const previousKeys = new Set(previous.map(flowKey));
+    const added = delta.upserts.filter((f) => !previousKeys.has(flowKey(f))).length;
+    return {
+      added,
+      modified: delta.upserts.length - added,
+      deleted: delta.removals.length,
+      unchanged: flows.length - delta.upserts.length,
+      durationMs: performance.now() - started,
+    };
+  }
+
+  async #reconcile(): Promise<ApplyResult> {
+    const started = performance.now();
+    this.#needsReconcile = false;
+    const installed = new Map<string, Flow>();
+    for (const { flow } of await this.#connection.dumpFlows(MAGIC_VALUE, MAGIC_MASK)) {
+      if (cookieParts(flow.cookie)?.ownerClass === LEARNED_CLASS) continue;
+      installed.set(flowKey(flow), flow);
+    }
+    const upserts: Flow[] = [];
+    const removals: Flow[] = [];
+    let added = 0;
+    let unchanged = 0;
+    for (const [key, flow] of this.desired.entries()) {
+      const current = installed.get(key);
+      if (current === undefined) added++;
+      if (current !== undefined && flowBodyEqual(current, flow)) unchanged++;
+      else upserts.push(flow);
+    }
+    for (const [key, flow] of installed) if (this.desired.get(key) === undefined) removals.push(flow);
+    try {
+      if (upserts.length + removals.length > 0) await this.#connection.bundle(modsFor({ upserts, removals }));
+    } catch (error) {
+      this.#needsReconcile = !(error instanceof BundleError);
+      throw error;
+    }
+    this.#synced = true;
+    const result = {
+      added,
+      modified: upserts.length - added,
+      deleted: removals.length,
+      unchanged,
+      durationMs: performance.now() - started,
+    };
+    if (reconcileChannel.hasSubscribers)
+      reconcileChannel.publish({ endpoint: this.#connection.endpoint, ...result });
+    return result;
+  }
+
+  #onUpdates(updates: readonly FlowUpdate[]): void {
+    if (updates.some((u) => u.event === "paused" || u.event === "resumed")) {
+      this.#disturbed({ kind: "monitor-overflow" });
+      return;
+    }
+    const owners = new Set<string>();
+    const foreign: FlowUpdate[] = [];
+    const relevant: FlowUpdate[] = [];
+    for (const update of updates) {
+      if (!isFullUpdate(update)) continue; // "abbrev": our own change
+      const parts = cookieParts(update.cookie);
+      if (parts?.ownerClass === LEARNED_CLASS) continue; // the switch learning and expiring is normal
+      relevant.push(update);
+      const owner = this.desired.ownerOf(flowKey(update));
+      if (owner !== undefined) owners.add(owner);
+      else if (parts === undefined) foreign.push(update);
+      else owners.add(`(stale generation ${parts.generation})`);
+    }
+    if (relevant.length === 0) return;
+    this.#disturbed({ kind: "flows-changed", owners: [...owners], foreign, updates: relevant });
+  }
+
+  #onStatus(status: SwitchStatus): void {
+    if (status.state === "connected" && status.restarted) {
+      this.#disturbed({ kind: "switch-restarted", datapathId: status.datapathId });
+    }
+  }
+
+  #disturbed(disturbance: Disturbance): void {
+    try {
+      this.#onDisturbance?.(disturbance);
+    } catch (error) {
+      this.#onRepairFailed?.(new Error(`disturbance listener failed: ${describeError(error)}`));
+    }
+    // Foreign flows alone do not make ours wrong; anything touching ours, or unknown loss, does.
+    const ours = disturbance.kind !== "flows-changed" || disturbance.owners.length > 0;
+    if (!ours || !this.#synced) return;
+    this.#needsReconcile = true;
+    if (this.#autoRepair) void this.reconcile().catch((error) => this.#onRepairFailed?.(error));
+  }
+}
+
+/** The bundle for a delta: adds (which replace in place) and strict deletes of exactly those flows. */
+function modsFor(delta: FlowDelta): FlowModRequest[] {
+  return [
+    ...delta.upserts.map((flow) => ({ flow, options: { command: FlowModCommand.add } })),
+    ...delta.removals.map((flow) => ({
+      flow,
+      // Strict: only this match and priority — and only while it still has the cookie we saw.
+      options: { command: FlowModCommand.deleteStrict, cookieMask: 0xffffffffffffffffn },
+    })),
+  ];
+}

@@ -1,0 +1,35 @@
+// The OpenFlow module: OpenFlow 1.5 + Nicira extensions, flows as values, bundles, the flow monitor and
+// desired-state reconciliation. Knows nothing of networks, ports or VLANs of a cloud.
+export { type ApplyResult, BridgeFlows, type BridgeFlowsOptions, type Disturbance } from "./bridge-flows.ts";
+export {
+  type FlowModRequest,
+  OpenFlowConnection,
+  type OpenFlowConnectionOptions,
+  type SwitchStatus,
+} from "./connection.ts";
+export {
+  COOKIE_MAGIC,
+  type CookieParts,
+  cookieParts,
+  EXTENSION_CLASS_MIN,
+  formatCookie,
+  GENERATION_MASK,
+  isWeirCookie,
+  LEARNED_CLASS,
+  MAGIC_MASK,
+  MAGIC_VALUE,
+  makeCookie,
+  nextGeneration,
+  OWNER_MASK,
+  ownerObject,
+} from "./cookie.ts";
+export { DesiredFlows, FlowConflictError, type FlowDelta } from "./desired.ts";
+export { BundleError, OpenFlowDecodeError, OpenFlowError, OpenFlowTransportError } from "./errors.ts";
+export type { Action, LearnSpec, NatSpec, Subfield } from "./model/actions.ts";
+export * as actions from "./model/actions.ts";
+export { actionsEqual, flowBodyEqual } from "./model/equality.ts";
+export { DEFAULT_PRIORITY, type Flow, type FlowSpec, flow, flowKey } from "./model/flow.ts";
+export { formatMatch, type Match, type MatchField, type MatchSpec, match, matchKey } from "./model/match.ts";
+export { formatActions, formatFlow } from "./model/ofctl-text.ts";
+export { FlowModCommand, Port } from "./wire/constants.ts";
+export type { FlowStats, FlowUpdate, FullFlowUpdate } from "./wire/messages.ts";
