@@ -1,9 +1,11 @@
 // npm run bench [-- NAME…]: runs the named benchmarks (all when none) and writes docs/BENCHMARKS.md.
 import { preflight } from "../src/testbed/index.ts";
+import { runOpenFlowBench } from "./openflow.ts";
 import { runOvsdbBench } from "./ovsdb.ts";
 
 const benchmarks: Record<string, () => Promise<void>> = {
   ovsdb: runOvsdbBench,
+  openflow: runOpenFlowBench,
 };
 
 const requested = process.argv.slice(2);

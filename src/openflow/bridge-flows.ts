@@ -1,13 +1,33 @@
 import { channel } from "node:diagnostics_channel";
 import { describeError, TimeoutError } from "../base/index.ts";
 import type { FlowModRequest, OpenFlowConnection, SwitchStatus } from "./connection.ts";
-import { cookieParts, LEARNED_CLASS, MAGIC_MASK, MAGIC_VALUE, makeCookie, ownerObject } from "./cookie.ts";
+import {
+  cookieParts,
+  GENERATION_SELECT_MASK,
+  generationCookie,
+  LEARNED_CLASS,
+  LEARNED_MASK,
+  LEARNED_VALUE,
+  MAGIC_MASK,
+  MAGIC_VALUE,
+  makeCookie,
+  ownerObject,
+} from "./cookie.ts";
 import { DesiredFlows, type FlowDelta } from "./desired.ts";
 import { BundleError } from "./errors.ts";
 import { flowBodyEqual } from "./model/equality.ts";
 import { type Flow, flowKey } from "./model/flow.ts";
 import { FlowModCommand } from "./wire/constants.ts";
 import { type FlowUpdate, isFullUpdate } from "./wire/messages.ts";
+
+/** What swapGeneration did: `fellBack` when it had to reconcile by dump instead (or as well). */
+export interface SwapResult {
+  readonly replaced: number;
+  readonly verified: boolean;
+  readonly fellBack: boolean;
+  readonly durationMs: number;
+  readonly repaired?: ApplyResult;
+}
 
 export interface ApplyResult {
   readonly added: number;
@@ -67,7 +87,12 @@ export class BridgeFlows {
   readonly #onRepairFailed: ((error: unknown) => void) | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #synced = false;
-  #needsReconcile = false;
+  /** Bumped by every disturbance or unknown outcome; a reconcile that succeeds records the epoch it saw. */
+  #dirtyEpoch = 0;
+  #cleanEpoch = 0;
+  #repairing = false;
+  #repairAttempt = 0;
+  #closed = false;
   #offStatus: (() => void) | undefined;
   #stopMonitor: (() => Promise<void>) | undefined;
 
@@ -86,7 +111,7 @@ export class BridgeFlows {
 
   /** True once a reconcile succeeded and no disturbance is pending repair. */
   get synced(): boolean {
-    return this.#synced && !this.#needsReconcile;
+    return this.#synced && this.#cleanEpoch === this.#dirtyEpoch;
   }
 
   /** Starts watching the switch (flow monitor, restarts). Call before the first reconcile. */
@@ -96,6 +121,7 @@ export class BridgeFlows {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#offStatus?.();
     await this.#stopMonitor?.();
   }
@@ -124,6 +150,65 @@ export class BridgeFlows {
     return this.#serial(() => this.#applyDelta(owner, []));
   }
 
+  /**
+   * The restart fast path, when the bridge's previous generation is known: one atomic bundle that re-adds
+   * every desired flow with this generation's cookies (in place, no gap) and deletes, by cookie mask,
+   * whatever still carries the previous generation — exactly the stale flows — without dumping the
+   * bridge first. Aggregate counts then verify that only the desired flows remain (leftovers of other
+   * generations, or foreign changes to ours, show up as a mismatch); on a mismatch it falls back to a
+   * reconcile by dump.
+   */
+  swapGeneration(previous: number | undefined): Promise<SwapResult> {
+    return this.#serial(async () => {
+      const started = performance.now();
+      if (previous === undefined || previous === this.#generation || previous === 0) {
+        const result = await this.#reconcile();
+        return {
+          replaced: result.added + result.modified,
+          verified: true,
+          fellBack: true,
+          durationMs: performance.now() - started,
+        };
+      }
+      const epoch = this.#dirtyEpoch;
+      const upserts = [...this.desired.entries()].map(([, flow]) => flow);
+      // table 0xff (OFPTT_ALL), no match: every flow of the previous generation, whatever its table.
+      const stale: Flow = {
+        table: 0xff,
+        priority: 0,
+        cookie: generationCookie(previous),
+        idleTimeout: 0,
+        hardTimeout: 0,
+        match: [],
+        actions: [],
+      };
+      await this.#connection.bundle([
+        ...modsFor({ upserts, removals: [] }),
+        { flow: stale, options: { command: FlowModCommand.delete, cookieMask: GENERATION_SELECT_MASK } },
+      ]);
+      const ours = await this.#connection.countFlows(MAGIC_VALUE, MAGIC_MASK);
+      const learned = await this.#connection.countFlows(LEARNED_VALUE, LEARNED_MASK);
+      if (ours - learned !== this.desired.size) {
+        const result = await this.#reconcile();
+        return {
+          replaced: upserts.length,
+          verified: false,
+          fellBack: true,
+          durationMs: performance.now() - started,
+          repaired: result,
+        };
+      }
+      this.#synced = true;
+      this.#cleanEpoch = epoch;
+      return {
+        replaced: upserts.length,
+        verified: true,
+        fellBack: false,
+        durationMs: performance.now() - started,
+      };
+    });
+  }
+
   /** Makes the switch equal to the desired flows, by dump and diff, in one atomic bundle. */
   reconcile(): Promise<ApplyResult> {
     return this.#serial(() => this.#reconcile());
@@ -139,7 +224,7 @@ export class BridgeFlows {
     const started = performance.now();
     const previous = this.desired.flowsOf(owner);
     const delta = this.desired.replace(owner, flows);
-    if (!this.#synced || this.#needsReconcile) {
+    if (!this.synced) {
       // Not yet (or no longer) in sync: the next reconcile sends everything.
       return { added: 0, modified: 0, deleted: 0, unchanged: 0, durationMs: performance.now() - started };
     }
@@ -151,8 +236,8 @@ export class BridgeFlows {
         throw error;
       }
       // Unknown outcome (timeout) or connection lost: only a dump can tell what the switch holds now.
-      this.#needsReconcile = true;
-      if (error instanceof TimeoutError) void this.reconcile().catch((e) => this.#onRepairFailed?.(e));
+      this.#dirtyEpoch++;
+      if (error instanceof TimeoutError) this.#repair();
       throw error;
     }
     const previousKeys = new Set(previous.map(flowKey));
@@ -168,7 +253,7 @@ export class BridgeFlows {
 
   async #reconcile(): Promise<ApplyResult> {
     const started = performance.now();
-    this.#needsReconcile = false;
+    const epoch = this.#dirtyEpoch;
     const installed = new Map<string, Flow>();
     for (const { flow } of await this.#connection.dumpFlows(MAGIC_VALUE, MAGIC_MASK)) {
       if (cookieParts(flow.cookie)?.ownerClass === LEARNED_CLASS) continue;
@@ -185,13 +270,9 @@ export class BridgeFlows {
       else upserts.push(flow);
     }
     for (const [key, flow] of installed) if (this.desired.get(key) === undefined) removals.push(flow);
-    try {
-      if (upserts.length + removals.length > 0) await this.#connection.bundle(modsFor({ upserts, removals }));
-    } catch (error) {
-      this.#needsReconcile = !(error instanceof BundleError);
-      throw error;
-    }
+    if (upserts.length + removals.length > 0) await this.#connection.bundle(modsFor({ upserts, removals }));
     this.#synced = true;
+    this.#cleanEpoch = epoch;
     const result = {
       added,
       modified: upserts.length - added,
@@ -241,8 +322,27 @@ export class BridgeFlows {
     // Foreign flows alone do not make ours wrong; anything touching ours, or unknown loss, does.
     const ours = disturbance.kind !== "flows-changed" || disturbance.owners.length > 0;
     if (!ours || !this.#synced) return;
-    this.#needsReconcile = true;
-    if (this.#autoRepair) void this.reconcile().catch((error) => this.#onRepairFailed?.(error));
+    this.#dirtyEpoch++;
+    if (this.#autoRepair) this.#repair();
+  }
+
+  /** Reconciles until in sync, retrying failures with backoff (the switch may still be away). */
+  #repair(): void {
+    if (this.#repairing || this.#closed) return;
+    this.#repairing = true;
+    void this.reconcile().then(
+      () => {
+        this.#repairing = false;
+        this.#repairAttempt = 0;
+        if (!this.synced) this.#repair();
+      },
+      (error) => {
+        this.#repairing = false;
+        this.#onRepairFailed?.(error);
+        const delay = Math.min(5_000, 100 * 2 ** this.#repairAttempt++);
+        setTimeout(() => this.#repair(), delay).unref();
+      },
+    );
   }
 }
 

@@ -22,6 +22,7 @@ import {
 } from "./wire/constants.ts";
 import { MessageFramer } from "./wire/framer.ts";
 import {
+  aggregateRequest,
   bundleControlMessage,
   decodeMessage,
   deleteByCookieMessage,
@@ -33,6 +34,7 @@ import {
   flowStatsRequest,
   helloMessage,
   type Incoming,
+  readAggregate,
   readFlowStats,
   readFlowUpdates,
   simpleMessage,
@@ -195,6 +197,16 @@ export class OpenFlowConnection {
     const xid = this.#xid();
     const reply = await this.#request(xid, "dump-flows", flowStatsRequest(xid, cookie, cookieMask), true);
     return reply.flatMap((part) => (part.type === "multipart_reply" ? readFlowStats(part.body) : []));
+  }
+
+  /** How many flows (all tables) have a cookie matching cookie/mask; cheap next to a dump. */
+  async countFlows(cookie: bigint, cookieMask: bigint): Promise<number> {
+    const xid = this.#xid();
+    const reply = await this.#request(xid, "aggregate", aggregateRequest(xid, cookie, cookieMask), true);
+    const part = reply.find((p) => p.type === "multipart_reply");
+    if (part === undefined || part.type !== "multipart_reply")
+      throw new OpenFlowDecodeError("aggregate request not answered");
+    return readAggregate(part.body).flows;
   }
 
   /** Sends flow_mods without a bundle and waits for a barrier: applied one by one, not atomically. */
@@ -450,7 +462,7 @@ export class OpenFlowConnection {
       hello.reject(new OpenFlowTransportError(this.endpoint, "connection closed during hello"));
     });
     socket.write(helloMessage(this.#xid()));
-    const versions = await withTimeout(hello.promise, this.#connectTimeoutMs, `hello from ${this.endpoint}`);
+    const versions = await this.#duringHandshake(hello.promise, `hello from ${this.endpoint}`);
     if (!versions.includes(OFP_VERSION)) {
       socket.destroy();
       throw new OpenFlowTransportError(
@@ -486,7 +498,14 @@ export class OpenFlowConnection {
     const pending: Pending = { what, reply: deferred<Incoming>(), ...(multipart ? { parts: [] } : {}) };
     this.#pending.set(xid, pending);
     this.#socket!.write(message);
-    return withTimeout(pending.reply.promise, this.#connectTimeoutMs, `${what} on ${this.endpoint}`);
+    return this.#duringHandshake(pending.reply.promise, `${what} on ${this.endpoint}`);
+  }
+
+  /** Waits for a handshake step, failing at once with the session's end reason if it ends first. */
+  #duringHandshake<T>(step: Promise<T>, what: string): Promise<T> {
+    const ended = this.#sessionEnded!.promise.then((reason) => Promise.reject(reason));
+    ended.catch(() => {});
+    return withTimeout(Promise.race([step, ended]), this.#connectTimeoutMs, what);
   }
 
   #connectSocket(): Promise<Socket> {

@@ -29,6 +29,22 @@ const CLASS_SHIFT = 32n;
 export const MAGIC_MASK = 0xffn << MAGIC_SHIFT;
 export const MAGIC_VALUE = COOKIE_MAGIC << MAGIC_SHIFT;
 export const GENERATION_MASK = 0xffffn << GENERATION_SHIFT;
+/** Selects every flow of one generation: cookie=generationCookie(g)/GENERATION_SELECT_MASK. */
+export const GENERATION_SELECT_MASK = MAGIC_MASK | GENERATION_MASK;
+export const generationCookie = (generation: number): bigint =>
+  MAGIC_VALUE | (BigInt(generation) << GENERATION_SHIFT);
+
+/** Selects the flows the switch learned: cookie=LEARNED_VALUE/LEARNED_MASK. */
+export const LEARNED_MASK = MAGIC_MASK | (0xffn << CLASS_SHIFT);
+export const LEARNED_VALUE = MAGIC_VALUE | (BigInt(LEARNED_CLASS) << CLASS_SHIFT);
+
+/**
+ * The cookie for learn actions' learned flows: LEARNED_CLASS and generation 0, which no agent run uses,
+ * so that replacing a generation never deletes what the switch learned.
+ */
+export const learnedCookie = (object = 0): bigint =>
+  makeCookie({ generation: 0, ownerClass: LEARNED_CLASS, object });
+
 /** Selects one owner's flows across generations (magic, class and object). */
 export const OWNER_MASK = MAGIC_MASK | (0xffn << CLASS_SHIFT) | 0xffffffffn;
 
@@ -41,6 +57,12 @@ export interface CookieParts {
 export function makeCookie(parts: CookieParts): bigint {
   checkUint("generation", parts.generation, 0xffff);
   checkUint("owner class", parts.ownerClass, 0xfe);
+  if (parts.ownerClass === LEARNED_CLASS && parts.generation !== 0) {
+    throw new InvalidArgumentError(
+      "cookie generation",
+      "learned flows (class 0x7f) always carry generation 0",
+    );
+  }
   checkUint("object", parts.object, 0xffffffff);
   return (
     MAGIC_VALUE |

@@ -1,6 +1,12 @@
 // The OpenFlow module: OpenFlow 1.5 + Nicira extensions, flows as values, bundles, the flow monitor and
 // desired-state reconciliation. Knows nothing of networks, ports or VLANs of a cloud.
-export { type ApplyResult, BridgeFlows, type BridgeFlowsOptions, type Disturbance } from "./bridge-flows.ts";
+export {
+  type ApplyResult,
+  BridgeFlows,
+  type BridgeFlowsOptions,
+  type Disturbance,
+  type SwapResult,
+} from "./bridge-flows.ts";
 export {
   type FlowModRequest,
   OpenFlowConnection,
@@ -14,8 +20,13 @@ export {
   EXTENSION_CLASS_MIN,
   formatCookie,
   GENERATION_MASK,
+  GENERATION_SELECT_MASK,
+  generationCookie,
   isWeirCookie,
   LEARNED_CLASS,
+  LEARNED_MASK,
+  LEARNED_VALUE,
+  learnedCookie,
   MAGIC_MASK,
   MAGIC_VALUE,
   makeCookie,

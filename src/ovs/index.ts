@@ -8,6 +8,7 @@ export {
   requireBridge,
 } from "./bridge.ts";
 export { OvsConflictError, OvsNotFoundError } from "./errors.ts";
+export { GENERATION_KEY, persistGeneration, readGeneration } from "./generation.ts";
 export { clearMapKeys, type MapColumn, type RowRef, setMapKeys } from "./map-keys.ts";
 export {
   deletePort,

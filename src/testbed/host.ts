@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { ip } from "./exec.ts";
 import { hostNamespace } from "./names.ts";
-import { ovsPaths, startOvsdbServer, startVswitchd, vsctl } from "./ovs-daemons.ts";
+import { daemonPid, ovsPaths, startOvsdbServer, startVswitchd, vsctl } from "./ovs-daemons.ts";
+import { stopProcess } from "./processes.ts";
 import { hostLinks, linkHost, underlayCidr, underlayIp, underlayMtu } from "./underlay.ts";
 
 /** A host: one network namespace with its own Open vSwitch (userspace datapath) and underlay links. */
@@ -94,4 +95,15 @@ export async function createHost(testbed: string, index: number, runRoot: string
 /** A fixed, locally administered MAC per host, so the underlay's neighbours never change across runs. */
 function underlayMac(index: number): string {
   return `02:57:45:00:00:${index.toString(16).padStart(2, "0")}`;
+}
+
+/** Stops (SIGTERM, or SIGKILL with `kill`) and starts the host's ovs-vswitchd; its flow tables are lost. */
+export async function restartVswitchd(host: HostInfo, options: { kill?: boolean } = {}): Promise<void> {
+  const paths = ovsPaths(host.runDir);
+  const pid = await daemonPid(paths, "ovs-vswitchd");
+  if (pid !== undefined) {
+    if (options.kill) process.kill(pid, "SIGKILL");
+    await stopProcess(pid);
+  }
+  await startVswitchd(paths, { netns: host.namespace });
 }

@@ -1,7 +1,7 @@
 // Namespaced Open vSwitch hosts and VMs for the demo, tests and benchmarks. Never imported by agent/server.
 export { knownTestbeds, removeTestbed, testbedOwner } from "./cleanup.ts";
 export { CommandError, ip, run } from "./exec.ts";
-export type { HostInfo } from "./host.ts";
+export { type HostInfo, restartVswitchd } from "./host.ts";
 export { defaultRunRoot, projectPrefix } from "./names.ts";
 export {
   daemonPid,
@@ -16,6 +16,7 @@ export {
 } from "./ovs-daemons.ts";
 export { wirePlainVxlan } from "./plain-wiring.ts";
 export { PreflightError, preflight } from "./preflight.ts";
+export { PROBE_PORT, type ProbeResult, startEchoResponder, startProbe } from "./probe.ts";
 export { isAlive, readPidfile, stopProcess } from "./processes.ts";
 export { type ReachabilityCell, reachabilityMatrix, reaches } from "./reachability.ts";
 export {

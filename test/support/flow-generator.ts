@@ -185,7 +185,7 @@ function randomActions(r: Rand, table: number, m: ReturnType<typeof randomMatch>
             table: 20,
             hardTimeout: 300,
             priority: 1,
-            cookie: 0x577f000000000000n,
+            cookie: 0x5700007f00000000n,
             specs: [
               { kind: "match", dst: A.subfield("vlan_tci", 0, 11), src: A.subfield("vlan_tci", 0, 11) },
               { kind: "match", dst: A.subfield("eth_dst"), src: A.subfield("eth_src") },

@@ -24,7 +24,7 @@ export function match(spec: MatchSpec): Match {
   for (const [name, input] of Object.entries(spec)) {
     if (input === undefined) continue;
     const def = matchableField(name);
-    const { value, mask } = parseValue(def, input);
+    const { value, mask } = parseValue(def, input, `match.${name}`);
     fields.push({ field: name, value, ...(mask === undefined ? {} : { mask }) });
   }
   return canonicalMatch(fields);

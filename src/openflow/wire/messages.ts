@@ -106,6 +106,22 @@ function beginMultipart(w: Writer, xid: number, type: number): number {
   return start;
 }
 
+/** OFPMP_AGGREGATE request: how many flows match cookie/mask (OF 1.5 §7.3.5.3). */
+export function aggregateRequest(xid: number, cookie: bigint, cookieMask: bigint, table = TABLE_ALL): Buffer {
+  const w = new Writer(64);
+  const start = beginMultipart(w, xid, MultipartType.aggregate);
+  w.u8(table).zeros(3).u32(Port.any).u32(GROUP_ANY).zeros(4).u64(cookie).u64(cookieMask);
+  writeMatch(w, []);
+  endMessage(w, start);
+  return w.finish();
+}
+
+/** An OFPMP_AGGREGATE reply: OpenFlow 1.5 sends an ofp_stats block with the flow count (OXS field 3). */
+export function readAggregate(body: Reader): { flows: number; packets: bigint; bytes: bigint } {
+  const stats = readOxsStats(body);
+  return { flows: stats.flows, packets: stats.packets, bytes: stats.bytes };
+}
+
 /** OFPMP_FLOW request for every flow whose cookie matches cookie/mask, in `table` or all tables. */
 export function flowStatsRequest(
   xid: number,
@@ -148,9 +164,14 @@ export function readFlowStats(body: Reader): FlowStats[] {
     entry.skip(4); // flags, importance
     const cookie = entry.u64();
     const match = readMatch(entry);
-    const stats = readOxsStats(entry);
+    const { packets, bytes, durationSec } = readOxsStats(entry);
     const actions = readInstructions(entry);
-    out.push({ flow: { table, priority, cookie, idleTimeout, hardTimeout, match, actions }, ...stats });
+    out.push({
+      flow: { table, priority, cookie, idleTimeout, hardTimeout, match, actions },
+      packets,
+      bytes,
+      durationSec,
+    });
   }
   return out;
 }
@@ -158,7 +179,7 @@ export function readFlowStats(body: Reader): FlowStats[] {
 const OXS_CLASS_BASIC = 0x8002;
 
 /** ofp_stats (OF 1.5 §7.2.4): reserved, length, OXS TLVs — class, field<<1, length — padded to 8 bytes. */
-function readOxsStats(r: Reader): { packets: bigint; bytes: bigint; durationSec: number } {
+function readOxsStats(r: Reader): { packets: bigint; bytes: bigint; durationSec: number; flows: number } {
   r.skip(2);
   const length = r.u16();
   if (length < 4) r.fail(`ofp_stats length ${length}`);
@@ -167,6 +188,7 @@ function readOxsStats(r: Reader): { packets: bigint; bytes: bigint; durationSec:
   let packets = 0n;
   let bytes = 0n;
   let durationSec = 0;
+  let flows = 0;
   while (block.remaining >= 4) {
     const oxsClass = block.u16();
     const field = block.u8() >> 1;
@@ -174,10 +196,11 @@ function readOxsStats(r: Reader): { packets: bigint; bytes: bigint; durationSec:
     const value = block.sub(size, "OXS field");
     if (oxsClass !== OXS_CLASS_BASIC) continue;
     if (field === 0 && size === 8) durationSec = value.u32();
+    else if (field === 3 && size === 4) flows = value.u32();
     else if (field === 4 && size === 8) packets = value.u64();
     else if (field === 5 && size === 8) bytes = value.u64();
   }
-  return { packets, bytes, durationSec };
+  return { packets, bytes, durationSec, flows };
 }
 
 export const MonitorFlags = {
