@@ -12,7 +12,7 @@ import {
   OpenFlowDecodeError,
   type SwitchStatus,
 } from "../../src/openflow/index.ts";
-import { restartVswitchd } from "../../src/testbed/index.ts";
+import { daemonPid, ovsPaths, restartVswitchd } from "../../src/testbed/index.ts";
 import { openflowBed } from "../support/openflow.ts";
 
 const add = (f: ReturnType<typeof flow>) => ({ flow: f, options: { command: FlowModCommand.add } });
@@ -143,4 +143,29 @@ test("the flow monitor sees another client's del-flows within a bounded time", a
   assert.ok(seen.includes("abbrev"), "our own bundle is reported abbreviated");
   assert.ok(seen.includes("removed table=3 cookie=0x5700000000000042"), seen.join("; "));
   assert.ok(performance.now() - started < 2_000, "within two seconds");
+});
+
+test("a frozen switch is found dead by the echo probe; flow_mod modify_strict and delete_strict act on one flow", async (t) => {
+  const bed = await openflowBed(t, { bridges: ["br-x"] });
+  const c = await bed.connect("br-x", { probeIntervalMs: 100 });
+  const f1 = flow({ table: 1, priority: 10, match: { reg0: 1 }, actions: [A.output(1)] });
+  const f2 = flow({ table: 1, priority: 11, match: { reg0: 1 }, actions: [A.output(2)] });
+  await c.bundle([add(f1), add(f2)]);
+  await c.bundle([
+    { flow: { ...f1, actions: [A.output(3)] }, options: { command: FlowModCommand.modifyStrict } },
+  ]);
+  await c.sendFlowMods([{ flow: f2, options: { command: FlowModCommand.deleteStrict } }]);
+  assert.deepEqual(await bed.dump("br-x"), ["table=1, priority=10,reg0=0x1 actions=output:3"]);
+
+  const pid = (await daemonPid(ovsPaths(bed.host.runDir), "ovs-vswitchd"))!;
+  const dead = new Promise<Error>((resolve) =>
+    c.onStatus((s) => s.state === "disconnected" && resolve(s.error)),
+  );
+  process.kill(pid, "SIGSTOP");
+  t.after(() => process.kill(pid, "SIGCONT"));
+  const started = performance.now();
+  const error = await dead;
+  process.kill(pid, "SIGCONT");
+  assert.match(error.message, /echo unanswered/);
+  assert.ok(performance.now() - started < 2_000);
 });

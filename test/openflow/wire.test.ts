@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { OpenFlowDecodeError } from "../../src/openflow/index.ts";
+import { Reader } from "../../src/openflow/wire/buffer.ts";
 import { MessageFramer } from "../../src/openflow/wire/framer.ts";
-import { decodeMessage, helloMessage } from "../../src/openflow/wire/messages.ts";
+import { decodeMessage, helloMessage, readFlowUpdates } from "../../src/openflow/wire/messages.ts";
 
 test("the framer splits messages by their header length, whatever the chunking", () => {
   const a = helloMessage(1);
@@ -38,4 +39,40 @@ test("hello announces OpenFlow 1.5 in a version bitmap, and a peer's bitmap is r
   assert.equal(helloMessage(7).toString("hex"), "06000010000000070001000800000040");
   const peer = decodeMessage(Buffer.from("06000010000000010001000800000072", "hex"));
   assert.deepEqual(peer.type === "hello" && peer.versions, [1, 4, 5, 6]);
+});
+
+test("flow monitor updates decode: full, abbreviated, paused and resumed", () => {
+  const full = Buffer.from(
+    // length 40, event ADDED, table 3, reason 0, idle 0, hard 0, priority 7, zeros, cookie, empty match, goto_table 4
+    "0028" +
+      "0001" +
+      "03" +
+      "00" +
+      "0000" +
+      "0000" +
+      "0007" +
+      "00000000" +
+      "5700000000000042" +
+      "0001000400000000" +
+      "0001000804000000",
+    "hex",
+  );
+  const abbrev = Buffer.from("0008000400000063", "hex");
+  const paused = Buffer.from("0008000500000000", "hex");
+  const resumed = Buffer.from("0008000600000000", "hex");
+  const updates = readFlowUpdates(new Reader(Buffer.concat([full, abbrev, paused, resumed]), "test"));
+  assert.deepEqual(updates, [
+    {
+      event: "added",
+      table: 3,
+      priority: 7,
+      cookie: 0x5700000000000042n,
+      match: [],
+      actions: [{ type: "goto_table", table: 4 }],
+      reason: 0,
+    },
+    { event: "abbrev", xid: 0x63 },
+    { event: "paused" },
+    { event: "resumed" },
+  ]);
 });
