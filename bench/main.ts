@@ -2,10 +2,12 @@
 import { preflight } from "../src/testbed/index.ts";
 import { runOpenFlowBench } from "./openflow.ts";
 import { runOvsdbBench } from "./ovsdb.ts";
+import { runServerBench } from "./server.ts";
 
 const benchmarks: Record<string, () => Promise<void>> = {
   ovsdb: runOvsdbBench,
   openflow: runOpenFlowBench,
+  server: runServerBench,
 };
 
 const requested = process.argv.slice(2);

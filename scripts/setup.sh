@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Weir needs on a Debian/Ubuntu host, and nothing that is already there:
-#   Debian packages  openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates
+#   Debian packages  openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates,
+#                    postgresql and python3-openstackclient (the server tests run against both)
 #   Node.js >= 24    Debian's nodejs+npm when node is missing, then node@24 into /usr/local when older
 #   npm packages     npm ci, only when package-lock.json changed since the last install
 # Running it twice changes nothing. Used by the README, CI (.ci/run) and developers alike.
@@ -10,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
-packages=(openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates)
+packages=(openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates postgresql python3-openstackclient)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

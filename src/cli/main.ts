@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { demoCommand } from "./demo-command.ts";
 import { ExitCode, exitCodeFor, reportError } from "./errors.ts";
+import { serverCommand } from "./server-command.ts";
 import { testbedCommand } from "./testbed-command.ts";
 
 const program = new Command("weir")
@@ -9,6 +10,7 @@ const program = new Command("weir")
 
 program.addCommand(demoCommand());
 program.addCommand(testbedCommand());
+program.addCommand(serverCommand());
 
 // Added commands do not inherit these settings; apply them to the whole tree so that every usage error
 // reaches the handler below (exit code 2) instead of commander's own process.exit(1).

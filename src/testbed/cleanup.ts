@@ -3,7 +3,16 @@ import { join } from "node:path";
 import { ip } from "./exec.ts";
 import { namespacePrefix, projectPrefix, testbedOfNamespace } from "./names.ts";
 import { ovsPaths, stopOvs } from "./ovs-daemons.ts";
-import { isAlive, pidsInNamespace, stopProcess } from "./processes.ts";
+import { isAlive, isOurProcess, pidsInNamespace, readPidfile, stopProcess } from "./processes.ts";
+
+/** A PostgreSQL cluster a test or benchmark started under the run root (its pid heads postmaster.pid). */
+async function stopPostgres(dataDir: string): Promise<string[]> {
+  const pid = await readPidfile(join(dataDir, "postmaster.pid"));
+  if (pid === undefined || !(await isAlive(pid)) || !(await isOurProcess(pid, "postgres", dataDir)))
+    return [];
+  await stopProcess(pid, 5_000, "SIGINT"); // PostgreSQL's fast shutdown: do not wait for clients
+  return [`postgres ${pid}`];
+}
 
 /** Network namespaces that belong to `testbed` (or to any testbed when undefined). */
 export async function ownedNamespaces(testbed?: string): Promise<string[]> {
@@ -40,7 +49,9 @@ export async function removeTestbed(runRoot: string, testbed: string): Promise<s
   const removed: string[] = [];
   const dir = join(runRoot, testbed);
   for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    if (entry.isDirectory()) removed.push(...(await stopOvs(ovsPaths(join(dir, entry.name)))));
+    if (!entry.isDirectory()) continue;
+    removed.push(...(await stopOvs(ovsPaths(join(dir, entry.name)))));
+    removed.push(...(await stopPostgres(join(dir, entry.name, "data"))));
   }
   const namespaces = await ownedNamespaces(testbed);
   for (const ns of namespaces) {

@@ -39,10 +39,14 @@ export async function isOurProcess(pid: number, program: string, marker: string)
   }
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone (or a zombie). */
-export async function stopProcess(pid: number, graceMs = 3_000): Promise<void> {
+/** `first` (SIGTERM), then SIGKILL after `graceMs`; resolves when the process is gone (or a zombie). */
+export async function stopProcess(
+  pid: number,
+  graceMs = 3_000,
+  first: NodeJS.Signals = "SIGTERM",
+): Promise<void> {
   if (!(await isAlive(pid))) return;
-  signal(pid, "SIGTERM");
+  signal(pid, first);
   const deadline = performance.now() + graceMs;
   while (performance.now() < deadline) {
     if (!(await isAlive(pid))) return;

@@ -1,0 +1,127 @@
+/**
+ * The agent channel between the server and each host's agent (docs/PROTOCOL.md is generated from these
+ * schemas). Every message is validated on both sides; both ignore no unknown key silently — they refuse it,
+ * so that a version mismatch is an error, not a misunderstanding.
+ */
+import { z } from "zod";
+
+export const AGENT_TYPE_OVS = "Open vSwitch agent";
+
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "a UUID");
+const host = z.string().min(1).max(255);
+const ipAddress = z.string().min(2).max(45);
+
+export const NetworkType = z.enum(["flat", "vlan", "vxlan", "gre", "geneve"]);
+export type NetworkType = z.infer<typeof NetworkType>;
+
+/** What an agent reports about itself (Neutron's agent "configurations"). */
+export const AgentConfigurations = z
+  .object({
+    bridge_mappings: z.record(z.string(), z.string()),
+    tunnel_types: z.array(z.enum(["vxlan", "gre", "geneve"])),
+    tunneling_ip: ipAddress.nullable(),
+    integration_bridge: z.string(),
+    datapath_type: z.enum(["system", "netdev"]),
+    firewall_driver: z.enum(["noop", "openvswitch", "iptables_hybrid"]),
+    l2_population: z.boolean(),
+    arp_responder: z.boolean(),
+    devices: z.number().int().min(0),
+  })
+  .strict();
+export type AgentConfigurations = z.infer<typeof AgentConfigurations>;
+
+/** POST /agent/v1/report-state — register (start_flag) and heartbeat. */
+export const ReportStateRequest = z
+  .object({
+    host,
+    agent_type: z.literal(AGENT_TYPE_OVS),
+    binary: z.string().min(1),
+    configurations: AgentConfigurations,
+    start_flag: z.boolean(),
+  })
+  .strict();
+export type ReportStateRequest = z.infer<typeof ReportStateRequest>;
+
+export const ReportStateResponse = z
+  .object({ agent_id: uuid, revision: z.number().int().min(0), agent_down_time: z.number().int().positive() })
+  .strict();
+export type ReportStateResponse = z.infer<typeof ReportStateResponse>;
+
+export const FixedIp = z.object({ subnet_id: uuid, ip_address: ipAddress }).strict();
+
+/** Everything an agent needs to wire one port. */
+export const DeviceDetails = z
+  .object({
+    port_id: uuid,
+    network_id: uuid,
+    network_type: NetworkType,
+    physical_network: z.string().nullable(),
+    segmentation_id: z.number().int().nullable(),
+    mtu: z.number().int(),
+    mac_address: z.string(),
+    fixed_ips: z.array(FixedIp),
+    admin_state_up: z.boolean(),
+    network_admin_state_up: z.boolean(),
+    port_security_enabled: z.boolean(),
+    allowed_address_pairs: z.array(z.object({ ip_address: z.string(), mac_address: z.string() }).strict()),
+    device_owner: z.string(),
+    device_id: z.string(),
+    host,
+    status: z.enum(["ACTIVE", "DOWN", "BUILD", "ERROR"]),
+    vif_type: z.string(),
+    revision_number: z.number().int(),
+  })
+  .strict();
+export type DeviceDetails = z.infer<typeof DeviceDetails>;
+
+/** POST /agent/v1/devices/details — details for the agent's devices, in batches. */
+export const DeviceDetailsRequest = z.object({ host, devices: z.array(uuid).max(1000) }).strict();
+export const DeviceDetailsResponse = z
+  .object({
+    devices: z.array(DeviceDetails),
+    /** Ports that do not exist or are not bound to this host. */
+    failed: z.array(z.object({ port_id: z.string(), reason: z.string() }).strict()),
+  })
+  .strict();
+export type DeviceDetailsResponse = z.infer<typeof DeviceDetailsResponse>;
+
+/** POST /agent/v1/devices/status — the agent wired (up) or unwired (down) these ports. */
+export const DeviceStatusRequest = z
+  .object({ host, up: z.array(uuid).max(1000), down: z.array(uuid).max(1000) })
+  .strict();
+export const DeviceStatusResponse = z
+  .object({
+    updated: z.array(uuid),
+    failed: z.array(z.object({ port_id: z.string(), reason: z.string() }).strict()),
+  })
+  .strict();
+export type DeviceStatusResponse = z.infer<typeof DeviceStatusResponse>;
+
+export const NetworkInfo = z
+  .object({
+    network_id: uuid,
+    network_type: NetworkType,
+    physical_network: z.string().nullable(),
+    segmentation_id: z.number().int().nullable(),
+    mtu: z.number().int(),
+    admin_state_up: z.boolean(),
+  })
+  .strict();
+export type NetworkInfo = z.infer<typeof NetworkInfo>;
+
+/** l2-population: the hosts that have bound ports on a network, and their tunnel endpoints. */
+export const Endpoint = z.object({ host, tunneling_ip: ipAddress.nullable() }).strict();
+export const NetworkEndpoints = z.object({ network_id: uuid, endpoints: z.array(Endpoint) }).strict();
+export type NetworkEndpoints = z.infer<typeof NetworkEndpoints>;
+
+/** POST /agent/v1/sync — a consistent snapshot of what concerns this host, as of `revision`. */
+export const SyncRequest = z.object({ host }).strict();
+export const SyncResponse = z
+  .object({
+    revision: z.number().int().min(0),
+    ports: z.array(DeviceDetails),
+    networks: z.array(NetworkInfo),
+    endpoints: z.array(NetworkEndpoints),
+  })
+  .strict();
+export type SyncResponse = z.infer<typeof SyncResponse>;

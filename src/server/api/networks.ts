@@ -1,0 +1,123 @@
+import type { ApiRequest, Router } from "../http/router.ts";
+import type { NetworkRow } from "../rows.ts";
+import type { ServiceContext } from "../services/context.ts";
+import { network as findNetwork, subnetIdsByNetwork, subnetsOf } from "../services/lookups.ts";
+import { createNetwork, deleteNetwork, updateNetwork } from "../services/networks.ts";
+import { networkView } from "../views.ts";
+import { NetworkCreateBody, NetworkUpdateBody, parseBody } from "./bodies.ts";
+import { listBody, pickFields } from "./query.ts";
+
+export function networkRoutes(router: Router, ctx: ServiceContext): void {
+  const view = async (row: NetworkRow) =>
+    networkView(
+      row,
+      (await subnetsOf(ctx.store.query, row.id)).map((s) => s.id),
+    );
+
+  router.add({
+    method: "GET",
+    pattern: "/v2.0/networks",
+    access: "api",
+    handler: async (req) => {
+      const q = ctx.store.query;
+      const rows = await narrowed(req, q.all.bind(q));
+      const subnets = await subnetIdsByNetwork(q);
+      const items = rows.filter((r) => visible(req, r)).map((r) => networkView(r, subnets.get(r.id) ?? []));
+      return { status: 200, body: listBody("networks", items, req.query, req.baseUrl) };
+    },
+  });
+  router.add({
+    method: "POST",
+    pattern: "/v2.0/networks",
+    access: "api",
+    handler: async (req) => {
+      const b = parseBody(await req.body(), "network", NetworkCreateBody);
+      const hasProvider =
+        b["provider:network_type"] !== undefined ||
+        b["provider:physical_network"] !== undefined ||
+        b["provider:segmentation_id"] !== undefined;
+      const row = await ctx.store.write((tx) =>
+        createNetwork(tx, ctx, req.caller, {
+          name: b.name,
+          description: b.description,
+          projectId: b.project_id ?? b.tenant_id,
+          adminStateUp: b.admin_state_up,
+          shared: b.shared,
+          mtu: b.mtu,
+          portSecurityEnabled: b.port_security_enabled,
+          provider: hasProvider
+            ? {
+                networkType: b["provider:network_type"],
+                physicalNetwork: b["provider:physical_network"],
+                segmentationId: b["provider:segmentation_id"],
+              }
+            : undefined,
+        }),
+      );
+      return { status: 201, body: { network: await view(row) } };
+    },
+  });
+  router.add({
+    method: "GET",
+    pattern: "/v2.0/networks/:id",
+    access: "api",
+    handler: async (req) => ({
+      status: 200,
+      body: {
+        network: pickFields(await view(await findNetwork(ctx.store.query, req.params.id!)), req.query),
+      },
+    }),
+  });
+  router.add({
+    method: "PUT",
+    pattern: "/v2.0/networks/:id",
+    access: "api",
+    handler: async (req) => {
+      const b = parseBody(await req.body(), "network", NetworkUpdateBody);
+      const providerGiven =
+        b["provider:network_type"] !== undefined ||
+        b["provider:physical_network"] !== undefined ||
+        b["provider:segmentation_id"] !== undefined;
+      const row = await ctx.store.write((tx) =>
+        updateNetwork(tx, ctx, req.caller, req.params.id!, {
+          name: b.name,
+          description: b.description,
+          adminStateUp: b.admin_state_up,
+          shared: b.shared,
+          mtu: b.mtu,
+          portSecurityEnabled: b.port_security_enabled,
+          providerGiven,
+        }),
+      );
+      return { status: 200, body: { network: await view(row) } };
+    },
+  });
+  router.add({
+    method: "DELETE",
+    pattern: "/v2.0/networks/:id",
+    access: "api",
+    handler: async (req) => {
+      await ctx.store.write((tx) => deleteNetwork(tx, req.caller, req.params.id!));
+      return { status: 204 };
+    },
+  });
+}
+
+/** Non-admins see their project's networks and shared ones. */
+function visible(req: ApiRequest, row: NetworkRow): boolean {
+  return req.caller.admin || row.project_id === req.caller.projectId || row.shared !== 0;
+}
+
+/** Pushes an id or name filter into SQL; everything else is filtered on the views. */
+function narrowed(
+  req: ApiRequest,
+  all: <T extends object>(sql: string, params?: readonly (string | number | null)[]) => Promise<T[]>,
+) {
+  const ids = req.query.getAll("id");
+  if (ids.length > 0)
+    return all<NetworkRow>(`SELECT * FROM networks WHERE id IN (${ids.map(() => "?").join(",")})`, ids);
+  const names = req.query.getAll("name");
+  if (names.length > 0)
+    return all<NetworkRow>(`SELECT * FROM networks WHERE name IN (${names.map(() => "?").join(",")})`, names);
+  return all<NetworkRow>("SELECT * FROM networks");
+}

@@ -1,0 +1,98 @@
+/** Version and extension discovery, as Neutron answers them (clients discover before they call). */
+
+import { notFound } from "../api-errors.ts";
+import type { Router } from "../http/router.ts";
+
+const resources = ["network", "subnet", "port", "agent"];
+
+export const extensions = [
+  { alias: "agent", name: "agent", description: "The agent management extension." },
+  {
+    alias: "allowed-address-pairs",
+    name: "Allowed Address Pairs",
+    description: "Provides allowed address pairs",
+  },
+  {
+    alias: "binding",
+    name: "Port Binding",
+    description: "Expose port bindings of a virtual port to external application",
+  },
+  { alias: "net-mtu", name: "Network MTU", description: "Provides MTU attribute for a network resource." },
+  {
+    alias: "net-mtu-writable",
+    name: "Network MTU (writable)",
+    description: "Provides a writable MTU attribute for a network resource.",
+  },
+  { alias: "port-security", name: "Port Security", description: "Provides port security" },
+  {
+    alias: "project-id",
+    name: "project_id field enabled",
+    description: "Extension that indicates that project_id field is enabled.",
+  },
+  {
+    alias: "provider",
+    name: "Provider Network",
+    description: "Expose mapping of virtual networks to physical networks",
+  },
+  {
+    alias: "standard-attr-description",
+    name: "standard-attr-description",
+    description: "Extension to add descriptions to standard attributes",
+  },
+  {
+    alias: "standard-attr-revisions",
+    name: "Resource revision numbers",
+    description: "This extension will display the revision number of neutron resources.",
+  },
+  {
+    alias: "standard-attr-timestamp",
+    name: "Resource timestamps",
+    description:
+      "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.",
+  },
+].map((e) => ({ ...e, links: [], updated: "2026-11-24T00:00:00-00:00" }));
+
+export function versionRoutes(router: Router): void {
+  router.add({
+    method: "GET",
+    pattern: "/",
+    access: "public",
+    handler: async (req) => ({
+      status: 200,
+      body: {
+        versions: [{ id: "v2.0", status: "CURRENT", links: [{ href: `${req.baseUrl}/v2.0/`, rel: "self" }] }],
+      },
+    }),
+  });
+  router.add({
+    method: "GET",
+    pattern: "/v2.0",
+    access: "public",
+    handler: async (req) => ({
+      status: 200,
+      body: {
+        resources: resources.map((name) => ({
+          name,
+          collection: `${name}s`,
+          links: [{ href: `${req.baseUrl}/v2.0/${name}s`, rel: "self" }],
+        })),
+      },
+    }),
+  });
+  router.add({
+    method: "GET",
+    pattern: "/v2.0/extensions",
+    access: "api",
+    handler: async () => ({ status: 200, body: { extensions } }),
+  });
+  router.add({
+    method: "GET",
+    pattern: "/v2.0/extensions/:alias",
+    access: "api",
+    handler: async (req) => {
+      const found = extensions.find((e) => e.alias === req.params.alias);
+      if (found === undefined) throw notFound("Extension", req.params.alias!);
+      return { status: 200, body: { extension: found } };
+    },
+  });
+}

@@ -1,0 +1,175 @@
+/**
+ * Server configuration: Neutron's ml2_conf.ini / neutron.conf keys where they apply, so an operator can
+ * bring theirs; the few Weir-only settings live in [weir]. Unknown sections and keys are errors (a typo
+ * must not silently mean "default"), each naming the file, section and key.
+ */
+import { readFileSync } from "node:fs";
+import ini from "ini";
+import { InvalidArgumentError } from "../base/index.ts";
+
+export interface VlanRange {
+  readonly physicalNetwork: string;
+  /** Absent when the physnet is declared without a range (provider networks only). */
+  readonly range?: readonly [number, number];
+}
+
+export interface ServerConfig {
+  readonly agentDownTime: number;
+  readonly globalPhysnetMtu: number;
+  readonly typeDrivers: readonly string[];
+  readonly tenantNetworkTypes: readonly string[];
+  /** ["*"] allows any physical network. */
+  readonly flatNetworks: readonly string[];
+  readonly vlanRanges: readonly VlanRange[];
+  readonly vniRanges: Readonly<Record<"vxlan" | "gre" | "geneve", readonly (readonly [number, number])[]>>;
+  readonly adminToken: string | undefined;
+  readonly agentToken: string | undefined;
+  readonly defaultProjectId: string;
+  /** How many events the server keeps for agents resuming their stream. */
+  readonly eventRetention: number;
+}
+
+export const defaultServerConfig: ServerConfig = {
+  agentDownTime: 75,
+  globalPhysnetMtu: 1500,
+  typeDrivers: ["flat", "vlan", "vxlan", "gre", "geneve"],
+  tenantNetworkTypes: ["vxlan"],
+  flatNetworks: ["*"],
+  vlanRanges: [{ physicalNetwork: "physnet1", range: [100, 199] }],
+  vniRanges: { vxlan: [[1000, 1999]], gre: [[1000, 1999]], geneve: [[1000, 1999]] },
+  adminToken: undefined,
+  agentToken: undefined,
+  defaultProjectId: "00000000000000000000000000000001",
+  eventRetention: 100_000,
+};
+
+const known: Record<string, readonly string[]> = {
+  DEFAULT: ["agent_down_time", "global_physnet_mtu"],
+  ml2: ["type_drivers", "tenant_network_types", "mechanism_drivers", "extension_drivers"],
+  ml2_type_flat: ["flat_networks"],
+  ml2_type_vlan: ["network_vlan_ranges"],
+  ml2_type_vxlan: ["vni_ranges", "vxlan_group"],
+  ml2_type_gre: ["tunnel_id_ranges"],
+  ml2_type_geneve: ["vni_ranges", "max_header_size"],
+  weir: ["admin_token", "agent_token", "default_project_id", "event_retention"],
+};
+
+export function loadServerConfig(path: string | undefined): ServerConfig {
+  if (path === undefined) return defaultServerConfig;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new InvalidArgumentError(path, `cannot read the configuration file: ${(cause as Error).message}`);
+  }
+  return parseServerConfig(text, path);
+}
+
+export function parseServerConfig(text: string, file = "server.ini"): ServerConfig {
+  const parsed = ini.parse(text) as Record<string, unknown>;
+  const sections: Record<string, Record<string, string>> = { DEFAULT: {} };
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value === "object" && value !== null) sections[key] = value as Record<string, string>;
+    else sections.DEFAULT![key] = String(value);
+  }
+  for (const [section, values] of Object.entries(sections)) {
+    const keys = known[section];
+    if (keys === undefined) throw new InvalidArgumentError(`${file} [${section}]`, "unknown section");
+    for (const key of Object.keys(values)) {
+      if (!keys.includes(key)) throw new InvalidArgumentError(`${file} [${section}] ${key}`, "unknown key");
+    }
+  }
+  const get = (section: string, key: string) => {
+    const v = sections[section]?.[key];
+    return v === undefined ? undefined : String(v).trim();
+  };
+  const field = (section: string, key: string) => `${file} [${section}] ${key}`;
+  const list = (section: string, key: string, fallback: readonly string[]) => {
+    const v = get(section, key);
+    return v === undefined
+      ? fallback
+      : v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
+  };
+  const int = (section: string, key: string, fallback: number, min: number, max: number) => {
+    const v = get(section, key);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min || n > max)
+      throw new InvalidArgumentError(
+        field(section, key),
+        `must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`,
+      );
+    return n;
+  };
+  const typeDrivers = list("ml2", "type_drivers", defaultServerConfig.typeDrivers);
+  for (const t of typeDrivers) {
+    if (!["flat", "vlan", "vxlan", "gre", "geneve", "local"].includes(t))
+      throw new InvalidArgumentError(field("ml2", "type_drivers"), `unknown type ${t}`);
+  }
+  const tenantNetworkTypes = list("ml2", "tenant_network_types", defaultServerConfig.tenantNetworkTypes);
+  for (const t of tenantNetworkTypes) {
+    if (!typeDrivers.includes(t))
+      throw new InvalidArgumentError(field("ml2", "tenant_network_types"), `${t} is not in type_drivers`);
+    if (t === "flat")
+      throw new InvalidArgumentError(
+        field("ml2", "tenant_network_types"),
+        "flat networks cannot be tenant networks",
+      );
+  }
+  const ranges = (
+    section: string,
+    key: string,
+    max: number,
+    fallback: readonly (readonly [number, number])[],
+  ) => {
+    const v = get(section, key);
+    if (v === undefined) return fallback;
+    return v
+      .split(",")
+      .filter((s) => s.trim())
+      .map((part) => parseRange(part.trim(), max, field(section, key)));
+  };
+  return {
+    agentDownTime: int("DEFAULT", "agent_down_time", defaultServerConfig.agentDownTime, 5, 86_400),
+    globalPhysnetMtu: int("DEFAULT", "global_physnet_mtu", defaultServerConfig.globalPhysnetMtu, 68, 65_535),
+    typeDrivers,
+    tenantNetworkTypes,
+    flatNetworks: list("ml2_type_flat", "flat_networks", defaultServerConfig.flatNetworks),
+    vlanRanges:
+      get("ml2_type_vlan", "network_vlan_ranges") === undefined
+        ? defaultServerConfig.vlanRanges
+        : list("ml2_type_vlan", "network_vlan_ranges", []).map((entry) =>
+            parseVlanRange(entry, field("ml2_type_vlan", "network_vlan_ranges")),
+          ),
+    vniRanges: {
+      vxlan: ranges("ml2_type_vxlan", "vni_ranges", 2 ** 24 - 1, defaultServerConfig.vniRanges.vxlan),
+      gre: ranges("ml2_type_gre", "tunnel_id_ranges", 2 ** 32 - 1, defaultServerConfig.vniRanges.gre),
+      geneve: ranges("ml2_type_geneve", "vni_ranges", 2 ** 24 - 1, defaultServerConfig.vniRanges.geneve),
+    },
+    adminToken: get("weir", "admin_token") || undefined,
+    agentToken: get("weir", "agent_token") || undefined,
+    defaultProjectId: get("weir", "default_project_id") ?? defaultServerConfig.defaultProjectId,
+    eventRetention: int("weir", "event_retention", defaultServerConfig.eventRetention, 100, 10_000_000),
+  };
+}
+
+function parseRange(text: string, max: number, where: string): readonly [number, number] {
+  const m = /^(\d+):(\d+)$/.exec(text);
+  const low = Number(m?.[1]);
+  const high = Number(m?.[2]);
+  if (!m || low < 1 || high > max || low > high) {
+    throw new InvalidArgumentError(where, `${JSON.stringify(text)} is not a range LOW:HIGH within 1:${max}`);
+  }
+  return [low, high];
+}
+
+function parseVlanRange(text: string, where: string): VlanRange {
+  const [physnet, ...rest] = text.split(":");
+  if (!physnet || !/^[A-Za-z0-9_.-]+$/.test(physnet))
+    throw new InvalidArgumentError(where, `${JSON.stringify(text)} has no physical network name`);
+  if (rest.length === 0) return { physicalNetwork: physnet };
+  return { physicalNetwork: physnet, range: parseRange(rest.join(":"), 4094, where) };
+}

@@ -1,0 +1,85 @@
+/** Rows as stored (both stores return the same shapes: integers for booleans, JSON as text). */
+export interface NetworkRow {
+  id: string;
+  name: string;
+  description: string;
+  project_id: string;
+  admin_state_up: number;
+  shared: number;
+  mtu: number;
+  status: string;
+  port_security_enabled: number;
+  network_type: string;
+  physical_network: string | null;
+  segmentation_id: number | null;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SubnetRow {
+  id: string;
+  network_id: string;
+  name: string;
+  description: string;
+  project_id: string;
+  ip_version: number;
+  cidr: string;
+  gateway_ip: string | null;
+  enable_dhcp: number;
+  allocation_pools: string;
+  dns_nameservers: string;
+  host_routes: string;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PortRow {
+  id: string;
+  network_id: string;
+  name: string;
+  description: string;
+  project_id: string;
+  mac_address: string;
+  admin_state_up: number;
+  status: string;
+  device_id: string;
+  device_owner: string;
+  port_security_enabled: number;
+  allowed_address_pairs: string;
+  binding_host_id: string;
+  binding_vnic_type: string;
+  binding_profile: string;
+  binding_vif_type: string;
+  binding_vif_details: string;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IpAllocationRow {
+  port_id: string;
+  subnet_id: string;
+  network_id: string;
+  ip_address: string;
+}
+
+export interface AgentRow {
+  id: string;
+  agent_type: string;
+  agent_binary: string;
+  host: string;
+  topic: string;
+  configurations: string;
+  admin_state_up: number;
+  description: string;
+  heartbeat_at: string;
+  started_at: string;
+  created_at: string;
+}
+
+/** Neutron writes timestamps as ISO 8601 without fractions. */
+export function timestamp(date = new Date()): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}

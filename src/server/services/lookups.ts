@@ -1,0 +1,85 @@
+/** Reads shared by the services. */
+import { notFound } from "../api-errors.ts";
+import type { AgentRow, IpAllocationRow, NetworkRow, PortRow, SubnetRow } from "../rows.ts";
+import type { Queryable } from "./context.ts";
+
+export async function network(q: Queryable, id: string): Promise<NetworkRow> {
+  const row = await q.get<NetworkRow>("SELECT * FROM networks WHERE id = ?", [id]);
+  if (row === undefined) throw notFound("Network", id);
+  return row;
+}
+
+export async function subnet(q: Queryable, id: string): Promise<SubnetRow> {
+  const row = await q.get<SubnetRow>("SELECT * FROM subnets WHERE id = ?", [id]);
+  if (row === undefined) throw notFound("Subnet", id);
+  return row;
+}
+
+export async function port(q: Queryable, id: string): Promise<PortRow> {
+  const row = await q.get<PortRow>("SELECT * FROM ports WHERE id = ?", [id]);
+  if (row === undefined) throw notFound("Port", id);
+  return row;
+}
+
+export function subnetsOf(q: Queryable, networkId: string): Promise<SubnetRow[]> {
+  return q.all<SubnetRow>("SELECT * FROM subnets WHERE network_id = ? ORDER BY created_at, id", [networkId]);
+}
+
+export function allocationsOf(q: Queryable, portId: string): Promise<IpAllocationRow[]> {
+  return q.all<IpAllocationRow>(
+    "SELECT * FROM ip_allocations WHERE port_id = ? ORDER BY subnet_id, ip_address",
+    [portId],
+  );
+}
+
+/** Allocations for many ports, grouped by port (one query, for lists). */
+export async function allocationsByPort(
+  q: Queryable,
+  portIds: readonly string[] | "all",
+): Promise<Map<string, IpAllocationRow[]>> {
+  const rows =
+    portIds === "all"
+      ? await q.all<IpAllocationRow>("SELECT * FROM ip_allocations ORDER BY subnet_id, ip_address")
+      : await chunked(portIds, (ids) =>
+          q.all<IpAllocationRow>(
+            `SELECT * FROM ip_allocations WHERE port_id IN (${ids.map(() => "?").join(",")}) ORDER BY subnet_id, ip_address`,
+            ids,
+          ),
+        );
+  const byPort = new Map<string, IpAllocationRow[]>();
+  for (const row of rows) {
+    const list = byPort.get(row.port_id);
+    if (list) list.push(row);
+    else byPort.set(row.port_id, [row]);
+  }
+  return byPort;
+}
+
+async function chunked<T>(ids: readonly string[], query: (ids: string[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += 500) out.push(...(await query(ids.slice(i, i + 500))));
+  return out;
+}
+
+export async function subnetIdsByNetwork(q: Queryable): Promise<Map<string, string[]>> {
+  const map = new Map<string, string[]>();
+  for (const row of await q.all<{ id: string; network_id: string }>(
+    "SELECT id, network_id FROM subnets ORDER BY created_at, id",
+  )) {
+    const list = map.get(row.network_id);
+    if (list) list.push(row.id);
+    else map.set(row.network_id, [row.id]);
+  }
+  return map;
+}
+
+export function agentOnHost(q: Queryable, host: string): Promise<AgentRow | undefined> {
+  return q.get<AgentRow>("SELECT * FROM agents WHERE host = ? AND agent_type = ?", [
+    host,
+    "Open vSwitch agent",
+  ]);
+}
+
+export function isAlive(agent: AgentRow, agentDownTime: number, now: Date): boolean {
+  return now.getTime() - Date.parse(agent.heartbeat_at) < agentDownTime * 1000;
+}

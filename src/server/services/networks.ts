@@ -1,0 +1,150 @@
+import { randomUUID } from "node:crypto";
+import { conflict, forbidden, invalidInput } from "../api-errors.ts";
+import { type NetworkRow, timestamp } from "../rows.ts";
+import { networkInfo } from "../views.ts";
+import type { Caller, ServiceContext, WriteTx } from "./context.ts";
+import { network as findNetwork } from "./lookups.ts";
+import { chooseSegment, type ProviderInput, segmentMtu } from "./segments.ts";
+
+export interface NetworkCreate {
+  readonly name?: string;
+  readonly description?: string;
+  readonly projectId?: string;
+  readonly adminStateUp?: boolean;
+  readonly shared?: boolean;
+  readonly mtu?: number;
+  readonly portSecurityEnabled?: boolean;
+  readonly provider?: ProviderInput;
+}
+
+export type NetworkUpdate = Omit<NetworkCreate, "projectId"> & { readonly providerGiven?: boolean };
+
+export async function createNetwork(
+  tx: WriteTx,
+  ctx: ServiceContext,
+  caller: Caller,
+  input: NetworkCreate,
+): Promise<NetworkRow> {
+  if (input.provider?.networkType !== undefined && !caller.admin)
+    throw forbidden("create_network:provider:network_type");
+  const segment = await chooseSegment(tx, ctx.config, input.provider);
+  const maxMtu = segmentMtu(ctx.config, segment.networkType);
+  const mtu = input.mtu ?? maxMtu;
+  if (mtu < 68 || mtu > maxMtu) throw invalidInput(`Requested MTU is too big, maximum is ${maxMtu}.`);
+  const now = timestamp(ctx.now());
+  const row: NetworkRow = {
+    id: randomUUID(),
+    name: input.name ?? "",
+    description: input.description ?? "",
+    project_id: projectFor(caller, input.projectId),
+    admin_state_up: input.adminStateUp === false ? 0 : 1,
+    shared: input.shared ? 1 : 0,
+    mtu,
+    status: "ACTIVE",
+    port_security_enabled: input.portSecurityEnabled === false ? 0 : 1,
+    network_type: segment.networkType,
+    physical_network: segment.physicalNetwork,
+    segmentation_id: segment.segmentationId,
+    revision_number: 1,
+    created_at: now,
+    updated_at: now,
+  };
+  await tx.run(
+    `INSERT INTO networks (id, name, description, project_id, admin_state_up, shared, mtu, status, port_security_enabled,
+      network_type, physical_network, segmentation_id, revision_number, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      row.id,
+      row.name,
+      row.description,
+      row.project_id,
+      row.admin_state_up,
+      row.shared,
+      row.mtu,
+      row.status,
+      row.port_security_enabled,
+      row.network_type,
+      row.physical_network,
+      row.segmentation_id,
+      row.revision_number,
+      row.created_at,
+      row.updated_at,
+    ],
+  );
+  tx.emit({ kind: "network.updated", network: networkInfo(row) }, null);
+  return row;
+}
+
+export async function updateNetwork(
+  tx: WriteTx,
+  ctx: ServiceContext,
+  caller: Caller,
+  id: string,
+  input: NetworkUpdate,
+) {
+  const current = await findNetwork(tx, id);
+  checkOwner(caller, current.project_id, "update_network");
+  if (input.providerGiven) throw invalidInput("Plugin does not support updating provider attributes");
+  const maxMtu = segmentMtu(ctx.config, current.network_type as never);
+  if (input.mtu !== undefined && (input.mtu < 68 || input.mtu > maxMtu)) {
+    throw invalidInput(`Requested MTU is too big, maximum is ${maxMtu}.`);
+  }
+  const next: NetworkRow = {
+    ...current,
+    name: input.name ?? current.name,
+    description: input.description ?? current.description,
+    admin_state_up: input.adminStateUp === undefined ? current.admin_state_up : input.adminStateUp ? 1 : 0,
+    shared: input.shared === undefined ? current.shared : input.shared ? 1 : 0,
+    mtu: input.mtu ?? current.mtu,
+    port_security_enabled:
+      input.portSecurityEnabled === undefined
+        ? current.port_security_enabled
+        : input.portSecurityEnabled
+          ? 1
+          : 0,
+    revision_number: current.revision_number + 1,
+    updated_at: timestamp(ctx.now()),
+  };
+  await tx.run(
+    "UPDATE networks SET name = ?, description = ?, admin_state_up = ?, shared = ?, mtu = ?, port_security_enabled = ?, revision_number = ?, updated_at = ? WHERE id = ?",
+    [
+      next.name,
+      next.description,
+      next.admin_state_up,
+      next.shared,
+      next.mtu,
+      next.port_security_enabled,
+      next.revision_number,
+      next.updated_at,
+      id,
+    ],
+  );
+  tx.emit({ kind: "network.updated", network: networkInfo(next) }, null);
+  return next;
+}
+
+export async function deleteNetwork(tx: WriteTx, caller: Caller, id: string): Promise<void> {
+  const current = await findNetwork(tx, id);
+  checkOwner(caller, current.project_id, "delete_network");
+  const ports = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM ports WHERE network_id = ?", [id]);
+  if (Number(ports?.n ?? 0) > 0) {
+    throw conflict(
+      "NetworkInUse",
+      `Unable to complete operation on network ${id}. There are one or more ports still in use on the network.`,
+    );
+  }
+  // Deleting the network frees its segment (the row that held it is gone).
+  await tx.run("DELETE FROM subnets WHERE network_id = ?", [id]);
+  await tx.run("DELETE FROM networks WHERE id = ?", [id]);
+  tx.emit({ kind: "network.deleted", network_id: id }, null);
+}
+
+export function projectFor(caller: Caller, requested: string | undefined): string {
+  if (requested === undefined || requested === caller.projectId) return caller.projectId;
+  if (!caller.admin) throw forbidden("create:project_id");
+  return requested;
+}
+
+export function checkOwner(caller: Caller, projectId: string, action: string): void {
+  if (!caller.admin && caller.projectId !== projectId) throw forbidden(action);
+}

@@ -1,0 +1,381 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { ApiError, conflict, invalidInput } from "../api-errors.ts";
+import { canonicalIp, contains, firstFree, type Pool, parseIp } from "../ipam.ts";
+import { type IpAllocationRow, type NetworkRow, type PortRow, type SubnetRow, timestamp } from "../rows.ts";
+import { bindPort } from "./binding.ts";
+import type { Caller, ServiceContext, WriteTx } from "./context.ts";
+import { emitEndpointsIfChanged, emitPortChange, endpointsOf } from "./events.ts";
+import { allocationsOf, network as findNetwork, port as findPort, subnetsOf } from "./lookups.ts";
+import { checkOwner, projectFor } from "./networks.ts";
+import { cidrOf } from "./subnets.ts";
+
+export interface FixedIpRequest {
+  readonly subnetId?: string;
+  readonly ipAddress?: string;
+}
+
+export interface PortCreate {
+  readonly networkId: string;
+  readonly name?: string;
+  readonly description?: string;
+  readonly projectId?: string;
+  readonly macAddress?: string;
+  readonly fixedIps?: readonly FixedIpRequest[];
+  readonly adminStateUp?: boolean;
+  readonly deviceId?: string;
+  readonly deviceOwner?: string;
+  readonly portSecurityEnabled?: boolean;
+  readonly allowedAddressPairs?: readonly { ip_address: string; mac_address?: string }[];
+  readonly hostId?: string;
+  readonly vnicType?: string;
+  readonly profile?: Record<string, unknown>;
+}
+
+export type PortUpdate = Omit<PortCreate, "networkId" | "projectId">;
+
+const macPattern = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const vnicTypes = [
+  "normal",
+  "direct",
+  "macvtap",
+  "baremetal",
+  "direct-physical",
+  "virtio-forwarder",
+  "smart-nic",
+];
+
+export async function createPort(
+  tx: WriteTx,
+  ctx: ServiceContext,
+  caller: Caller,
+  input: PortCreate,
+): Promise<PortRow> {
+  const network = await findNetwork(tx, input.networkId);
+  if (!caller.admin && network.project_id !== caller.projectId && network.shared === 0) {
+    throw new ApiError(404, "NetworkNotFound", `Network ${input.networkId} could not be found.`);
+  }
+  const mac =
+    input.macAddress === undefined
+      ? await generateMac(tx, network.id)
+      : await checkMac(tx, network.id, input.macAddress);
+  const id = randomUUID();
+  const now = timestamp(ctx.now());
+  const vnicType = checkVnicType(input.vnicType ?? "normal");
+  const endpointsBefore = await endpointsOf(tx, network.id);
+  const binding = await bindPort(
+    tx,
+    network,
+    input.hostId ?? "",
+    vnicType,
+    ctx.config.agentDownTime,
+    ctx.now(),
+  );
+  const row: PortRow = {
+    id,
+    network_id: network.id,
+    name: input.name ?? "",
+    description: input.description ?? "",
+    project_id: projectFor(caller, input.projectId),
+    mac_address: mac,
+    admin_state_up: input.adminStateUp === false ? 0 : 1,
+    status: "DOWN",
+    device_id: input.deviceId ?? "",
+    device_owner: input.deviceOwner ?? "",
+    port_security_enabled: (input.portSecurityEnabled ?? network.port_security_enabled !== 0) ? 1 : 0,
+    allowed_address_pairs: JSON.stringify(checkAddressPairs(input.allowedAddressPairs ?? [], mac)),
+    binding_host_id: input.hostId ?? "",
+    binding_vnic_type: vnicType,
+    binding_profile: JSON.stringify(input.profile ?? {}),
+    binding_vif_type: binding.vifType,
+    binding_vif_details: JSON.stringify(binding.vifDetails),
+    revision_number: 1,
+    created_at: now,
+    updated_at: now,
+  };
+  await tx.run(
+    `INSERT INTO ports (id, network_id, name, description, project_id, mac_address, admin_state_up, status, device_id,
+      device_owner, port_security_enabled, allowed_address_pairs, binding_host_id, binding_vnic_type, binding_profile,
+      binding_vif_type, binding_vif_details, revision_number, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      row.id,
+      row.network_id,
+      row.name,
+      row.description,
+      row.project_id,
+      row.mac_address,
+      row.admin_state_up,
+      row.status,
+      row.device_id,
+      row.device_owner,
+      row.port_security_enabled,
+      row.allowed_address_pairs,
+      row.binding_host_id,
+      row.binding_vnic_type,
+      row.binding_profile,
+      row.binding_vif_type,
+      row.binding_vif_details,
+      row.revision_number,
+      row.created_at,
+      row.updated_at,
+    ],
+  );
+  await allocate(tx, network, id, input.fixedIps, []);
+  await emitPortChange(tx, undefined, row, network);
+  await emitEndpointsIfChanged(tx, endpointsBefore);
+  return row;
+}
+
+export async function updatePort(
+  tx: WriteTx,
+  ctx: ServiceContext,
+  caller: Caller,
+  id: string,
+  input: PortUpdate,
+): Promise<PortRow> {
+  const current = await findPort(tx, id);
+  checkOwner(caller, current.project_id, "update_port");
+  const network = await findNetwork(tx, current.network_id);
+  const endpointsBefore = await endpointsOf(tx, network.id);
+  let mac = current.mac_address;
+  if (input.macAddress !== undefined && input.macAddress.toLowerCase() !== current.mac_address) {
+    if (current.binding_vif_type === "ovs") {
+      throw conflict(
+        "PortBound",
+        `Unable to complete operation on port ${id}, port is already bound, port type: ovs, old_mac ${current.mac_address}, new_mac ${input.macAddress}.`,
+      );
+    }
+    mac = await checkMac(tx, network.id, input.macAddress);
+  }
+  if (input.fixedIps !== undefined) {
+    const existing = await allocationsOf(tx, id);
+    await tx.run("DELETE FROM ip_allocations WHERE port_id = ?", [id]);
+    await allocate(tx, network, id, input.fixedIps, existing);
+  }
+  const host = input.hostId ?? current.binding_host_id;
+  const vnicType = input.vnicType === undefined ? current.binding_vnic_type : checkVnicType(input.vnicType);
+  // Rebind when the host or vnic type changes, and retry a failed binding on any update (as ML2 does).
+  const rebind =
+    host !== current.binding_host_id ||
+    vnicType !== current.binding_vnic_type ||
+    current.binding_vif_type === "binding_failed";
+  const binding = rebind
+    ? await bindPort(tx, network, host, vnicType, ctx.config.agentDownTime, ctx.now())
+    : { vifType: current.binding_vif_type, vifDetails: JSON.parse(current.binding_vif_details) };
+  const next: PortRow = {
+    ...current,
+    name: input.name ?? current.name,
+    description: input.description ?? current.description,
+    mac_address: mac,
+    admin_state_up: input.adminStateUp === undefined ? current.admin_state_up : input.adminStateUp ? 1 : 0,
+    device_id: input.deviceId ?? current.device_id,
+    device_owner: input.deviceOwner ?? current.device_owner,
+    port_security_enabled:
+      input.portSecurityEnabled === undefined
+        ? current.port_security_enabled
+        : input.portSecurityEnabled
+          ? 1
+          : 0,
+    allowed_address_pairs:
+      input.allowedAddressPairs === undefined
+        ? current.allowed_address_pairs
+        : JSON.stringify(checkAddressPairs(input.allowedAddressPairs, mac)),
+    binding_host_id: host,
+    binding_vnic_type: vnicType,
+    binding_profile: input.profile === undefined ? current.binding_profile : JSON.stringify(input.profile),
+    binding_vif_type: binding.vifType,
+    binding_vif_details: JSON.stringify(binding.vifDetails),
+    // A port leaving its host is no longer wired anywhere.
+    status: host !== current.binding_host_id ? "DOWN" : current.status,
+    revision_number: current.revision_number + 1,
+    updated_at: timestamp(ctx.now()),
+  };
+  await writePort(tx, next);
+  await emitPortChange(tx, current, next, network);
+  await emitEndpointsIfChanged(tx, endpointsBefore);
+  return next;
+}
+
+export async function deletePort(tx: WriteTx, caller: Caller, id: string): Promise<void> {
+  const current = await findPort(tx, id);
+  checkOwner(caller, current.project_id, "delete_port");
+  const network = await findNetwork(tx, current.network_id);
+  const endpointsBefore = await endpointsOf(tx, network.id);
+  await tx.run("DELETE FROM ip_allocations WHERE port_id = ?", [id]);
+  await tx.run("DELETE FROM ports WHERE id = ?", [id]);
+  await emitPortChange(tx, current, undefined, network);
+  await emitEndpointsIfChanged(tx, endpointsBefore);
+}
+
+export async function writePort(tx: WriteTx, p: PortRow): Promise<void> {
+  await tx.run(
+    `UPDATE ports SET name = ?, description = ?, mac_address = ?, admin_state_up = ?, status = ?, device_id = ?,
+      device_owner = ?, port_security_enabled = ?, allowed_address_pairs = ?, binding_host_id = ?, binding_vnic_type = ?,
+      binding_profile = ?, binding_vif_type = ?, binding_vif_details = ?, revision_number = ?, updated_at = ? WHERE id = ?`,
+    [
+      p.name,
+      p.description,
+      p.mac_address,
+      p.admin_state_up,
+      p.status,
+      p.device_id,
+      p.device_owner,
+      p.port_security_enabled,
+      p.allowed_address_pairs,
+      p.binding_host_id,
+      p.binding_vnic_type,
+      p.binding_profile,
+      p.binding_vif_type,
+      p.binding_vif_details,
+      p.revision_number,
+      p.updated_at,
+      p.id,
+    ],
+  );
+}
+
+/**
+ * Allocates fixed IPs: each request names a subnet, an address, or both; with no request, one address
+ * from the first IPv4 subnet and one from the first IPv6 subnet. `previous` addresses may be kept.
+ */
+async function allocate(
+  tx: WriteTx,
+  network: NetworkRow,
+  portId: string,
+  requests: readonly FixedIpRequest[] | undefined,
+  previous: readonly IpAllocationRow[],
+): Promise<void> {
+  const subnets = await subnetsOf(tx, network.id);
+  const wanted: FixedIpRequest[] =
+    requests !== undefined
+      ? [...requests]
+      : [4, 6].flatMap((v) => {
+          const first = subnets.find((s) => s.ip_version === v);
+          return first ? [{ subnetId: first.id }] : [];
+        });
+  for (const request of wanted) {
+    const subnet = subnetFor(subnets, network, request);
+    const pools = JSON.parse(subnet.allocation_pools) as Pool[];
+    let address: string;
+    if (request.ipAddress !== undefined) {
+      const canonical = canonicalIp(request.ipAddress);
+      const ip = canonical === undefined ? undefined : parseIp(canonical);
+      if (ip === undefined || !contains(cidrOf(subnet), ip.value)) {
+        throw new ApiError(
+          400,
+          "InvalidIpForSubnet",
+          `IP address ${request.ipAddress} is not a valid IP for the specified subnet.`,
+        );
+      }
+      if (canonical === subnet.gateway_ip && !previous.some((p) => p.ip_address === canonical)) {
+        throw conflict(
+          "IpAddressAlreadyAllocated",
+          `IP address ${canonical} already allocated in subnet ${subnet.id}`,
+        );
+      }
+      address = canonical!;
+      const taken = await tx.get(
+        "SELECT port_id FROM ip_allocations WHERE subnet_id = ? AND ip_address = ?",
+        [subnet.id, address],
+      );
+      if (taken !== undefined)
+        throw conflict(
+          "IpAddressAlreadyAllocated",
+          `IP address ${address} already allocated in subnet ${subnet.id}`,
+        );
+    } else {
+      const used = new Set(
+        (
+          await tx.all<{ ip_address: string }>("SELECT ip_address FROM ip_allocations WHERE subnet_id = ?", [
+            subnet.id,
+          ])
+        ).map((r) => r.ip_address),
+      );
+      const free = firstFree(pools, subnet.ip_version as 4 | 6, used);
+      if (free === undefined) {
+        throw conflict(
+          "IpAddressGenerationFailure",
+          `No more IP addresses available on network ${network.id}.`,
+        );
+      }
+      address = free;
+    }
+    await tx.run(
+      "INSERT INTO ip_allocations (port_id, subnet_id, network_id, ip_address) VALUES (?, ?, ?, ?)",
+      [portId, subnet.id, network.id, address],
+    );
+  }
+}
+
+function subnetFor(subnets: readonly SubnetRow[], network: NetworkRow, request: FixedIpRequest): SubnetRow {
+  if (request.subnetId !== undefined) {
+    const found = subnets.find((s) => s.id === request.subnetId);
+    if (found === undefined)
+      throw invalidInput(
+        `Failed to create port on network ${network.id}, because fixed_ips included invalid subnet ${request.subnetId}`,
+      );
+    return found;
+  }
+  const ip = request.ipAddress === undefined ? undefined : parseIp(request.ipAddress);
+  const found =
+    ip === undefined
+      ? undefined
+      : subnets.find((s) => contains(cidrOf(s), ip.value) && s.ip_version === ip.version);
+  if (found === undefined) {
+    throw new ApiError(
+      400,
+      "InvalidIpForNetwork",
+      `IP address ${request.ipAddress} is not a valid IP for any of the subnets on the specified network.`,
+    );
+  }
+  return found;
+}
+
+async function generateMac(tx: WriteTx, networkId: string): Promise<string> {
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const mac = `fa:16:3e:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
+    if (
+      (await tx.get("SELECT id FROM ports WHERE network_id = ? AND mac_address = ?", [networkId, mac])) ===
+      undefined
+    )
+      return mac;
+  }
+  throw conflict("MacAddressGenerationFailure", `Unable to generate unique mac on network ${networkId}.`);
+}
+
+async function checkMac(tx: WriteTx, networkId: string, requested: string): Promise<string> {
+  const mac = requested.toLowerCase();
+  if (
+    !macPattern.test(mac) ||
+    (Number.parseInt(mac.slice(0, 2), 16) & 1) === 1 ||
+    mac === "00:00:00:00:00:00"
+  ) {
+    throw invalidInput(`'${requested}' is not a valid MAC address`);
+  }
+  if (
+    (await tx.get("SELECT id FROM ports WHERE network_id = ? AND mac_address = ?", [networkId, mac])) !==
+    undefined
+  ) {
+    throw conflict(
+      "MacAddressInUse",
+      `Unable to complete operation for network ${networkId}. The mac address ${mac} is in use.`,
+    );
+  }
+  return mac;
+}
+
+function checkVnicType(vnicType: string): string {
+  if (!vnicTypes.includes(vnicType))
+    throw invalidInput(`'${vnicType}' is not in ${JSON.stringify(vnicTypes)}`);
+  return vnicType;
+}
+
+function checkAddressPairs(pairs: readonly { ip_address: string; mac_address?: string }[], portMac: string) {
+  return pairs.map((pair) => {
+    const ip = pair.ip_address.includes("/") ? pair.ip_address : canonicalIp(pair.ip_address);
+    if (ip === undefined) throw invalidInput(`'${pair.ip_address}' is not a valid IP address`);
+    const mac = (pair.mac_address ?? portMac).toLowerCase();
+    if (!macPattern.test(mac)) throw invalidInput(`'${pair.mac_address}' is not a valid MAC address`);
+    return { ip_address: ip, mac_address: mac };
+  });
+}

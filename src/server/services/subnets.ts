@@ -1,0 +1,208 @@
+import { randomUUID } from "node:crypto";
+import { conflict, invalidInput } from "../api-errors.ts";
+import {
+  type Cidr,
+  canonicalIp,
+  contains,
+  defaultGateway,
+  defaultPools,
+  formatCidr,
+  formatIp,
+  overlaps,
+  type Pool,
+  parseCidr,
+  parseIp,
+  validatePools,
+} from "../ipam.ts";
+import { type SubnetRow, timestamp } from "../rows.ts";
+import type { Caller, ServiceContext, WriteTx } from "./context.ts";
+import { network as findNetwork, subnet as findSubnet, subnetsOf } from "./lookups.ts";
+import { checkOwner, projectFor } from "./networks.ts";
+
+export interface SubnetCreate {
+  readonly networkId: string;
+  readonly cidr: string;
+  readonly ipVersion?: number;
+  readonly name?: string;
+  readonly description?: string;
+  readonly projectId?: string;
+  /** null: no gateway; undefined: the first address. */
+  readonly gatewayIp?: string | null;
+  readonly allocationPools?: readonly Pool[];
+  readonly enableDhcp?: boolean;
+  readonly dnsNameservers?: readonly string[];
+  readonly hostRoutes?: readonly { destination: string; nexthop: string }[];
+}
+
+export interface SubnetUpdate {
+  readonly name?: string;
+  readonly description?: string;
+  readonly gatewayIp?: string | null;
+  readonly allocationPools?: readonly Pool[];
+  readonly enableDhcp?: boolean;
+  readonly dnsNameservers?: readonly string[];
+  readonly hostRoutes?: readonly { destination: string; nexthop: string }[];
+}
+
+export function cidrOf(row: SubnetRow): Cidr {
+  return parseCidr(row.cidr) as Cidr;
+}
+
+export async function createSubnet(
+  tx: WriteTx,
+  ctx: ServiceContext,
+  caller: Caller,
+  input: SubnetCreate,
+): Promise<SubnetRow> {
+  const network = await findNetwork(tx, input.networkId);
+  checkOwner(caller, network.project_id, "create_subnet");
+  const parsed = parseCidr(input.cidr);
+  if ("error" in parsed) throw invalidInput(parsed.error);
+  if (input.ipVersion !== undefined && input.ipVersion !== parsed.version) {
+    throw invalidInput(`Cidr ${input.cidr} does not match ip_version ${input.ipVersion}`);
+  }
+  if (parsed.version === 4 && parsed.prefix > 30)
+    throw invalidInput(`Subnet ${input.cidr} is too small: use at most a /30`);
+  for (const other of await subnetsOf(tx, network.id)) {
+    if (overlaps(parsed, cidrOf(other))) {
+      throw invalidInput(
+        `Requested subnet with cidr: ${input.cidr} for network: ${network.id} overlaps with another subnet`,
+      );
+    }
+  }
+  const gateway = gatewayOf(parsed, input.gatewayIp);
+  const pools = input.allocationPools ?? defaultPools(parsed, gateway);
+  const poolError = validatePools(parsed, pools, gateway);
+  if (poolError) throw invalidInput(poolError);
+  const now = timestamp(ctx.now());
+  const row: SubnetRow = {
+    id: randomUUID(),
+    network_id: network.id,
+    name: input.name ?? "",
+    description: input.description ?? "",
+    project_id: projectFor(caller, input.projectId),
+    ip_version: parsed.version,
+    cidr: formatCidr(parsed),
+    gateway_ip: gateway === undefined ? null : formatIp(parsed.version, gateway),
+    enable_dhcp: input.enableDhcp === false ? 0 : 1,
+    allocation_pools: JSON.stringify(
+      pools.map((p) => ({ start: canonicalIp(p.start), end: canonicalIp(p.end) })),
+    ),
+    dns_nameservers: JSON.stringify(checkAddresses(input.dnsNameservers ?? [], "dns_nameservers")),
+    host_routes: JSON.stringify(input.hostRoutes ?? []),
+    revision_number: 1,
+    created_at: now,
+    updated_at: now,
+  };
+  await tx.run(
+    `INSERT INTO subnets (id, network_id, name, description, project_id, ip_version, cidr, gateway_ip, enable_dhcp,
+      allocation_pools, dns_nameservers, host_routes, revision_number, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      row.id,
+      row.network_id,
+      row.name,
+      row.description,
+      row.project_id,
+      row.ip_version,
+      row.cidr,
+      row.gateway_ip,
+      row.enable_dhcp,
+      row.allocation_pools,
+      row.dns_nameservers,
+      row.host_routes,
+      row.revision_number,
+      row.created_at,
+      row.updated_at,
+    ],
+  );
+  return row;
+}
+
+export async function updateSubnet(
+  tx: WriteTx,
+  ctx: ServiceContext,
+  caller: Caller,
+  id: string,
+  input: SubnetUpdate,
+) {
+  const current = await findSubnet(tx, id);
+  checkOwner(caller, current.project_id, "update_subnet");
+  const cidr = cidrOf(current);
+  const gateway =
+    input.gatewayIp === undefined
+      ? current.gateway_ip === null
+        ? undefined
+        : parseIp(current.gateway_ip)!.value
+      : gatewayOf(cidr, input.gatewayIp);
+  const pools = input.allocationPools ?? (JSON.parse(current.allocation_pools) as Pool[]);
+  const poolError = validatePools(cidr, pools, gateway);
+  if (poolError) throw invalidInput(poolError);
+  const next: SubnetRow = {
+    ...current,
+    name: input.name ?? current.name,
+    description: input.description ?? current.description,
+    gateway_ip: gateway === undefined ? null : formatIp(cidr.version, gateway),
+    enable_dhcp: input.enableDhcp === undefined ? current.enable_dhcp : input.enableDhcp ? 1 : 0,
+    allocation_pools: JSON.stringify(
+      pools.map((p) => ({ start: canonicalIp(p.start), end: canonicalIp(p.end) })),
+    ),
+    dns_nameservers:
+      input.dnsNameservers === undefined
+        ? current.dns_nameservers
+        : JSON.stringify(checkAddresses(input.dnsNameservers, "dns_nameservers")),
+    host_routes: input.hostRoutes === undefined ? current.host_routes : JSON.stringify(input.hostRoutes),
+    revision_number: current.revision_number + 1,
+    updated_at: timestamp(ctx.now()),
+  };
+  await tx.run(
+    "UPDATE subnets SET name = ?, description = ?, gateway_ip = ?, enable_dhcp = ?, allocation_pools = ?, dns_nameservers = ?, host_routes = ?, revision_number = ?, updated_at = ? WHERE id = ?",
+    [
+      next.name,
+      next.description,
+      next.gateway_ip,
+      next.enable_dhcp,
+      next.allocation_pools,
+      next.dns_nameservers,
+      next.host_routes,
+      next.revision_number,
+      next.updated_at,
+      id,
+    ],
+  );
+  return next;
+}
+
+export async function deleteSubnet(tx: WriteTx, caller: Caller, id: string): Promise<void> {
+  const current = await findSubnet(tx, id);
+  checkOwner(caller, current.project_id, "delete_subnet");
+  const used = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM ip_allocations WHERE subnet_id = ?", [
+    id,
+  ]);
+  if (Number(used?.n ?? 0) > 0) {
+    throw conflict(
+      "SubnetInUse",
+      `Unable to complete operation on subnet ${id}: One or more ports have an IP allocation from this subnet.`,
+    );
+  }
+  await tx.run("DELETE FROM subnets WHERE id = ?", [id]);
+}
+
+function gatewayOf(cidr: Cidr, requested: string | null | undefined): bigint | undefined {
+  if (requested === null) return undefined;
+  if (requested === undefined) return defaultGateway(cidr);
+  const ip = parseIp(requested);
+  if (ip === undefined || ip.version !== cidr.version)
+    throw invalidInput(`'${requested}' is not a valid IP address`);
+  if (!contains(cidr, ip.value))
+    throw invalidInput(`Gateway IP ${requested} is not in subnet ${formatCidr(cidr)}`);
+  return ip.value;
+}
+
+function checkAddresses(addresses: readonly string[], field: string): string[] {
+  return addresses.map((a) => {
+    const canonical = canonicalIp(a);
+    if (canonical === undefined) throw invalidInput(`'${a}' in ${field} is not a valid IP address`);
+    return canonical;
+  });
+}

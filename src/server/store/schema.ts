@@ -1,0 +1,57 @@
+/**
+ * Versioned migrations, shared by SQLite and PostgreSQL (the dialects differ only where noted). Booleans
+ * are integers 0/1 and JSON is text in both, so rows read the same from either.
+ */
+export type Dialect = "sqlite" | "postgres";
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  statements(dialect: Dialect): string[];
+}
+
+const big = (d: Dialect) => (d === "postgres" ? "BIGINT" : "INTEGER");
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: "networks, subnets, ports, IP allocations, agents, event log",
+    statements: (d) => [
+      `CREATE TABLE weir_meta (id INTEGER PRIMARY KEY CHECK (id = 1), revision ${big(d)} NOT NULL)`,
+      "INSERT INTO weir_meta (id, revision) VALUES (1, 0)",
+      `CREATE TABLE networks (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, project_id TEXT NOT NULL,
+        admin_state_up INTEGER NOT NULL, shared INTEGER NOT NULL, mtu INTEGER NOT NULL, status TEXT NOT NULL,
+        port_security_enabled INTEGER NOT NULL, network_type TEXT NOT NULL, physical_network TEXT,
+        segmentation_id INTEGER, revision_number INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      // One network per segment: a VLAN on a physnet, a VNI, a flat physnet.
+      "CREATE UNIQUE INDEX networks_segment ON networks (network_type, COALESCE(physical_network, ''), COALESCE(segmentation_id, -1))",
+      `CREATE TABLE subnets (
+        id TEXT PRIMARY KEY, network_id TEXT NOT NULL REFERENCES networks (id), name TEXT NOT NULL,
+        description TEXT NOT NULL, project_id TEXT NOT NULL, ip_version INTEGER NOT NULL, cidr TEXT NOT NULL,
+        gateway_ip TEXT, enable_dhcp INTEGER NOT NULL, allocation_pools TEXT NOT NULL, dns_nameservers TEXT NOT NULL,
+        host_routes TEXT NOT NULL, revision_number INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      "CREATE INDEX subnets_network ON subnets (network_id)",
+      `CREATE TABLE ports (
+        id TEXT PRIMARY KEY, network_id TEXT NOT NULL REFERENCES networks (id), name TEXT NOT NULL,
+        description TEXT NOT NULL, project_id TEXT NOT NULL, mac_address TEXT NOT NULL, admin_state_up INTEGER NOT NULL,
+        status TEXT NOT NULL, device_id TEXT NOT NULL, device_owner TEXT NOT NULL, port_security_enabled INTEGER NOT NULL,
+        allowed_address_pairs TEXT NOT NULL, binding_host_id TEXT NOT NULL, binding_vnic_type TEXT NOT NULL,
+        binding_profile TEXT NOT NULL, binding_vif_type TEXT NOT NULL, binding_vif_details TEXT NOT NULL,
+        revision_number INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      "CREATE UNIQUE INDEX ports_mac ON ports (network_id, mac_address)",
+      "CREATE INDEX ports_network ON ports (network_id)",
+      "CREATE INDEX ports_host ON ports (binding_host_id)",
+      "CREATE INDEX ports_device ON ports (device_id)",
+      `CREATE TABLE ip_allocations (
+        port_id TEXT NOT NULL REFERENCES ports (id) ON DELETE CASCADE, subnet_id TEXT NOT NULL REFERENCES subnets (id),
+        network_id TEXT NOT NULL, ip_address TEXT NOT NULL, PRIMARY KEY (subnet_id, ip_address))`,
+      "CREATE INDEX ip_allocations_port ON ip_allocations (port_id)",
+      `CREATE TABLE agents (
+        id TEXT PRIMARY KEY, agent_type TEXT NOT NULL, agent_binary TEXT NOT NULL, host TEXT NOT NULL,
+        topic TEXT NOT NULL, configurations TEXT NOT NULL, admin_state_up INTEGER NOT NULL, description TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL, started_at TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (agent_type, host))`,
+      `CREATE TABLE events (revision ${big(d)} PRIMARY KEY, host TEXT, payload TEXT NOT NULL, created_at TEXT NOT NULL)`,
+    ],
+  },
+];

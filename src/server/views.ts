@@ -1,0 +1,155 @@
+/** Rows rendered as the Networking API v2.0 presents resources (what openstackclient expects to see). */
+import type { AgentConfigurations, DeviceDetails, NetworkInfo, NetworkType } from "../protocol/index.ts";
+import type { AgentRow, IpAllocationRow, NetworkRow, PortRow, SubnetRow } from "./rows.ts";
+
+const bool = (v: number) => v !== 0;
+
+export function networkView(n: NetworkRow, subnetIds: readonly string[]): Record<string, unknown> {
+  return {
+    id: n.id,
+    name: n.name,
+    description: n.description,
+    tenant_id: n.project_id,
+    project_id: n.project_id,
+    admin_state_up: bool(n.admin_state_up),
+    shared: bool(n.shared),
+    status: n.status,
+    mtu: n.mtu,
+    subnets: [...subnetIds],
+    "provider:network_type": n.network_type,
+    "provider:physical_network": n.physical_network,
+    "provider:segmentation_id": n.segmentation_id,
+    "router:external": false,
+    port_security_enabled: bool(n.port_security_enabled),
+    availability_zone_hints: [],
+    availability_zones: [],
+    ipv4_address_scope: null,
+    ipv6_address_scope: null,
+    l2_adjacency: true,
+    tags: [],
+    revision_number: n.revision_number,
+    created_at: n.created_at,
+    updated_at: n.updated_at,
+  };
+}
+
+export function subnetView(s: SubnetRow): Record<string, unknown> {
+  return {
+    id: s.id,
+    name: s.name,
+    description: s.description,
+    network_id: s.network_id,
+    tenant_id: s.project_id,
+    project_id: s.project_id,
+    ip_version: s.ip_version,
+    cidr: s.cidr,
+    gateway_ip: s.gateway_ip,
+    enable_dhcp: bool(s.enable_dhcp),
+    allocation_pools: JSON.parse(s.allocation_pools),
+    dns_nameservers: JSON.parse(s.dns_nameservers),
+    host_routes: JSON.parse(s.host_routes),
+    ipv6_ra_mode: null,
+    ipv6_address_mode: null,
+    subnetpool_id: null,
+    segment_id: null,
+    service_types: [],
+    tags: [],
+    revision_number: s.revision_number,
+    created_at: s.created_at,
+    updated_at: s.updated_at,
+  };
+}
+
+export function fixedIps(allocations: readonly IpAllocationRow[]) {
+  return allocations.map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
+}
+
+export function portView(p: PortRow, allocations: readonly IpAllocationRow[]): Record<string, unknown> {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    network_id: p.network_id,
+    tenant_id: p.project_id,
+    project_id: p.project_id,
+    mac_address: p.mac_address,
+    admin_state_up: bool(p.admin_state_up),
+    status: p.status,
+    device_id: p.device_id,
+    device_owner: p.device_owner,
+    fixed_ips: fixedIps(allocations),
+    port_security_enabled: bool(p.port_security_enabled),
+    allowed_address_pairs: JSON.parse(p.allowed_address_pairs),
+    security_groups: [],
+    extra_dhcp_opts: [],
+    "binding:host_id": p.binding_host_id,
+    "binding:vnic_type": p.binding_vnic_type,
+    "binding:profile": JSON.parse(p.binding_profile),
+    "binding:vif_type": p.binding_vif_type,
+    "binding:vif_details": JSON.parse(p.binding_vif_details),
+    tags: [],
+    revision_number: p.revision_number,
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+  };
+}
+
+/** Neutron shows agent timestamps as "YYYY-MM-DD HH:MM:SS". */
+const agentTime = (iso: string) => iso.replace("T", " ").replace(/(\.\d+)?Z$/, "");
+
+export function agentView(a: AgentRow, alive: boolean): Record<string, unknown> {
+  return {
+    id: a.id,
+    agent_type: a.agent_type,
+    binary: a.agent_binary,
+    topic: a.topic,
+    host: a.host,
+    admin_state_up: bool(a.admin_state_up),
+    alive,
+    heartbeat_timestamp: agentTime(a.heartbeat_at),
+    started_at: agentTime(a.started_at),
+    created_at: agentTime(a.created_at),
+    configurations: JSON.parse(a.configurations) as AgentConfigurations,
+    description: a.description,
+    availability_zone: null,
+    resources_synced: null,
+  };
+}
+
+export function networkInfo(n: NetworkRow): NetworkInfo {
+  return {
+    network_id: n.id,
+    network_type: n.network_type as NetworkType,
+    physical_network: n.physical_network,
+    segmentation_id: n.segmentation_id,
+    mtu: n.mtu,
+    admin_state_up: bool(n.admin_state_up),
+  };
+}
+
+export function deviceDetails(
+  p: PortRow,
+  n: NetworkRow,
+  allocations: readonly IpAllocationRow[],
+): DeviceDetails {
+  return {
+    port_id: p.id,
+    network_id: n.id,
+    network_type: n.network_type as NetworkType,
+    physical_network: n.physical_network,
+    segmentation_id: n.segmentation_id,
+    mtu: n.mtu,
+    mac_address: p.mac_address,
+    fixed_ips: fixedIps(allocations),
+    admin_state_up: bool(p.admin_state_up),
+    network_admin_state_up: bool(n.admin_state_up),
+    port_security_enabled: bool(p.port_security_enabled),
+    allowed_address_pairs: JSON.parse(p.allowed_address_pairs),
+    device_owner: p.device_owner,
+    device_id: p.device_id,
+    host: p.binding_host_id,
+    status: p.status as DeviceDetails["status"],
+    vif_type: p.binding_vif_type,
+    revision_number: p.revision_number,
+  };
+}

@@ -1,0 +1,18 @@
+import { after } from "node:test";
+import { defineApiSuite } from "../support/api-suite.ts";
+import { type PostgresCluster, postgresCluster } from "../support/postgres.ts";
+
+// One cluster for the whole file, started by the first test that needs it, stopped when the file ends.
+let cluster: Promise<PostgresCluster> | undefined;
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
+
+defineApiSuite({
+  kind: "postgres",
+  cluster: () => {
+    cluster ??= postgresCluster((fn) => cleanups.push(fn));
+    return cluster;
+  },
+});

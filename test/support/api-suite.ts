@@ -1,0 +1,534 @@
+// The API test suite, run against each storage backend (server-api-*.test.ts).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { AgentConfigurations } from "../../src/protocol/index.ts";
+import { type Backend, startServer, type TestServer } from "./server.ts";
+import { openSse } from "./sse.ts";
+
+export const agentConfig = (overrides: Partial<AgentConfigurations> = {}): AgentConfigurations => ({
+  bridge_mappings: { physnet1: "br-phys" },
+  tunnel_types: ["vxlan"],
+  tunneling_ip: "198.18.0.1",
+  integration_bridge: "br-int",
+  datapath_type: "netdev",
+  firewall_driver: "noop",
+  l2_population: true,
+  arp_responder: false,
+  devices: 0,
+  ...overrides,
+});
+
+export async function registerAgent(s: TestServer, host: string, config = agentConfig()) {
+  const r = await s.api("POST", "/agent/v1/report-state", {
+    host,
+    agent_type: "Open vSwitch agent",
+    binary: "weir-agent",
+    configurations: config,
+    start_flag: true,
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body;
+}
+
+async function network(s: TestServer, body: object = {}) {
+  const r = await s.api("POST", "/v2.0/networks", { network: { name: "net", ...body } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.network;
+}
+
+async function subnet(s: TestServer, networkId: string, cidr: string, extra: object = {}) {
+  const r = await s.api("POST", "/v2.0/subnets", { subnet: { network_id: networkId, cidr, ...extra } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.subnet;
+}
+
+async function port(s: TestServer, networkId: string, extra: object = {}) {
+  const r = await s.api("POST", "/v2.0/ports", { port: { network_id: networkId, ...extra } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.port;
+}
+
+function neutronError(r: { status: number; body: any }, status: number, type: string, message?: RegExp) {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  assert.equal(r.body.NeutronError.type, type, JSON.stringify(r.body));
+  if (message) assert.match(r.body.NeutronError.message, message);
+  assert.equal(typeof r.body.NeutronError.detail, "string");
+}
+
+export function defineApiSuite(backend: Backend): void {
+  const b = backend.kind;
+
+  test(`[${b}] version discovery answers as Neutron does`, async (t) => {
+    const s = await startServer(t, backend);
+    const root = await s.api("GET", "/");
+    assert.equal(root.body.versions[0].id, "v2.0");
+    assert.equal(root.body.versions[0].status, "CURRENT");
+    const v2 = await s.api("GET", "/v2.0/");
+    assert.deepEqual(v2.body.resources.map((r: any) => r.collection).sort(), [
+      "agents",
+      "networks",
+      "ports",
+      "subnets",
+    ]);
+    const ext = await s.api("GET", "/v2.0/extensions");
+    assert.ok(ext.body.extensions.some((e: any) => e.alias === "binding"));
+    neutronError(await s.api("GET", "/v2.0/nothing"), 404, "HTTPNotFound");
+    neutronError(await s.api("PATCH", "/v2.0/networks"), 405, "HTTPMethodNotAllowed");
+  });
+
+  test(`[${b}] networks: CRUD, tenant segments from the ranges, provider attributes, errors`, async (t) => {
+    const s = await startServer(t, backend);
+    const a = await network(s);
+    const c = await network(s);
+    assert.deepEqual(
+      [a["provider:network_type"], a["provider:segmentation_id"], a.mtu],
+      ["vxlan", 1000, 1450],
+    );
+    assert.equal(c["provider:segmentation_id"], 1001);
+    const vlan = await network(s, {
+      "provider:network_type": "vlan",
+      "provider:physical_network": "physnet1",
+    });
+    assert.deepEqual([vlan["provider:segmentation_id"], vlan.mtu], [100, 1500]);
+    const explicit = await network(s, {
+      "provider:network_type": "vlan",
+      "provider:physical_network": "physnet1",
+      "provider:segmentation_id": 150,
+    });
+    assert.equal(explicit["provider:segmentation_id"], 150);
+    neutronError(
+      await s.api("POST", "/v2.0/networks", {
+        network: {
+          "provider:network_type": "vlan",
+          "provider:physical_network": "physnet1",
+          "provider:segmentation_id": 150,
+        },
+      }),
+      409,
+      "VlanIdInUse",
+    );
+    const flat = await network(s, {
+      "provider:network_type": "flat",
+      "provider:physical_network": "physnet2",
+    });
+    assert.equal(flat["provider:segmentation_id"], null);
+    neutronError(
+      await s.api("POST", "/v2.0/networks", {
+        network: { "provider:network_type": "flat", "provider:physical_network": "physnet2" },
+      }),
+      409,
+      "FlatNetworkInUse",
+    );
+    neutronError(
+      await s.api("POST", "/v2.0/networks", {
+        network: { "provider:network_type": "vlan", "provider:physical_network": "nope" },
+      }),
+      400,
+      "InvalidInput",
+      /physical_network 'nope' unknown/,
+    );
+    neutronError(
+      await s.api("POST", "/v2.0/networks", {
+        network: { "provider:network_type": "vxlan", "provider:segmentation_id": 2 ** 24 },
+      }),
+      400,
+      "InvalidInput",
+      /out of range/,
+    );
+    neutronError(
+      await s.api("POST", "/v2.0/networks", { network: { name: "x", color: "red" } }),
+      400,
+      "HTTPBadRequest",
+      /Unrecognized attribute\(s\) 'color'/,
+    );
+    neutronError(
+      await s.api("POST", "/v2.0/networks", { network: { admin_state_up: "yes" } }),
+      400,
+      "HTTPBadRequest",
+      /admin_state_up/,
+    );
+    neutronError(await s.api("POST", "/v2.0/networks", "{not json"), 400, "HTTPBadRequest", /Malformed/);
+    neutronError(
+      await s.api("POST", "/v2.0/networks", { net: {} }),
+      400,
+      "HTTPBadRequest",
+      /Resource body required/,
+    );
+    neutronError(
+      await s.api("GET", "/v2.0/networks/00000000-0000-0000-0000-000000000000"),
+      404,
+      "NetworkNotFound",
+    );
+
+    const renamed = await s.api("PUT", `/v2.0/networks/${a.id}`, {
+      network: { name: "renamed", admin_state_up: false },
+    });
+    assert.equal(renamed.status, 200);
+    assert.deepEqual(
+      [renamed.body.network.name, renamed.body.network.admin_state_up, renamed.body.network.revision_number],
+      ["renamed", false, 2],
+    );
+    neutronError(
+      await s.api("PUT", `/v2.0/networks/${a.id}`, { network: { "provider:segmentation_id": 7 } }),
+      400,
+      "InvalidInput",
+      /provider attributes/,
+    );
+    // Deleting frees the segment: the next tenant network gets it back.
+    assert.equal((await s.api("DELETE", `/v2.0/networks/${a.id}`)).status, 204);
+    neutronError(await s.api("DELETE", `/v2.0/networks/${a.id}`), 404, "NetworkNotFound");
+    assert.equal((await network(s))["provider:segmentation_id"], 1000);
+  });
+
+  test(`[${b}] tenant segments run out with a clear 503, and a range of one is exhausted correctly`, async (t) => {
+    const s = await startServer(t, backend, {
+      config: { vniRanges: { vxlan: [[5, 6]], gre: [], geneve: [] } },
+    });
+    assert.equal((await network(s))["provider:segmentation_id"], 5);
+    assert.equal((await network(s))["provider:segmentation_id"], 6);
+    neutronError(await s.api("POST", "/v2.0/networks", { network: {} }), 503, "NoNetworkAvailable");
+  });
+
+  test(`[${b}] subnets: IPv4 and IPv6 defaults, pools, overlaps, gateway checks, in-use delete`, async (t) => {
+    const s = await startServer(t, backend);
+    const n = await network(s);
+    const v4 = await subnet(s, n.id, "198.19.10.0/24", { name: "v4" });
+    assert.deepEqual(
+      [v4.ip_version, v4.gateway_ip, v4.allocation_pools],
+      [4, "198.19.10.1", [{ start: "198.19.10.2", end: "198.19.10.254" }]],
+    );
+    const v6 = await subnet(s, n.id, "2001:db8:1::/64", { enable_dhcp: false });
+    assert.deepEqual([v6.ip_version, v6.gateway_ip, v6.enable_dhcp], [6, "2001:db8:1::1", false]);
+    // RFC 5952: a single zero group is not compressed.
+    assert.deepEqual(v6.allocation_pools, [
+      { start: "2001:db8:1::2", end: "2001:db8:1:0:ffff:ffff:ffff:ffff" },
+    ]);
+    neutronError(
+      await s.api("POST", "/v2.0/subnets", { subnet: { network_id: n.id, cidr: "198.19.10.128/25" } }),
+      400,
+      "InvalidInput",
+      /overlaps with another subnet/,
+    );
+    neutronError(
+      await s.api("POST", "/v2.0/subnets", { subnet: { network_id: n.id, cidr: "198.19.11.5/24" } }),
+      400,
+      "InvalidInput",
+      /198\.19\.11\.0\/24' is recommended/,
+    );
+    neutronError(
+      await s.api("POST", "/v2.0/subnets", {
+        subnet: { network_id: n.id, cidr: "198.19.12.0/24", gateway_ip: "198.19.13.1" },
+      }),
+      400,
+      "InvalidInput",
+      /not in subnet/,
+    );
+    neutronError(
+      await s.api("POST", "/v2.0/subnets", {
+        subnet: {
+          network_id: n.id,
+          cidr: "198.19.12.0/24",
+          allocation_pools: [{ start: "198.19.12.1", end: "198.19.12.9" }],
+        },
+      }),
+      400,
+      "InvalidInput",
+      /conflicts with allocation pool/,
+    );
+    neutronError(
+      await s.api("POST", "/v2.0/subnets", {
+        subnet: { network_id: n.id, cidr: "198.19.12.0/24", ip_version: 6 },
+      }),
+      400,
+      "InvalidInput",
+      /does not match ip_version/,
+    );
+    const pooled = await subnet(s, (await network(s)).id, "198.19.20.0/24", {
+      gateway_ip: null,
+      allocation_pools: [{ start: "198.19.20.10", end: "198.19.20.11" }],
+    });
+    assert.equal(pooled.gateway_ip, null);
+    const p = await port(s, n.id);
+    neutronError(await s.api("DELETE", `/v2.0/subnets/${v4.id}`), 409, "SubnetInUse");
+    await s.api("DELETE", `/v2.0/ports/${p.id}`);
+    assert.equal((await s.api("DELETE", `/v2.0/subnets/${v4.id}`)).status, 204);
+    const shown = await s.api("GET", `/v2.0/networks/${n.id}`);
+    assert.deepEqual(shown.body.network.subnets, [v6.id]);
+  });
+
+  test(`[${b}] ports: MACs and IPs allocated and unique, requested ones validated, exhaustion, updates free and take`, async (t) => {
+    const s = await startServer(t, backend);
+    const n = await network(s);
+    const sub = await subnet(s, n.id, "198.19.30.0/29"); // pool .2-.6: five addresses
+    const p1 = await port(s, n.id);
+    assert.match(p1.mac_address, /^fa:16:3e(:[0-9a-f]{2}){3}$/);
+    assert.deepEqual(p1.fixed_ips, [{ subnet_id: sub.id, ip_address: "198.19.30.2" }]);
+    assert.deepEqual([p1.status, p1["binding:vif_type"], p1["binding:host_id"]], ["DOWN", "unbound", ""]);
+    const p2 = await port(s, n.id, {
+      mac_address: "FA:16:3E:AA:BB:CC",
+      fixed_ips: [{ ip_address: "198.19.30.5" }],
+    });
+    assert.equal(p2.mac_address, "fa:16:3e:aa:bb:cc");
+    neutronError(
+      await s.api("POST", "/v2.0/ports", { port: { network_id: n.id, mac_address: "fa:16:3e:aa:bb:cc" } }),
+      409,
+      "MacAddressInUse",
+    );
+    neutronError(
+      await s.api("POST", "/v2.0/ports", {
+        port: { network_id: n.id, fixed_ips: [{ ip_address: "198.19.30.5" }] },
+      }),
+      409,
+      "IpAddressAlreadyAllocated",
+    );
+    neutronError(
+      await s.api("POST", "/v2.0/ports", {
+        port: { network_id: n.id, fixed_ips: [{ subnet_id: sub.id, ip_address: "198.19.31.5" }] },
+      }),
+      400,
+      "InvalidIpForSubnet",
+    );
+    neutronError(
+      await s.api("POST", "/v2.0/ports", { port: { network_id: n.id, mac_address: "01:00:5e:00:00:01" } }),
+      400,
+      "InvalidInput",
+    );
+    neutronError(
+      await s.api("POST", "/v2.0/ports", { port: { network_id: "00000000-0000-0000-0000-000000000000" } }),
+      404,
+      "NetworkNotFound",
+    );
+    await port(s, n.id); // .3
+    await port(s, n.id); // .4
+    await port(s, n.id); // .6
+    neutronError(
+      await s.api("POST", "/v2.0/ports", { port: { network_id: n.id } }),
+      409,
+      "IpAddressGenerationFailure",
+    );
+    // Moving p1 to a requested address frees .2 for the next port.
+    const moved = await s.api("PUT", `/v2.0/ports/${p1.id}`, {
+      port: { fixed_ips: [{ ip_address: "198.19.30.2" }], name: "kept" },
+    });
+    assert.equal(moved.body.port.fixed_ips[0].ip_address, "198.19.30.2");
+    assert.equal((await s.api("DELETE", `/v2.0/ports/${p1.id}`)).status, 204);
+    assert.equal((await port(s, n.id)).fixed_ips[0].ip_address, "198.19.30.2");
+    neutronError(await s.api("DELETE", `/v2.0/networks/${n.id}`), 409, "NetworkInUse");
+  });
+
+  test(`[${b}] binding: bound only where a live agent reaches the segment, with complete vif_details`, async (t) => {
+    let now = new Date("2026-11-24T12:00:00Z");
+    const s = await startServer(t, backend, {
+      now: () => now,
+      config: {
+        vlanRanges: [{ physicalNetwork: "physnet1", range: [100, 199] }, { physicalNetwork: "physnet9" }],
+      },
+    });
+    const vxlan = await network(s);
+    const vlan = await network(s, {
+      "provider:network_type": "vlan",
+      "provider:physical_network": "physnet1",
+    });
+    const other = await network(s, {
+      "provider:network_type": "vlan",
+      "provider:physical_network": "physnet9",
+      "provider:segmentation_id": 9,
+    });
+    await subnet(s, vxlan.id, "198.19.40.0/24");
+    // No agent on h1 yet.
+    const early = await port(s, vxlan.id, { "binding:host_id": "h1" });
+    assert.deepEqual([early["binding:vif_type"], early["binding:vif_details"]], ["binding_failed", {}]);
+    await registerAgent(
+      s,
+      "h1",
+      agentConfig({ firewall_driver: "iptables_hybrid", datapath_type: "system" }),
+    );
+    const rebound = (await s.api("GET", `/v2.0/ports/${early.id}`)).body.port;
+    assert.equal(rebound["binding:vif_type"], "ovs", "a failed binding is retried when the agent appears");
+    assert.deepEqual(rebound["binding:vif_details"], {
+      port_filter: true,
+      ovs_hybrid_plug: true,
+      datapath_type: "system",
+      bridge_name: "br-int",
+      connectivity: "l2",
+    });
+    const onVlan = await port(s, vlan.id, { "binding:host_id": "h1" });
+    assert.equal(onVlan["binding:vif_type"], "ovs");
+    const unmapped = await port(s, other.id, { "binding:host_id": "h1" });
+    assert.equal(unmapped["binding:vif_type"], "binding_failed");
+    const direct = await port(s, vlan.id, { "binding:host_id": "h1", "binding:vnic_type": "direct" });
+    assert.equal(direct["binding:vif_type"], "binding_failed");
+    // Every bound port has all four vif_details keys (shared/seeds/001).
+    const all = (await s.api("GET", "/v2.0/ports")).body.ports;
+    for (const p of all.filter((x: any) => x["binding:vif_type"] === "ovs")) {
+      for (const key of ["port_filter", "ovs_hybrid_plug", "datapath_type", "bridge_name"])
+        assert.ok(key in p["binding:vif_details"], key);
+    }
+    // The agent goes quiet for longer than agent_down_time: new bindings fail, the list says not alive.
+    now = new Date(now.getTime() + 76_000);
+    const late = await port(s, vlan.id, { "binding:host_id": "h1" });
+    assert.equal(late["binding:vif_type"], "binding_failed");
+    const agents = (await s.api("GET", "/v2.0/agents")).body.agents;
+    assert.deepEqual(
+      agents.map((a: any) => [a.host, a.agent_type, a.alive, a.configurations.tunneling_ip]),
+      [["h1", "Open vSwitch agent", false, "198.18.0.1"]],
+    );
+    // Dead agents may be deleted; live ones may not.
+    await registerAgent(s, "h2");
+    const h2 = (await s.api("GET", "/v2.0/agents?host=h2")).body.agents[0];
+    neutronError(await s.api("DELETE", `/v2.0/agents/${h2.id}`), 409, "AgentInUse");
+    assert.equal((await s.api("DELETE", `/v2.0/agents/${agents[0].id}`)).status, 204);
+    const disabled = await s.api("PUT", `/v2.0/agents/${h2.id}`, { agent: { admin_state_up: false } });
+    assert.equal(disabled.body.agent.admin_state_up, false);
+  });
+
+  test(`[${b}] filters, fields and pagination behave as Neutron's`, async (t) => {
+    const s = await startServer(t, backend);
+    const n = await network(s, { name: "alpha" });
+    await network(s, { name: "beta" });
+    await subnet(s, n.id, "198.19.50.0/24");
+    const ports = [];
+    for (let i = 0; i < 7; i++)
+      ports.push(await port(s, n.id, { device_id: i < 3 ? "vm-a" : "vm-b", name: `p${i}` }));
+    assert.deepEqual(
+      (await s.api("GET", "/v2.0/networks?name=alpha")).body.networks.map((x: any) => x.name),
+      ["alpha"],
+    );
+    assert.equal((await s.api("GET", "/v2.0/ports?device_id=vm-a")).body.ports.length, 3);
+    assert.equal((await s.api("GET", "/v2.0/ports?name=p1&name=p2")).body.ports.length, 2);
+    assert.equal((await s.api("GET", `/v2.0/ports?network_id=${n.id}&device_id=vm-b`)).body.ports.length, 4);
+    const ip = ports[4].fixed_ips[0].ip_address;
+    assert.deepEqual(
+      (await s.api("GET", `/v2.0/ports?fixed_ips=ip_address%3D${ip}`)).body.ports.map((p: any) => p.id),
+      [ports[4].id],
+    );
+    const fields = (await s.api("GET", "/v2.0/ports?fields=id&fields=mac_address&device_id=vm-a")).body.ports;
+    assert.deepEqual(Object.keys(fields[0]).sort(), ["id", "mac_address"]);
+    const seen: string[] = [];
+    let url = "/v2.0/ports?limit=3";
+    for (let pages = 0; pages < 5 && url; pages++) {
+      const page = await s.api("GET", url);
+      seen.push(...page.body.ports.map((p: any) => p.id));
+      const next = page.body.ports_links?.find((l: any) => l.rel === "next")?.href;
+      url = next ? next.slice(next.indexOf("/v2.0")) : "";
+    }
+    assert.deepEqual(seen, ports.map((p) => p.id).sort(), "every port exactly once, in id order");
+    assert.equal((await s.api("GET", "/v2.0/ports?binding:host_id=")).body.ports.length, 7);
+  });
+
+  test(`[${b}] tokens: no token 401, an agent token only on the agent channel, the admin token everywhere`, async (t) => {
+    const s = await startServer(t, backend, {
+      noauth: false,
+      config: { adminToken: "admin-secret", agentToken: "agent-secret" },
+    });
+    assert.equal((await s.api("GET", "/")).status, 200, "version discovery is public");
+    assert.equal((await s.api("GET", "/v2.0/networks")).status, 401);
+    assert.equal((await s.api("POST", "/v2.0/networks", { network: {} }, "wrong")).status, 401);
+    neutronError(
+      await s.api("POST", "/v2.0/networks", { network: {} }, "agent-secret"),
+      403,
+      "PolicyNotAuthorized",
+    );
+    assert.equal((await s.api("POST", "/v2.0/networks", { network: {} }, "admin-secret")).status, 201);
+    const report = {
+      host: "h1",
+      agent_type: "Open vSwitch agent",
+      binary: "weir-agent",
+      configurations: agentConfig(),
+      start_flag: true,
+    };
+    assert.equal((await s.api("POST", "/agent/v1/report-state", report)).status, 401);
+    assert.equal((await s.api("POST", "/agent/v1/report-state", report, "agent-secret")).status, 200);
+  });
+
+  test(`[${b}] 100 parallel port creates on one network: unique MACs and IPs, none lost`, async (t) => {
+    const s = await startServer(t, backend);
+    const n = await network(s);
+    await subnet(s, n.id, "198.19.60.0/24");
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => s.api("POST", "/v2.0/ports", { port: { network_id: n.id } })),
+    );
+    assert.deepEqual([...new Set(results.map((r) => r.status))], [201]);
+    const macs = new Set(results.map((r) => r.body.port.mac_address));
+    const ips = new Set(results.map((r) => r.body.port.fixed_ips[0].ip_address));
+    assert.equal(macs.size, 100);
+    assert.equal(ips.size, 100);
+    assert.equal((await s.api("GET", `/v2.0/ports?network_id=${n.id}`)).body.ports.length, 100);
+  });
+
+  test(`[${b}] agent channel: details, status up/down, sync, and the event stream with resume`, async (t) => {
+    const s = await startServer(t, backend);
+    const n = await network(s);
+    const sub = await subnet(s, n.id, "198.19.70.0/24");
+    const reg = await registerAgent(s, "h1");
+    await registerAgent(s, "h2", agentConfig({ tunneling_ip: "198.18.0.2" }));
+    const sync0 = await s.api("POST", "/agent/v1/sync", { host: "h1" });
+    assert.deepEqual([sync0.body.ports, sync0.body.revision >= reg.revision], [[], true]);
+    const stream = openSse(`${s.url}/agent/v1/stream?host=h1&since=${sync0.body.revision}`);
+    t.after(() => stream.close());
+
+    const p = await port(s, n.id, {
+      "binding:host_id": "h1",
+      allowed_address_pairs: [{ ip_address: "198.19.70.200" }],
+    });
+    const [updated, endpoints] = await stream.waitFor(2);
+    assert.equal(updated!.event, "port.updated");
+    assert.deepEqual(updated!.data.event.port.fixed_ips, [{ subnet_id: sub.id, ip_address: "198.19.70.2" }]);
+    assert.equal(updated!.data.event.port.segmentation_id, n["provider:segmentation_id"]);
+    assert.equal(endpoints!.event, "endpoints.changed");
+    assert.deepEqual(endpoints!.data.event.endpoints, {
+      network_id: n.id,
+      endpoints: [{ host: "h1", tunneling_ip: "198.18.0.1" }],
+    });
+    // A port on another host: h1 hears only that the network's endpoints changed.
+    await port(s, n.id, { "binding:host_id": "h2" });
+    const [, , h2endpoints] = await stream.waitFor(3);
+    assert.deepEqual(
+      h2endpoints!.data.event.endpoints.endpoints.map((e: any) => e.host),
+      ["h1", "h2"],
+    );
+
+    const details = await s.api("POST", "/agent/v1/devices/details", {
+      host: "h1",
+      devices: [p.id, "00000000-0000-0000-0000-000000000000"],
+    });
+    assert.equal(details.body.devices[0].mac_address, p.mac_address);
+    assert.equal(details.body.failed.length, 1);
+    const status = await s.api("POST", "/agent/v1/devices/status", { host: "h1", up: [p.id], down: [] });
+    assert.deepEqual(status.body.updated, [p.id]);
+    assert.equal((await s.api("GET", `/v2.0/ports/${p.id}`)).body.port.status, "ACTIVE");
+    const [, , , active] = await stream.waitFor(4);
+    assert.equal(active!.data.event.port.status, "ACTIVE");
+    const wrongHost = await s.api("POST", "/agent/v1/devices/status", { host: "h2", up: [p.id], down: [] });
+    assert.equal(wrongHost.body.failed[0].reason, "not bound to h2");
+
+    // Drop the stream; changes happen; resume with Last-Event-ID: nothing is missed.
+    stream.close();
+    const last = stream.events.at(-1)!.id!;
+    await s.api("PUT", `/v2.0/ports/${p.id}`, { port: { "binding:host_id": "h2" } });
+    const resumed = openSse(`${s.url}/agent/v1/stream?host=h1`, { "last-event-id": last });
+    t.after(() => resumed.close());
+    const [unbound] = await resumed.waitFor(1);
+    assert.equal(unbound!.event, "port.unbound");
+    assert.equal(unbound!.data.event.port_id, p.id);
+
+    // Malformed messages are refused with a reason.
+    const bad = await s.api("POST", "/agent/v1/devices/status", { host: "h1", up: ["not-a-uuid"], down: [] });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.NeutronError.message, /up\.0: a UUID/);
+    assert.equal((await s.api("POST", "/agent/v1/report-state", { host: "h1", extra: 1 })).status, 400);
+  });
+
+  test(`[${b}] an agent too far behind the pruned event log is told to resync`, async (t) => {
+    const s = await startServer(t, backend);
+    await registerAgent(s, "h1");
+    for (let i = 0; i < 5; i++) await network(s);
+    await s.store.pruneEvents(2);
+    const stream = openSse(`${s.url}/agent/v1/stream?host=h1&since=1`);
+    t.after(() => stream.close());
+    const [resync] = await stream.waitFor(1);
+    assert.equal(resync!.event, "resync");
+    assert.equal(resync!.data.revision, await s.store.currentRevision());
+    await stream.ended;
+  });
+}
