@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { agentCommand } from "./agent-command.ts";
 import { demoCommand } from "./demo-command.ts";
 import { ExitCode, exitCodeFor, reportError } from "./errors.ts";
 import { serverCommand } from "./server-command.ts";
@@ -11,6 +12,7 @@ const program = new Command("weir")
 program.addCommand(demoCommand());
 program.addCommand(testbedCommand());
 program.addCommand(serverCommand());
+program.addCommand(agentCommand());
 
 // Added commands do not inherit these settings; apply them to the whole tree so that every usage error
 // reaches the handler below (exit code 2) instead of commander's own process.exit(1).

@@ -93,6 +93,8 @@ export class BridgeFlows {
   #repairing = false;
   #repairAttempt = 0;
   #closed = false;
+  /** A previous generation whose flows reconciles must not delete yet (installAdditive). */
+  #preserved: number | undefined;
   #offStatus: (() => void) | undefined;
   #stopMonitor: (() => Promise<void>) | undefined;
 
@@ -151,6 +153,44 @@ export class BridgeFlows {
   }
 
   /**
+   * Sets several owners' flows at once, as ONE bundle (owners whose set becomes empty are applied first,
+   * so a flow key can pass from one owner to another in the same change). A refused bundle leaves the
+   * switch and the record unchanged.
+   */
+  setMany(changes: ReadonlyMap<string, readonly Flow[]>): Promise<ApplyResult> {
+    const ordered = [...changes].sort(([, a], [, b]) => Number(a.length > 0) - Number(b.length > 0));
+    const stamped = ordered.map(([owner, flows]) => {
+      const cookie = this.cookieFor(owner);
+      return [owner, flows.map((f) => ({ ...f, cookie }))] as const;
+    });
+    return this.#serial(() => this.#applyMany(stamped));
+  }
+
+  /**
+   * Installs every desired flow (adds, which replace same-key flows in place) and deletes nothing: what
+   * an agent does while it cannot know the full desired state (its server is away). Flows of `preserve`
+   * — the previous run's generation — are also spared by any repair until swapGeneration() runs.
+   */
+  installAdditive(preserve: number | undefined): Promise<ApplyResult> {
+    return this.#serial(async () => {
+      const started = performance.now();
+      const epoch = this.#dirtyEpoch;
+      this.#preserved = preserve === this.#generation ? undefined : preserve;
+      const upserts = [...this.desired.entries()].map(([, flow]) => flow);
+      if (upserts.length > 0) await this.#connection.bundle(modsFor({ upserts, removals: [] }));
+      this.#synced = true;
+      this.#cleanEpoch = epoch;
+      return {
+        added: upserts.length,
+        modified: 0,
+        deleted: 0,
+        unchanged: 0,
+        durationMs: performance.now() - started,
+      };
+    });
+  }
+
+  /**
    * The restart fast path, when the bridge's previous generation is known: one atomic bundle that re-adds
    * every desired flow with this generation's cookies (in place, no gap) and deletes, by cookie mask,
    * whatever still carries the previous generation — exactly the stale flows — without dumping the
@@ -161,6 +201,7 @@ export class BridgeFlows {
   swapGeneration(previous: number | undefined): Promise<SwapResult> {
     return this.#serial(async () => {
       const started = performance.now();
+      this.#preserved = undefined;
       if (previous === undefined || previous === this.#generation || previous === 0) {
         const result = await this.#reconcile();
         return {
@@ -251,12 +292,66 @@ export class BridgeFlows {
     };
   }
 
+  async #applyMany(changes: readonly (readonly [string, readonly Flow[]])[]): Promise<ApplyResult> {
+    const started = performance.now();
+    const undo: [string, Flow[]][] = [];
+    const upserts: Flow[] = [];
+    const removals: Flow[] = [];
+    let added = 0;
+    let total = 0;
+    try {
+      for (const [owner, flows] of changes) {
+        const previous = this.desired.flowsOf(owner);
+        const delta = this.desired.replace(owner, flows);
+        undo.push([owner, previous]);
+        const previousKeys = new Set(previous.map(flowKey));
+        added += delta.upserts.filter((f) => !previousKeys.has(flowKey(f))).length;
+        upserts.push(...delta.upserts);
+        removals.push(...delta.removals);
+        total += flows.length;
+      }
+    } catch (error) {
+      this.#revert(undo);
+      throw error;
+    }
+    const result = {
+      added,
+      modified: upserts.length - added,
+      deleted: removals.length,
+      unchanged: total - upserts.length,
+      durationMs: 0,
+    };
+    if (!this.synced || upserts.length + removals.length === 0) {
+      return { ...result, durationMs: performance.now() - started };
+    }
+    try {
+      await this.#connection.bundle(modsFor({ upserts, removals }));
+    } catch (error) {
+      if (error instanceof BundleError) {
+        this.#revert(undo);
+        throw error;
+      }
+      this.#dirtyEpoch++;
+      if (error instanceof TimeoutError) this.#repair();
+      throw error;
+    }
+    return { ...result, durationMs: performance.now() - started };
+  }
+
+  /** Puts owners back to their previous flows (all emptied first: keys may have moved between them). */
+  #revert(undo: readonly (readonly [string, Flow[]])[]): void {
+    for (const [owner] of undo) this.desired.replace(owner, []);
+    for (const [owner, previous] of undo) this.desired.replace(owner, previous);
+  }
+
   async #reconcile(): Promise<ApplyResult> {
     const started = performance.now();
     const epoch = this.#dirtyEpoch;
     const installed = new Map<string, Flow>();
     for (const { flow } of await this.#connection.dumpFlows(MAGIC_VALUE, MAGIC_MASK)) {
-      if (cookieParts(flow.cookie)?.ownerClass === LEARNED_CLASS) continue;
+      const parts = cookieParts(flow.cookie);
+      if (parts?.ownerClass === LEARNED_CLASS) continue;
+      if (parts?.generation === this.#preserved && this.desired.get(flowKey(flow)) === undefined) continue;
       installed.set(flowKey(flow), flow);
     }
     const upserts: Flow[] = [];

@@ -114,6 +114,18 @@ export const Endpoint = z.object({ host, tunneling_ip: ipAddress.nullable() }).s
 export const NetworkEndpoints = z.object({ network_id: uuid, endpoints: z.array(Endpoint) }).strict();
 export type NetworkEndpoints = z.infer<typeof NetworkEndpoints>;
 
+/** A bound port as every agent sees it: where it lives and its addresses (ARP responder, l2-population). */
+export const FdbEntry = z
+  .object({
+    port_id: uuid,
+    network_id: uuid,
+    host,
+    mac_address: z.string(),
+    ip_addresses: z.array(ipAddress),
+  })
+  .strict();
+export type FdbEntry = z.infer<typeof FdbEntry>;
+
 /** POST /agent/v1/sync — a consistent snapshot of what concerns this host, as of `revision`. */
 export const SyncRequest = z.object({ host }).strict();
 export const SyncResponse = z
@@ -122,6 +134,8 @@ export const SyncResponse = z
     ports: z.array(DeviceDetails),
     networks: z.array(NetworkInfo),
     endpoints: z.array(NetworkEndpoints),
+    /** Bound ports of other hosts on the networks this host has ports on. */
+    fdb: z.array(FdbEntry),
   })
   .strict();
 export type SyncResponse = z.infer<typeof SyncResponse>;

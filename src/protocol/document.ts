@@ -70,7 +70,7 @@ export function renderProtocolDocument(): string {
     section(
       "StreamEvent",
       E.StreamEvent,
-      "The `data` of every event. Kinds: `port.updated` (bound here: wire or rewire it), `port.unbound` (moved away: unwire), `port.deleted`, `network.updated`, `network.deleted`, `endpoints.changed` (l2-population: the hosts with bound ports on a network and their tunnelling IPs — the full list each time).",
+      "The `data` of every event. Kinds: `port.updated` (bound here: wire or rewire it), `port.unbound` (moved away: unwire), `port.deleted`, `network.updated`, `network.deleted`, `endpoints.changed` (l2-population: the hosts with bound ports on a network and their tunnelling IPs — the full list each time), `fdb.updated` / `fdb.removed` (a bound port's host, MAC and IPs, for ARP responders).",
     ),
     section("ResyncNotice", E.ResyncNotice, ""),
   ].join("\n");

@@ -4,7 +4,7 @@
  * resync when the server no longer holds the events it missed.
  */
 import { z } from "zod";
-import { DeviceDetails, NetworkEndpoints, NetworkInfo } from "./agent-messages.ts";
+import { DeviceDetails, FdbEntry, NetworkEndpoints, NetworkInfo } from "./agent-messages.ts";
 
 export const PortUpdated = z.object({ kind: z.literal("port.updated"), port: DeviceDetails }).strict();
 export const PortDeleted = z
@@ -18,6 +18,11 @@ export const NetworkUpdated = z.object({ kind: z.literal("network.updated"), net
 export const NetworkDeleted = z
   .object({ kind: z.literal("network.deleted"), network_id: z.string() })
   .strict();
+/** A bound port appeared or changed (any host): its MAC and IPs, for ARP responders. */
+export const FdbUpdated = z.object({ kind: z.literal("fdb.updated"), entry: FdbEntry }).strict();
+export const FdbRemoved = z
+  .object({ kind: z.literal("fdb.removed"), port_id: z.string(), network_id: z.string() })
+  .strict();
 export const EndpointsChanged = z
   .object({ kind: z.literal("endpoints.changed"), endpoints: NetworkEndpoints })
   .strict();
@@ -29,6 +34,8 @@ export const EventPayload = z.discriminatedUnion("kind", [
   NetworkUpdated,
   NetworkDeleted,
   EndpointsChanged,
+  FdbUpdated,
+  FdbRemoved,
 ]);
 export type EventPayload = z.infer<typeof EventPayload>;
 

@@ -8,6 +8,7 @@ export {
   DeviceStatusRequest,
   DeviceStatusResponse,
   Endpoint,
+  FdbEntry,
   FixedIp,
   NetworkEndpoints,
   NetworkInfo,
@@ -20,6 +21,8 @@ export {
 export {
   EndpointsChanged,
   EventPayload,
+  FdbRemoved,
+  FdbUpdated,
   NetworkDeleted,
   NetworkUpdated,
   PortDeleted,

@@ -1,5 +1,6 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { stopAgentIn } from "./agents.ts";
 import { ip } from "./exec.ts";
 import { namespacePrefix, projectPrefix, testbedOfNamespace } from "./names.ts";
 import { ovsPaths, stopOvs } from "./ovs-daemons.ts";
@@ -50,6 +51,7 @@ export async function removeTestbed(runRoot: string, testbed: string): Promise<s
   const dir = join(runRoot, testbed);
   for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
     if (!entry.isDirectory()) continue;
+    removed.push(...(await stopAgentIn(join(dir, entry.name))));
     removed.push(...(await stopOvs(ovsPaths(join(dir, entry.name)))));
     removed.push(...(await stopPostgres(join(dir, entry.name, "data"))));
   }

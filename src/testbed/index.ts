@@ -1,4 +1,15 @@
 // Namespaced Open vSwitch hosts and VMs for the demo, tests and benchmarks. Never imported by agent/server.
+export {
+  AGENT_LOG,
+  type AgentProcess,
+  type AgentSetup,
+  addPhysicalBridge,
+  agentConfigText,
+  agentHostName,
+  PHYSICAL_BRIDGE,
+  PHYSICAL_NETWORK,
+  startAgent,
+} from "./agents.ts";
 export { knownTestbeds, removeTestbed, testbedOwner } from "./cleanup.ts";
 export { CommandError, ip, run } from "./exec.ts";
 export { type HostInfo, restartVswitchd } from "./host.ts";

@@ -471,21 +471,37 @@ export function defineApiSuite(backend: Backend): void {
       "binding:host_id": "h1",
       allowed_address_pairs: [{ ip_address: "198.19.70.200" }],
     });
-    const [updated, endpoints] = await stream.waitFor(2);
-    assert.equal(updated!.event, "port.updated");
+    const first = await stream.waitFor(3);
+    const kinds = (events: { event: string }[]) => events.map((e) => e.event);
+    assert.deepEqual(kinds(first), ["port.updated", "fdb.updated", "endpoints.changed"]);
+    const [updated, fdb, endpoints] = first;
     assert.deepEqual(updated!.data.event.port.fixed_ips, [{ subnet_id: sub.id, ip_address: "198.19.70.2" }]);
     assert.equal(updated!.data.event.port.segmentation_id, n["provider:segmentation_id"]);
-    assert.equal(endpoints!.event, "endpoints.changed");
+    assert.deepEqual(fdb!.data.event.entry, {
+      port_id: p.id,
+      network_id: n.id,
+      host: "h1",
+      mac_address: p.mac_address,
+      ip_addresses: ["198.19.70.2"],
+    });
     assert.deepEqual(endpoints!.data.event.endpoints, {
       network_id: n.id,
       endpoints: [{ host: "h1", tunneling_ip: "198.18.0.1" }],
     });
-    // A port on another host: h1 hears only that the network's endpoints changed.
-    await port(s, n.id, { "binding:host_id": "h2" });
-    const [, , h2endpoints] = await stream.waitFor(3);
+    // A port on another host: h1 hears its fdb entry and that the network's endpoints changed, not the port.
+    const other = await port(s, n.id, { "binding:host_id": "h2" });
+    const second = (await stream.waitFor(5)).slice(3);
+    assert.deepEqual(kinds(second), ["fdb.updated", "endpoints.changed"]);
+    assert.equal(second[0]!.data.event.entry.host, "h2");
     assert.deepEqual(
-      h2endpoints!.data.event.endpoints.endpoints.map((e: any) => e.host),
+      second[1]!.data.event.endpoints.endpoints.map((e: any) => e.host),
       ["h1", "h2"],
+    );
+    const sync1 = await s.api("POST", "/agent/v1/sync", { host: "h1" });
+    assert.deepEqual(
+      sync1.body.fdb.map((e: any) => e.port_id),
+      [other.id],
+      "sync carries other hosts' ports on my networks",
     );
 
     const details = await s.api("POST", "/agent/v1/devices/details", {
@@ -497,7 +513,7 @@ export function defineApiSuite(backend: Backend): void {
     const status = await s.api("POST", "/agent/v1/devices/status", { host: "h1", up: [p.id], down: [] });
     assert.deepEqual(status.body.updated, [p.id]);
     assert.equal((await s.api("GET", `/v2.0/ports/${p.id}`)).body.port.status, "ACTIVE");
-    const [, , , active] = await stream.waitFor(4);
+    const active = (await stream.waitFor(7)).slice(5).find((e) => e.event === "port.updated");
     assert.equal(active!.data.event.port.status, "ACTIVE");
     const wrongHost = await s.api("POST", "/agent/v1/devices/status", { host: "h2", up: [p.id], down: [] });
     assert.equal(wrongHost.body.failed[0].reason, "not bound to h2");
@@ -508,8 +524,9 @@ export function defineApiSuite(backend: Backend): void {
     await s.api("PUT", `/v2.0/ports/${p.id}`, { port: { "binding:host_id": "h2" } });
     const resumed = openSse(`${s.url}/agent/v1/stream?host=h1`, { "last-event-id": last });
     t.after(() => resumed.close());
-    const [unbound] = await resumed.waitFor(1);
-    assert.equal(unbound!.event, "port.unbound");
+    const afterResume = await resumed.waitFor(2);
+    const unbound = afterResume.find((e) => e.event === "port.unbound");
+    assert.ok(unbound, kinds(afterResume).join(","));
     assert.equal(unbound!.data.event.port_id, p.id);
 
     // Malformed messages are refused with a reason.

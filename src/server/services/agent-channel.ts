@@ -8,7 +8,7 @@ import type {
 import { type NetworkRow, type PortRow, timestamp } from "../rows.ts";
 import { deviceDetails, networkInfo } from "../views.ts";
 import type { Queryable, ServiceContext, WriteTx } from "./context.ts";
-import { emitPortChange, endpointsOf } from "./events.ts";
+import { emitPortChange, endpointsOf, fdbEntry } from "./events.ts";
 import { allocationsByPort } from "./lookups.ts";
 import { writePort } from "./ports.ts";
 
@@ -106,6 +106,21 @@ export function sync(ctx: ServiceContext, host: string): Promise<SyncResponse> {
       ports: ports.map((p) => deviceDetails(p, networks.get(p.network_id)!, allocations.get(p.id) ?? [])),
       networks: [...networks.values()].map(networkInfo),
       endpoints: await Promise.all(networkIds.map((id) => endpointsOf(q, id))),
+      fdb: await fdbOf(q, networkIds, host),
     };
   });
+}
+
+/** Bound ports of other hosts on these networks. */
+async function fdbOf(q: Queryable, networkIds: readonly string[], host: string) {
+  if (networkIds.length === 0) return [];
+  const ports = await q.all<PortRow>(
+    `SELECT * FROM ports WHERE network_id IN (${networkIds.map(() => "?").join(",")}) AND binding_vif_type = 'ovs' AND binding_host_id <> ? ORDER BY id`,
+    [...networkIds, host],
+  );
+  const allocations = await allocationsByPort(
+    q,
+    ports.map((p) => p.id),
+  );
+  return ports.map((p) => fdbEntry(p, allocations.get(p.id) ?? []));
 }

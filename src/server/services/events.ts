@@ -1,9 +1,19 @@
 /** Turning committed changes into agent-stream events (written in the same transaction). */
-import type { AgentConfigurations, NetworkEndpoints } from "../../protocol/index.ts";
-import type { AgentRow, NetworkRow, PortRow } from "../rows.ts";
+import type { AgentConfigurations, FdbEntry, NetworkEndpoints } from "../../protocol/index.ts";
+import type { AgentRow, IpAllocationRow, NetworkRow, PortRow } from "../rows.ts";
 import { deviceDetails } from "../views.ts";
 import type { Queryable, WriteTx } from "./context.ts";
 import { allocationsOf } from "./lookups.ts";
+
+export function fdbEntry(port: PortRow, allocations: readonly IpAllocationRow[]): FdbEntry {
+  return {
+    port_id: port.id,
+    network_id: port.network_id,
+    host: port.binding_host_id,
+    mac_address: port.mac_address,
+    ip_addresses: allocations.map((a) => a.ip_address),
+  };
+}
 
 /** l2-population: the hosts with ports bound on the network, and their tunnelling IPs, sorted by host. */
 export async function endpointsOf(q: Queryable, networkId: string): Promise<NetworkEndpoints> {
@@ -41,10 +51,14 @@ export async function emitPortChange(
   const wasBound = before !== undefined && before.binding_vif_type === "ovs";
   const isBound = after !== undefined && after.binding_vif_type === "ovs";
   if (isBound) {
+    const allocations = await allocationsOf(tx, after.id);
     tx.emit(
-      { kind: "port.updated", port: deviceDetails(after, network, await allocationsOf(tx, after.id)) },
+      { kind: "port.updated", port: deviceDetails(after, network, allocations) },
       after.binding_host_id,
     );
+    tx.emit({ kind: "fdb.updated", entry: fdbEntry(after, allocations) }, null);
+  } else if (wasBound) {
+    tx.emit({ kind: "fdb.removed", port_id: before.id, network_id: before.network_id }, null);
   }
   if (wasBound && (!isBound || before.binding_host_id !== after!.binding_host_id)) {
     const kind = after === undefined ? "port.deleted" : "port.unbound";

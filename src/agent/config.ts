@@ -1,0 +1,221 @@
+/**
+ * Agent configuration: Neutron's openvswitch_agent.ini keys ([DEFAULT] host; [ovs]; [agent];
+ * [securitygroup]) so an operator can bring theirs, plus [weir] for the server. Unknown sections or keys
+ * and bad values are errors naming the file, section and key; nothing touches OVS before this passes.
+ */
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { hostname } from "node:os";
+import ini from "ini";
+import { InvalidArgumentError } from "../base/index.ts";
+
+export type TunnelType = "vxlan" | "gre" | "geneve";
+
+export interface AgentConfig {
+  readonly file: string;
+  readonly host: string;
+  readonly integrationBridge: string;
+  readonly tunnelBridge: string;
+  readonly intPeerPatchPort: string;
+  readonly tunPeerPatchPort: string;
+  readonly localIp: string | undefined;
+  /** physical network → bridge */
+  readonly bridgeMappings: Readonly<Record<string, string>>;
+  readonly datapathType: "system" | "netdev";
+  readonly ovsdbConnection: string;
+  readonly ovsRundir: string;
+  readonly tunnelTypes: readonly TunnelType[];
+  readonly vxlanUdpPort: number;
+  readonly l2Population: boolean;
+  readonly arpResponder: boolean;
+  readonly dropFlowsOnStart: boolean;
+  readonly firewallDriver: "noop";
+  readonly server: string;
+  readonly token: string | undefined;
+  readonly metricsListen: string | undefined;
+  /** Seconds between heartbeats (report_state). */
+  readonly reportInterval: number;
+}
+
+const known: Record<string, readonly string[]> = {
+  DEFAULT: ["host"],
+  ovs: [
+    "integration_bridge",
+    "tunnel_bridge",
+    "int_peer_patch_port",
+    "tun_peer_patch_port",
+    "local_ip",
+    "bridge_mappings",
+    "datapath_type",
+    "ovsdb_connection",
+    "ovs_rundir",
+  ],
+  agent: ["tunnel_types", "vxlan_udp_port", "l2_population", "arp_responder", "drop_flows_on_start"],
+  securitygroup: ["firewall_driver"],
+  weir: ["server", "token", "metrics_listen", "report_interval"],
+};
+
+const bridgeName = /^[A-Za-z0-9_.-]{1,15}$/;
+
+export function loadAgentConfig(path: string): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new InvalidArgumentError(path, `cannot read the configuration file: ${(cause as Error).message}`);
+  }
+  return parseAgentConfig(text, path);
+}
+
+export function parseAgentConfig(text: string, file = "agent.ini"): AgentConfig {
+  const parsed = ini.parse(text) as Record<string, unknown>;
+  const sections: Record<string, Record<string, string>> = { DEFAULT: {} };
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value === "object" && value !== null) sections[key] = value as Record<string, string>;
+    else sections.DEFAULT![key] = String(value);
+  }
+  for (const [section, values] of Object.entries(sections)) {
+    const keys = known[section];
+    if (keys === undefined) throw new InvalidArgumentError(`${file} [${section}]`, "unknown section");
+    for (const key of Object.keys(values)) {
+      if (!keys.includes(key)) throw new InvalidArgumentError(`${file} [${section}] ${key}`, "unknown key");
+    }
+  }
+  const where = (section: string, key: string) => `${file} [${section}] ${key}`;
+  const get = (section: string, key: string): string | undefined => {
+    const v = sections[section]?.[key];
+    return v === undefined ? undefined : String(v).trim();
+  };
+  const bool = (section: string, key: string, fallback: boolean) => {
+    const v = get(section, key)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if (v === "true" || v === "false") return v === "true";
+    throw new InvalidArgumentError(where(section, key), `must be true or false, got ${JSON.stringify(v)}`);
+  };
+  const bridge = (section: string, key: string, fallback: string) => {
+    const v = get(section, key) ?? fallback;
+    if (!bridgeName.test(v))
+      throw new InvalidArgumentError(
+        where(section, key),
+        `${JSON.stringify(v)} is not a bridge or port name (1-15 of A-Z a-z 0-9 _ . -)`,
+      );
+    return v;
+  };
+
+  const tunnelTypes = (get("agent", "tunnel_types") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const t of tunnelTypes) {
+    if (t !== "vxlan" && t !== "gre" && t !== "geneve")
+      throw new InvalidArgumentError(
+        where("agent", "tunnel_types"),
+        `unknown tunnel type ${JSON.stringify(t)} (vxlan, gre, geneve)`,
+      );
+  }
+  const localIp = get("ovs", "local_ip");
+  if (localIp !== undefined && isIP(localIp) === 0)
+    throw new InvalidArgumentError(
+      where("ovs", "local_ip"),
+      `${JSON.stringify(localIp)} is not an IP address`,
+    );
+  if (tunnelTypes.length > 0 && localIp === undefined)
+    throw new InvalidArgumentError(where("ovs", "local_ip"), "is required when [agent] tunnel_types is set");
+
+  const bridgeMappings: Record<string, string> = {};
+  for (const entry of (get("ovs", "bridge_mappings") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [physnet, br, ...rest] = entry.split(":");
+    if (!physnet || !br || rest.length > 0 || !bridgeName.test(br)) {
+      throw new InvalidArgumentError(
+        where("ovs", "bridge_mappings"),
+        `${JSON.stringify(entry)} is not PHYSNET:BRIDGE`,
+      );
+    }
+    if (physnet in bridgeMappings)
+      throw new InvalidArgumentError(
+        where("ovs", "bridge_mappings"),
+        `physical network ${physnet} is mapped twice`,
+      );
+    if (br.length > 11)
+      throw new InvalidArgumentError(
+        where("ovs", "bridge_mappings"),
+        `bridge name ${br} is longer than 11 characters: its patch ports int-${br} and phy-${br} would not fit OVS's 15`,
+      );
+    if (Object.values(bridgeMappings).includes(br))
+      throw new InvalidArgumentError(where("ovs", "bridge_mappings"), `bridge ${br} is mapped twice`);
+    bridgeMappings[physnet] = br;
+  }
+
+  const datapathType = get("ovs", "datapath_type") ?? "system";
+  if (datapathType !== "system" && datapathType !== "netdev")
+    throw new InvalidArgumentError(
+      where("ovs", "datapath_type"),
+      `must be system or netdev, got ${JSON.stringify(datapathType)}`,
+    );
+  const ovsdbConnection = get("ovs", "ovsdb_connection") ?? "unix:/var/run/openvswitch/db.sock";
+  if (!/^(unix:.+|tcp:.+:\d+)$/.test(ovsdbConnection))
+    throw new InvalidArgumentError(
+      where("ovs", "ovsdb_connection"),
+      `${JSON.stringify(ovsdbConnection)} is not unix:PATH or tcp:HOST:PORT`,
+    );
+  const firewall = get("securitygroup", "firewall_driver") ?? "noop";
+  if (firewall !== "noop")
+    throw new InvalidArgumentError(
+      where("securitygroup", "firewall_driver"),
+      `only noop is supported for now, got ${JSON.stringify(firewall)}`,
+    );
+  const server = get("weir", "server") ?? "http://127.0.0.1:9696";
+  if (!/^https?:\/\/[^/]+\/?$/.test(server))
+    throw new InvalidArgumentError(
+      where("weir", "server"),
+      `${JSON.stringify(server)} is not http(s)://HOST:PORT`,
+    );
+  const udp = Number(get("agent", "vxlan_udp_port") ?? "4789");
+  if (!Number.isInteger(udp) || udp < 1 || udp > 65535)
+    throw new InvalidArgumentError(where("agent", "vxlan_udp_port"), "must be a port number 1-65535");
+  const report = Number(get("weir", "report_interval") ?? "10");
+  if (!Number.isInteger(report) || report < 1 || report > 300)
+    throw new InvalidArgumentError(where("weir", "report_interval"), "must be 1-300 seconds");
+  const metricsListen = get("weir", "metrics_listen");
+  if (metricsListen !== undefined && !/^[^:]+:\d{1,5}$/.test(metricsListen))
+    throw new InvalidArgumentError(where("weir", "metrics_listen"), "must be HOST:PORT");
+
+  const integrationBridge = bridge("ovs", "integration_bridge", "br-int");
+  const tunnelBridge = bridge("ovs", "tunnel_bridge", "br-tun");
+  for (const br of Object.values(bridgeMappings)) {
+    if (br === integrationBridge || br === tunnelBridge)
+      throw new InvalidArgumentError(
+        where("ovs", "bridge_mappings"),
+        `bridge ${br} is also the integration or tunnel bridge`,
+      );
+  }
+  const host = get("DEFAULT", "host") ?? hostname();
+  if (host.length === 0 || host.length > 255)
+    throw new InvalidArgumentError(where("DEFAULT", "host"), "must be 1-255 characters");
+  return {
+    file,
+    host,
+    integrationBridge,
+    tunnelBridge,
+    intPeerPatchPort: bridge("ovs", "int_peer_patch_port", "patch-tun"),
+    tunPeerPatchPort: bridge("ovs", "tun_peer_patch_port", "patch-int"),
+    localIp,
+    bridgeMappings,
+    datapathType,
+    ovsdbConnection,
+    ovsRundir: get("ovs", "ovs_rundir") ?? "/var/run/openvswitch",
+    tunnelTypes: tunnelTypes as TunnelType[],
+    vxlanUdpPort: udp,
+    l2Population: bool("agent", "l2_population", true),
+    arpResponder: bool("agent", "arp_responder", false),
+    dropFlowsOnStart: bool("agent", "drop_flows_on_start", false),
+    firewallDriver: "noop",
+    server: server.replace(/\/$/, ""),
+    token: get("weir", "token") || undefined,
+    metricsListen,
+    reportInterval: report,
+  };
+}

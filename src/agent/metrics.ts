@@ -1,0 +1,136 @@
+/**
+ * Prometheus metrics of one agent ([weir] metrics_listen): ports by state, flows per bridge and owner
+ * class, how long convergence took, reconnects, out-of-band repairs and start-up disruptions. Gauges are
+ * read from the agent's state at scrape time, so they are never stale.
+ */
+import { createServer, type Server } from "node:http";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export interface AgentGaugeSource {
+  portsByState(): Record<string, number>;
+  /** bridge → owner class ("vif", "net", …) → flows */
+  flowsByOwner(): Record<string, Record<string, number>>;
+  serverOnline(): boolean;
+  generation(): number;
+  localVlans(): number;
+}
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly reconnects: Counter<"peer">;
+  readonly repairs: Counter<"bridge" | "kind">;
+  readonly disruptions: Counter<"bridge" | "cause">;
+  readonly resyncSeconds: Histogram<"kind">;
+  readonly passes: Counter;
+  #source: AgentGaugeSource | undefined;
+
+  constructor() {
+    const registers = [this.registry];
+    this.reconnects = new Counter({
+      name: "weir_agent_reconnects_total",
+      help: "Sessions re-established after a loss, by peer (ovsdb, openflow, server)",
+      labelNames: ["peer"],
+      registers,
+    });
+    this.repairs = new Counter({
+      name: "weir_agent_repairs_total",
+      help: "Out-of-band changes detected and repaired (flows changed by others, switch restarts, bridge drift)",
+      labelNames: ["bridge", "kind"],
+      registers,
+    });
+    this.disruptions = new Counter({
+      name: "weir_agent_disruptions_total",
+      help: "Changes the agent had to make that clear a bridge's flow table (fail_mode changes, drop_flows_on_start)",
+      labelNames: ["bridge", "cause"],
+      registers,
+    });
+    this.resyncSeconds = new Histogram({
+      name: "weir_agent_resync_duration_seconds",
+      help: "Time from a full sync's start to every bridge matching it (start-up, resync)",
+      labelNames: ["kind"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.passes = new Counter({ name: "weir_agent_passes_total", help: "Convergence passes run", registers });
+    const source = () => this.#source;
+    new Gauge({
+      name: "weir_agent_ports",
+      help: "VIFs on the integration bridge by state (wired, kept: restored and waiting for the server, dead)",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [state, n] of Object.entries(source()?.portsByState() ?? {})) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: "weir_agent_flows",
+      help: "Flows the agent keeps installed, per bridge and owner class",
+      labelNames: ["bridge", "owner"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [bridge, owners] of Object.entries(source()?.flowsByOwner() ?? {})) {
+          for (const [owner, n] of Object.entries(owners)) this.set({ bridge, owner }, n);
+        }
+      },
+    });
+    new Gauge({
+      name: "weir_agent_server_online",
+      help: "1 while the server is reachable",
+      registers,
+      collect() {
+        this.set(source()?.serverOnline() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "weir_agent_flow_generation",
+      help: "This run's cookie generation",
+      registers,
+      collect() {
+        this.set(source()?.generation() ?? 0);
+      },
+    });
+    new Gauge({
+      name: "weir_agent_local_vlans",
+      help: "Local VLANs in use (networks with ports on this host)",
+      registers,
+      collect() {
+        this.set(source()?.localVlans() ?? 0);
+      },
+    });
+  }
+
+  attach(source: AgentGaugeSource): void {
+    this.#source = source;
+  }
+
+  /** Serves GET /metrics on host:port; resolves once listening. */
+  async listen(address: string): Promise<Server> {
+    const at = address.lastIndexOf(":");
+    const host = address.slice(0, at).replace(/^\[|\]$/g, "");
+    const port = Number(address.slice(at + 1));
+    const server = createServer((req, res) => {
+      if (req.method === "GET" && req.url?.split("?")[0] === "/metrics") {
+        this.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { "content-type": this.registry.contentType });
+            res.end(text);
+          },
+          (error: Error) => {
+            res.writeHead(500, { "content-type": "text/plain" });
+            res.end(error.message);
+          },
+        );
+        return;
+      }
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("GET /metrics\n");
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+    });
+    return server;
+  }
+}

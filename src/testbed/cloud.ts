@@ -1,0 +1,116 @@
+/**
+ * What an operator and Nova do through the Networking API, for the demo, tests and benchmarks: create
+ * networks with their provider attributes, subnets, ports bound to a host (as Nova does before it plugs
+ * the VIF), and flip a port's admin state. Plain REST over fetch, the way the openstack client talks.
+ */
+import { WeirError } from "../base/index.ts";
+
+export type ProviderType = "flat" | "vlan" | "vxlan" | "gre" | "geneve";
+
+export interface NetworkSpec {
+  readonly name: string;
+  readonly type: ProviderType;
+  readonly segmentationId?: number;
+  readonly physicalNetwork?: string;
+  /** A subnet for the VMs' addresses (fixed IPs are given per port). */
+  readonly cidr?: string;
+}
+
+export interface PortSpec {
+  readonly networkId: string;
+  readonly host: string;
+  readonly mac: string;
+  readonly ip?: string;
+  readonly subnetId?: string;
+  readonly name?: string;
+}
+
+/** A Networking API body: { "<resource>": { field: value } }. */
+type ApiBody = Record<string, Record<string, unknown>>;
+
+export class CloudApiError extends WeirError {
+  constructor(what: string, status: number, body: string) {
+    super("WEIR_CLOUD_API", `${what}: HTTP ${status}: ${body.slice(0, 300)}`);
+  }
+}
+
+export class CloudApi {
+  readonly #url: string;
+  readonly #token: string | undefined;
+
+  constructor(url: string, token?: string) {
+    this.#url = url.replace(/\/$/, "");
+    this.#token = token;
+  }
+
+  async createNetwork(spec: NetworkSpec): Promise<{ id: string; subnetId: string | undefined }> {
+    const network = await this.#call("POST", "/v2.0/networks", {
+      network: {
+        name: spec.name,
+        "provider:network_type": spec.type,
+        ...(spec.physicalNetwork === undefined ? {} : { "provider:physical_network": spec.physicalNetwork }),
+        ...(spec.segmentationId === undefined ? {} : { "provider:segmentation_id": spec.segmentationId }),
+      },
+    });
+    const id = network.network!.id as string;
+    let subnetId: string | undefined;
+    if (spec.cidr !== undefined) {
+      const subnet = await this.#call("POST", "/v2.0/subnets", {
+        subnet: {
+          network_id: id,
+          cidr: spec.cidr,
+          ip_version: 4,
+          name: `${spec.name}-subnet`,
+          gateway_ip: null,
+        },
+      });
+      subnetId = subnet.subnet!.id as string;
+    }
+    return { id, subnetId };
+  }
+
+  /** A port bound to `host` (binding:host_id), as Nova creates it before plugging the VIF. */
+  async createPort(spec: PortSpec): Promise<{ id: string; vifType: string }> {
+    const reply = await this.#call("POST", "/v2.0/ports", {
+      port: {
+        network_id: spec.networkId,
+        mac_address: spec.mac,
+        ...(spec.name === undefined ? {} : { name: spec.name }),
+        ...(spec.ip !== undefined && spec.subnetId !== undefined
+          ? { fixed_ips: [{ subnet_id: spec.subnetId, ip_address: spec.ip }] }
+          : { fixed_ips: [] }),
+        "binding:host_id": spec.host,
+        device_owner: "compute:nova",
+        device_id: crypto.randomUUID(),
+      },
+    });
+    return { id: reply.port!.id as string, vifType: reply.port!["binding:vif_type"] as string };
+  }
+
+  async setPortAdminState(portId: string, up: boolean): Promise<void> {
+    await this.#call("PUT", `/v2.0/ports/${portId}`, { port: { admin_state_up: up } });
+  }
+
+  async portStatus(portId: string): Promise<string> {
+    const reply = await this.#call("GET", `/v2.0/ports/${portId}`);
+    return reply.port!.status as string;
+  }
+
+  async deletePort(portId: string): Promise<void> {
+    await this.#call("DELETE", `/v2.0/ports/${portId}`);
+  }
+
+  async #call(method: string, path: string, body?: unknown): Promise<ApiBody> {
+    const response = await fetch(`${this.#url}${path}`, {
+      method,
+      headers: {
+        "content-type": "application/json",
+        ...(this.#token === undefined ? {} : { "x-auth-token": this.#token }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new CloudApiError(`${method} ${path}`, response.status, text);
+    return text === "" ? {} : (JSON.parse(text) as ApiBody);
+  }
+}
