@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StartupReport } from "../agent/agent.ts";
@@ -109,7 +109,7 @@ export interface AgentProcess {
   stop(): Promise<number | null>;
   /** SIGKILL and wait. */
   kill(): Promise<void>;
-  /** Log lines (parsed JSON) so far. */
+  /** This run's log lines (parsed JSON) so far. */
   logLines(): Promise<LogLine[]>;
 }
 
@@ -126,6 +126,11 @@ export async function startAgent(
     configPath,
     "configText" in setup ? setup.configText : agentConfigText(testbed, host, setup),
   );
+  // The log is appended to across restarts; this run's lines start at the current end.
+  const offset = await stat(logPath).then(
+    (st) => st.size,
+    () => 0,
+  );
   const log = createWriteStream(logPath, { flags: "a" });
   await once(log, "open");
   const child = spawn(process.execPath, [cli, "agent", "--config", configPath], {
@@ -137,7 +142,30 @@ export async function startAgent(
     throw new WeirError("WEIR_AGENT_SPAWN", `could not start the agent for ${host.name}`);
   const pid = child.pid;
   await writeFile(pidfile, `${pid}\n`);
-  const logLines = async () => parseLog(await readFile(logPath, "utf8").catch(() => ""));
+  // Read incrementally: tests poll this while probing at 1 ms, and re-parsing a growing log would cost CPU
+  // that the userspace datapath of the testbed needs.
+  const parsed: LogLine[] = [];
+  let readUpTo = offset;
+  let partial = "";
+  const logLines = async () => {
+    const handle = await open(logPath, "r").catch(() => undefined);
+    if (handle === undefined) return parsed;
+    try {
+      const { size } = await handle.stat();
+      if (size > readUpTo) {
+        const chunk = Buffer.alloc(size - readUpTo);
+        await handle.read(chunk, 0, chunk.length, readUpTo);
+        readUpTo = size;
+        const text = partial + chunk.toString("utf8");
+        const end = text.lastIndexOf("\n");
+        partial = text.slice(end + 1);
+        parsed.push(...parseLog(text.slice(0, end + 1)));
+      }
+    } finally {
+      await handle.close();
+    }
+    return parsed;
+  };
   const finish = async () => {
     log.end();
     await rm(pidfile, { force: true });
@@ -171,7 +199,7 @@ export async function startAgent(
           }
           return undefined;
         },
-        { timeoutMs, intervalMs: 25, what: `start-up report of the agent on ${host.name}` },
+        { timeoutMs, intervalMs: 50, what: `start-up report of the agent on ${host.name}` },
       );
       return line.report as StartupReport;
     },

@@ -5,6 +5,7 @@ import { ip } from "./exec.ts";
 import { namespacePrefix, projectPrefix, testbedOfNamespace } from "./names.ts";
 import { ovsPaths, stopOvs } from "./ovs-daemons.ts";
 import { isAlive, isOurProcess, pidsInNamespace, readPidfile, stopProcess } from "./processes.ts";
+import { restoreSocketBuffers } from "./socket-buffers.ts";
 
 /** A PostgreSQL cluster a test or benchmark started under the run root (its pid heads postmaster.pid). */
 async function stopPostgres(dataDir: string): Promise<string[]> {
@@ -29,7 +30,9 @@ export async function ownedNamespaces(testbed?: string): Promise<string[]> {
 export async function knownTestbeds(runRoot: string): Promise<string[]> {
   const names = new Set<string>();
   for (const ns of await ownedNamespaces()) names.add(testbedOfNamespace(ns)!);
-  for (const entry of await readdir(runRoot).catch(() => [])) names.add(entry);
+  for (const entry of await readdir(runRoot, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isDirectory()) names.add(entry.name);
+  }
   return [...names].sort();
 }
 
@@ -69,5 +72,6 @@ export async function removeTestbed(runRoot: string, testbed: string): Promise<s
     removed.push(`namespace ${ns}`);
   }
   await rm(dir, { recursive: true, force: true });
+  if ((await knownTestbeds(runRoot)).length === 0) removed.push(...(await restoreSocketBuffers(runRoot)));
   return removed;
 }

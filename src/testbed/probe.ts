@@ -9,6 +9,8 @@ const script = fileURLToPath(new URL("./probe/udp-probe-main.ts", import.meta.ur
 export const PROBE_PORT = 7777;
 
 export interface ProbeResult {
+  /** Wall-clock time (ms since the epoch) of sequence number 0: seq N was sent at startedAtMs + N × interval. */
+  readonly startedAtMs: number;
   readonly intervalUs: number;
   readonly sent: number;
   readonly received: number;

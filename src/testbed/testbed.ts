@@ -5,6 +5,7 @@ import { knownTestbeds, ownedNamespaces, removeTestbed } from "./cleanup.ts";
 import { createHost, type HostInfo } from "./host.ts";
 import { checkTestbedName, defaultRunRoot } from "./names.ts";
 import { daemonPid, ovsPaths } from "./ovs-daemons.ts";
+import { raiseSocketBuffers } from "./socket-buffers.ts";
 import { createUnderlay, underlayCidr } from "./underlay.ts";
 import { createVm, type VmInfo, type VmSpec } from "./vm.ts";
 
@@ -65,6 +66,7 @@ export class Testbed {
     // Written first, so that a crash at any later step still leaves a marker saying whose leftovers these are.
     await writeFile(join(runDir, "owner"), `${spec.owner ?? "user"}\n`);
     try {
+      await raiseSocketBuffers(runRoot);
       const underlay = await createUnderlay(name);
       const hosts = await Promise.all(
         Array.from({ length: spec.hosts }, (_, i) => createHost(name, i + 1, runDir)),

@@ -35,8 +35,8 @@ export interface LabOptions {
 
 export class Lab {
   readonly testbed: Testbed;
-  readonly server: TestServer;
-  readonly api: CloudApi;
+  server: TestServer;
+  api: CloudApi;
   readonly agents = new Map<string, AgentProcess>();
   readonly #options: LabOptions;
   readonly #subnets = new Map<string, string | undefined>();
@@ -46,6 +46,18 @@ export class Lab {
     this.server = server;
     this.api = new CloudApi(server.url);
     this.#options = options;
+  }
+
+  /** Stops the server; its agents see it as gone. */
+  async stopServer(): Promise<void> {
+    await this.server.stop();
+  }
+
+  /** Starts the server again on the same port and data, where its agents expect it. */
+  async startServerAgain(t: TestContext): Promise<void> {
+    const port = Number(new URL(this.server.url).port);
+    this.server = await startServer(t, { kind: "sqlite" }, { dataDir: this.server.dataDir!, port });
+    this.api = new CloudApi(this.server.url);
   }
 
   hostName(host: string): string {

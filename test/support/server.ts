@@ -34,6 +34,8 @@ export interface ServerSetup {
   /** Reuse a data dir or database (restart scenarios). */
   readonly dataDir?: string;
   readonly dbUrl?: string;
+  /** Listen on this port (a server restarted where its agents expect it); default a free one. */
+  readonly port?: number;
 }
 
 export async function startServer(
@@ -57,7 +59,7 @@ export async function startServer(
     logger: silent,
     ...(setup.now ? { now: setup.now } : {}),
   });
-  const address = await server.listen("127.0.0.1", 0);
+  const address = await server.listen("127.0.0.1", setup.port ?? 0);
   const url = `http://127.0.0.1:${address.port}`;
   let stopped = false;
   const stop = async () => {

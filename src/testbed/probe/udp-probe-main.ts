@@ -6,6 +6,10 @@
 //   echo  --port P --max-seconds S
 //   probe --target IP:PORT --interval-us U --max-seconds S      (stops on SIGTERM; prints JSON)
 import { createSocket } from "node:dgram";
+
+/** The instruments must not drop what they measure when the machine is busy (capped by rmem_max). */
+const RECEIVE_BUFFER = 4 * 1024 * 1024;
+
 import { parseArgs } from "node:util";
 
 const { positionals, values } = parseArgs({
@@ -29,7 +33,10 @@ else throw new Error("usage: udp-probe-main.ts echo|probe …");
 function runEcho(port: number): void {
   const socket = createSocket("udp4");
   socket.on("message", (message, from) => socket.send(message, from.port, from.address));
-  socket.bind(port, () => process.stdout.write("ready\n"));
+  socket.bind(port, () => {
+    socket.setRecvBufferSize(RECEIVE_BUFFER);
+    process.stdout.write("ready\n");
+  });
   const stop = () => {
     socket.close();
     process.exit(0);
@@ -47,6 +54,7 @@ function runProbe(): void {
   const payload = Math.max(16, Number(values["payload-bytes"]));
   const socket = createSocket("udp4");
   const start = process.hrtime.bigint();
+  const startedAtMs = Date.now();
   const received: bigint[] = []; // receive time (ns since start) per reply, in arrival order
   const seen = new Uint8Array(Number((BigInt(maxMs) * 1_000_000n) / intervalNs) + 1);
   let sent = 0;
@@ -109,6 +117,7 @@ function runProbe(): void {
     const timeline = new Array(Math.ceil((times.at(-1) ?? 0) / bucketMs) + 1).fill(0);
     for (const t of times) timeline[Math.floor(t / bucketMs)]++;
     return {
+      startedAtMs,
       intervalUs: Number(intervalNs / 1000n),
       sent,
       received: got,
@@ -123,6 +132,7 @@ function runProbe(): void {
 
   process.on("SIGTERM", finish);
   socket.bind(0, () => {
+    socket.setRecvBufferSize(RECEIVE_BUFFER);
     process.stdout.write("ready\n");
     tick();
   });
