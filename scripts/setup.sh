@@ -36,10 +36,16 @@ fi
 node_major() { node -p 'process.versions.node.split(".")[0]'; }
 if [ "$(node_major)" -lt 24 ]; then
   say "node $(node --version) is older than 24: installing node@24 into /usr/local"
-  # node@24 puts the binary in place from a preinstall script; allow it explicitly (newer npm asks).
-  npm install -g --prefix /usr/local --no-fund --no-audit --allow-scripts=node node@24 >/dev/null
+  # node@24 puts the binary in place from a preinstall script. Some npm 11 releases run it as is; others
+  # want it allowed, and reject the flag when they pass it on to the script's own nested install. So:
+  # plainly first (from / so that this repo is not taken as the project), with the flag only if needed.
   export PATH="/usr/local/bin:$PATH"
+  (cd / && npm install -g --prefix /usr/local --no-fund --no-audit node@24 >/dev/null 2>&1) || true
   hash -r
+  if [ "$(node_major)" -lt 24 ]; then
+    (cd / && npm install -g --prefix /usr/local --no-fund --no-audit --allow-scripts=node node@24 >/dev/null)
+    hash -r
+  fi
   [ "$(node_major)" -ge 24 ] || die "node@24 install did not take effect: $(command -v node) is $(node --version)"
 fi
 

@@ -114,6 +114,8 @@ export class Agent {
   #session: ServerSession | undefined;
   #metricsServer: Server | undefined;
   #swapped = false;
+  /** Start-up is done with the server's first answer (or gave up waiting for it): later syncs are handled by #onSync. */
+  #running = false;
   #stopped = false;
   readonly #cleanups: (() => void | Promise<void>)[] = [];
 
@@ -329,6 +331,7 @@ export class Agent {
         };
       }
     }
+    this.#running = true;
     session.run();
     converger.trigger();
     await converger.idle();
@@ -401,8 +404,9 @@ export class Agent {
       { revision: snapshot.revision, ports: snapshot.ports.length, networks: snapshot.networks.length },
       "synced with the server",
     );
-    if (this.#converger === undefined) return; // start-up: #start carries on from here
-    if (!this.#swapped && this.report !== undefined) {
+    // The first sync of start-up is followed by #start itself (swap, report, measurement).
+    if (this.#converger === undefined || !this.#running) return;
+    if (!this.#swapped) {
       const flows = await this.#swapAll();
       this.#log.info({ flows }, "server back: previous generation replaced");
     }

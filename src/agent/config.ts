@@ -127,7 +127,7 @@ export function parseAgentConfig(text: string, file = "agent.ini"): AgentConfig 
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean)) {
-    const [physnet, br, ...rest] = entry.split(":");
+    const [physnet, br, ...rest] = entry.split(":").map((part) => part.trim());
     if (!physnet || !br || rest.length > 0 || !bridgeName.test(br)) {
       throw new InvalidArgumentError(
         where("ovs", "bridge_mappings"),
@@ -180,11 +180,25 @@ export function parseAgentConfig(text: string, file = "agent.ini"): AgentConfig 
   if (!Number.isInteger(report) || report < 1 || report > 300)
     throw new InvalidArgumentError(where("weir", "report_interval"), "must be 1-300 seconds");
   const metricsListen = get("weir", "metrics_listen");
-  if (metricsListen !== undefined && !/^[^:]+:\d{1,5}$/.test(metricsListen))
-    throw new InvalidArgumentError(where("weir", "metrics_listen"), "must be HOST:PORT");
+  if (metricsListen !== undefined) {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(metricsListen);
+    const port = Number(m?.[2]);
+    if (m === null || port < 1 || port > 65535) {
+      throw new InvalidArgumentError(
+        where("weir", "metrics_listen"),
+        `${JSON.stringify(metricsListen)} is not HOST:PORT (port 1-65535; IPv6 as [ADDR]:PORT)`,
+      );
+    }
+  }
 
   const integrationBridge = bridge("ovs", "integration_bridge", "br-int");
   const tunnelBridge = bridge("ovs", "tunnel_bridge", "br-tun");
+  if (tunnelBridge === integrationBridge) {
+    throw new InvalidArgumentError(
+      where("ovs", "tunnel_bridge"),
+      `must differ from integration_bridge (${integrationBridge})`,
+    );
+  }
   for (const br of Object.values(bridgeMappings)) {
     if (br === integrationBridge || br === tunnelBridge)
       throw new InvalidArgumentError(

@@ -52,7 +52,7 @@ export class ControlState {
     this.endpoints.set(networkId, list);
   }
 
-  /** Applies one stream event; returns the port ids whose wiring it may change. */
+  /** Applies one stream event (the converger's next pass works out what it changes). */
   applyEvent(event: EventPayload, revision: number): void {
     this.revision = Math.max(this.revision, revision);
     switch (event.kind) {

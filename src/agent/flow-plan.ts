@@ -100,6 +100,9 @@ export function ownerPlans(inputs: FlowInputs): OwnerPlan[] {
   const vlanOf = new Map(inputs.vlans.map((v) => [v.networkId, v]));
   for (const vlan of inputs.vlans) {
     const owner = owners.network(vlan.networkId);
+    // A VLAN or tunnel network without a segment id cannot be translated: it gets no flows (its ports
+    // are parked dead by the decisions, which check the same thing).
+    if (vlan.segmentationId === null && vlan.networkType !== "flat") continue;
     const placement = { type: vlan.networkType, segmentationId: vlan.segmentationId, lvid: vlan.lvid };
     if (vlan.networkType === "flat" || vlan.networkType === "vlan") {
       const physnet = vlan.physicalNetwork ?? "";
@@ -184,7 +187,7 @@ export function ownerPlans(inputs: FlowInputs): OwnerPlan[] {
   return plans;
 }
 
-/** owner → bridge → flows: what to hand to each bridge's BridgeFlows.setMany. */
+/** bridge → owner → flows: what to hand to each bridge's BridgeFlows.setMany. */
 export type FlowChanges = Map<string, Map<string, Flow[]>>;
 
 /**

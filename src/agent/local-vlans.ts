@@ -45,8 +45,10 @@ export function segmentFromOtherConfig(
   if (networkId === undefined || type === undefined || !networkTypes.has(type)) return undefined;
   const physnet = otherConfig.physical_network;
   const seg = otherConfig.segmentation_id;
+  if (seg !== undefined && seg !== "None" && !/^\d{1,8}$/.test(seg)) return undefined;
   const segmentationId = seg === undefined || seg === "None" ? null : Number(seg);
-  if (segmentationId !== null && !Number.isInteger(segmentationId)) return undefined;
+  // A VLAN or tunnel network always has a segment: anything else is not a record this agent wrote.
+  if (segmentationId === null && type !== "flat") return undefined;
   return {
     networkId,
     networkType: type as NetworkType,

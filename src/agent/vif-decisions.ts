@@ -62,11 +62,13 @@ export function decideVif(
   if (observation.kind === "odd") return { kind: "dead", reason: observation.reason };
   const details = control.details.get(observation.portId);
   if (details !== undefined) {
+    // The network's own record wins over the copy in the port's details, as a whole (never mixed).
     const network = control.networks.get(details.network_id);
+    const source = network ?? details;
     const segment: Segment = {
-      networkType: network?.network_type ?? details.network_type,
-      physicalNetwork: network?.physical_network ?? details.physical_network,
-      segmentationId: network?.segmentation_id ?? details.segmentation_id,
+      networkType: source.network_type,
+      physicalNetwork: source.physical_network,
+      segmentationId: source.segmentation_id,
     };
     if (!details.admin_state_up) return { kind: "dead", reason: "port is administratively down" };
     if (!(network?.admin_state_up ?? details.network_admin_state_up)) {
@@ -82,7 +84,12 @@ export function decideVif(
   if (!control.synced) {
     // Server not heard yet: a port restored from OVSDB keeps forwarding as it did.
     const recorded = segmentFromOtherConfig(port.otherConfig);
-    if (recorded !== undefined && port.tag !== null && restoredLvid(recorded.networkId) === port.tag) {
+    if (
+      recorded !== undefined &&
+      port.tag !== null &&
+      restoredLvid(recorded.networkId) === port.tag &&
+      unwireable(recorded, host) === undefined
+    ) {
       const { networkId, ...segment } = recorded;
       return { kind: "keep", networkId, segment, lvid: port.tag };
     }

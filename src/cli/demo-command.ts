@@ -1,28 +1,37 @@
+import { join } from "node:path";
 import { Command } from "commander";
+import { sleep } from "../base/index.ts";
 import {
+  addPhysicalBridge,
   defaultRunRoot,
+  freeLoopbackPort,
   knownTestbeds,
   preflight,
-  type ReachabilityCell,
+  probePairs,
   reachabilityMatrix,
   removeTestbed,
+  type ServerProcess,
+  startServerProcess,
   Testbed,
   testbedOwner,
-  wirePlainVxlan,
+  WeirLab,
 } from "../testbed/index.ts";
+import { type DemoVm, renderLoss, renderMatrix, wrongCells } from "./demo-render.ts";
 import { withCleanupOnSignal } from "./interrupt.ts";
 import { Progress } from "./progress.ts";
 import { describeTestbed } from "./testbed-command.ts";
 
 const demoOwner = "demo";
+/** Three rounds, each restarting both agents: the kinds of stop an operator's tooling does. */
+const restartRounds = ["term", "kill", "term"] as const;
 
 export function demoCommand(): Command {
   return new Command("demo")
     .description(
-      "show Weir's testbed working: two hosts with two VMs each, joined over VXLAN, and who reaches whom",
+      "run a small Weir cloud on this host: a server, two OVS hosts with an agent each, a VLAN and a VXLAN network, four VMs; show who reaches whom, then restart the agents while probing every millisecond",
     )
     .option("--name <name>", "testbed name", "demo")
-    .option("--keep", "leave the testbed running and print how to look around")
+    .option("--keep", "leave it all running and print how to look around and how to stop it")
     .action(async (options: { name: string; keep?: boolean }) => {
       await preflight();
       const progress = new Progress();
@@ -42,59 +51,141 @@ export function demoCommand(): Command {
 
 async function runDemo(name: string, progress: Progress, keep: boolean): Promise<boolean> {
   const testbed = await progress.step(
-    "starting a testbed: 2 hosts (ovsdb-server + ovs-vswitchd each), 2 VMs per host",
-    () => Testbed.up({ name, hosts: 2, vmsPerHost: 2, owner: demoOwner }),
-    (t) => t.info.hosts.map((h) => `${h.name} ${h.underlayIp}`).join(", "),
+    "starting 2 hosts (ovsdb-server + ovs-vswitchd each, own network namespace)",
+    () => Testbed.up({ name, hosts: 2, owner: demoOwner }),
+    (t) => t.info.hosts.map((h) => `${h.name} underlay ${h.underlayIp}`).join(", "),
   );
-  await progress.step("joining the hosts' br-int over VXLAN (plain MAC learning, no agent yet)", () =>
-    wirePlainVxlan(testbed.info.hosts),
+  await progress.step("giving each host br-phys on its trunk NIC (the operator's part), as physnet1", () =>
+    Promise.all(testbed.info.hosts.map((h) => addPhysicalBridge(h))),
   );
-  const matrix = await progress.step("probing every VM pair with ICMP", () =>
-    reachabilityMatrix(testbed.vms),
+  const server = await progress.step(
+    "starting weir server (SQLite, no auth, loopback)",
+    async () => startServerProcess(join(testbed.info.runDir, "server"), await freeLoopbackPort()),
+    (s) => s.url,
   );
-  progress.line();
-  progress.line(
-    renderMatrix(
-      testbed.vms.map((vm) => `${vm.name} ${vm.ip}`),
-      matrix,
-    ),
-  );
-  const failed = matrix.filter((cell) => !cell.reachable);
-  progress.line();
-  progress.line(
-    failed.length === 0
-      ? `all ${matrix.length} VM pairs reach each other, within a host and across hosts over VXLAN`
-      : `${failed.length} of ${matrix.length} VM pairs do NOT reach each other: ${failed.map((c) => `${c.from}→${c.to}`).join(", ")}`,
-  );
-  if (keep) {
-    progress.line();
-    progress.line(describeTestbed(testbed.describe()));
-  } else {
-    await progress.step("removing the testbed", () => testbed.down());
+  const lab = new WeirLab(testbed, server, { physical: true, detachedAgents: true });
+  for (const host of ["h1", "h2"]) {
+    await progress.step(
+      `starting weir agent on ${host}`,
+      () => lab.startAgent(host),
+      (r) =>
+        `bridges ${r.bridges.map((b) => `${b.name} ${b.created ? "created" : "found"}`).join(", ")}; converged in ${r.convergeMs} ms`,
+    );
   }
-  return failed.length === 0;
+  const vlan = await progress.step("creating network demo-vlan (VLAN 101 on physnet1) with a subnet", () =>
+    lab.network({ name: "demo-vlan", type: "vlan", segmentationId: 101 }),
+  );
+  const vxlan = await progress.step("creating network demo-vxlan (VXLAN VNI 1001) with a subnet", () =>
+    lab.network({ name: "demo-vxlan", type: "vxlan", segmentationId: 1001 }),
+  );
+  const plan = [
+    { host: "h1", vm: "vm1", network: "demo-vlan", id: vlan, ip: "198.19.1.1" },
+    { host: "h1", vm: "vm2", network: "demo-vxlan", id: vxlan, ip: "198.19.2.1" },
+    { host: "h2", vm: "vm3", network: "demo-vlan", id: vlan, ip: "198.19.1.2" },
+    { host: "h2", vm: "vm4", network: "demo-vxlan", id: vxlan, ip: "198.19.2.2" },
+  ];
+  const vms: DemoVm[] = [];
+  for (const p of plan) {
+    const vm = await progress.step(
+      `booting ${p.host}-${p.vm} on ${p.network}: port bound to ${lab.hostName(p.host)}, VIF plugged as Nova does, wired by the agent`,
+      () => lab.vm(p.host, p.id, p.vm, p.ip),
+      (v) => `${v.port}, ${v.ip}`,
+    );
+    vms.push({ vm, network: p.network });
+  }
+  await progress.step("waiting for the server to show every port ACTIVE", () =>
+    Promise.all(vms.map((v) => waitActive(lab, v.vm.portId))),
+  );
+  const cells = await progress.step("probing every VM pair with ICMP", () =>
+    reachabilityMatrix(vms.map((v) => v.vm)),
+  );
+  progress.line();
+  progress.line(renderMatrix(vms, cells));
+  const wrong = wrongCells(vms, cells);
+  progress.line(
+    wrong.length === 0
+      ? "VMs on the same network reach each other across hosts; the two networks are isolated."
+      : `WRONG: ${wrong.join("; ")}`,
+  );
+  progress.line();
+
+  const pairs = [
+    { name: "h1-vm1 → h2-vm3 (VLAN across hosts)", from: vms[0]!.vm, to: vms[2]!.vm },
+    { name: "h1-vm2 → h2-vm4 (VXLAN across hosts)", from: vms[1]!.vm, to: vms[3]!.vm },
+  ];
+  const results = await progress.step(
+    `restarting both agents ${restartRounds.length} times (${restartRounds.map((h) => (h === "term" ? "SIGTERM" : "SIGKILL")).join(", ")}) while probing each pair every 1 ms`,
+    () => probePairs(pairs, () => restartAgents(lab, progress), { maxSeconds: 300 }),
+  );
+  progress.line();
+  progress.line(renderLoss(results));
+  const lost = results.reduce((n, r) => n + r.result.lost, 0);
+  progress.line(
+    lost === 0
+      ? `${restartRounds.length * 2} agent restarts, 0 packets lost.`
+      : `${lost} packets lost during the restarts.`,
+  );
+  progress.line(
+    "(The longest gap is the longest wait between two replies: with nothing lost, it is delay — packets queued while this host's CPUs were busy starting processes — not loss.)",
+  );
+  progress.line();
+
+  if (keep) {
+    server.detach();
+    for (const agent of lab.agents.values()) agent.detach();
+    progress.line(lookAround(testbed, server));
+  } else {
+    await progress.step("stopping the agents and the server, removing the hosts", async () => {
+      for (const agent of lab.agents.values()) await agent.stop();
+      await server.stop();
+      await testbed.down();
+    });
+  }
+  return wrong.length === 0 && lost === 0;
+}
+
+async function restartAgents(lab: WeirLab, progress: Progress): Promise<void> {
+  for (const [round, how] of restartRounds.entries()) {
+    for (const host of ["h1", "h2"]) {
+      const report = await lab.restartAgent(host, how);
+      const disrupted = report.disruptions.length > 0 ? `; DISRUPTED: ${report.disruptions.join("; ")}` : "";
+      progress.line(
+        `    round ${round + 1}: ${how === "term" ? "SIGTERM" : "SIGKILL"} ${host}'s agent, new one converged in ${report.convergeMs} ms (generation ${report.generation})${disrupted}`,
+      );
+    }
+  }
+}
+
+async function waitActive(lab: WeirLab, portId: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await lab.api.portStatus(portId)) === "ACTIVE") return;
+    await sleep(50);
+  }
+  throw new Error(`port ${portId} did not become ACTIVE in 10 s`);
+}
+
+function lookAround(testbed: Testbed, server: ServerProcess): string {
+  const os = `openstack --os-auth-type none --os-endpoint ${server.url}`;
+  const h1 = testbed.info.hosts[0]!;
+  return [
+    "It keeps running. Look around:",
+    `  ${os} network list`,
+    `  ${os} port list --long`,
+    `  ${os} network agent list`,
+    `  ovs-ofctl dump-flows unix:${h1.runDir}/br-int.mgmt      (h1's br-int; br-tun.mgmt, br-phys.mgmt alike)`,
+    `  ovs-vsctl --db=${h1.ovsdb} show`,
+    `  ip netns exec ${testbed.vms[0]?.namespace ?? "<vm namespace>"} ping 198.19.1.2`,
+    `  logs: ${h1.runDir}/agent.log, ${server.dataDir}/server.log`,
+    "",
+    describeTestbed(testbed.describe()).trimEnd(),
+    "",
+    `Stop it all (agents, server, OVS, namespaces): weir testbed down --name ${testbed.info.name}`,
+  ].join("\n");
 }
 
 /** A testbed of this name left by an earlier demo (crashed or --keep) is ours to replace. */
 async function removeOwnLeftovers(name: string, progress: Progress): Promise<void> {
   if (!(await knownTestbeds(defaultRunRoot)).includes(name)) return;
   if ((await testbedOwner(defaultRunRoot, name)) !== demoOwner) return; // Testbed.up reports the clash
-  await progress.step(`removing the previous demo testbed ${name}`, () =>
-    removeTestbed(defaultRunRoot, name),
-  );
-}
-
-function renderMatrix(labels: readonly string[], cells: readonly ReachabilityCell[]): string {
-  const names = labels.map((label) => label.split(" ")[0]!);
-  const width = Math.max(...labels.map((l) => l.length));
-  const header = `${"from \\ to".padEnd(width)}  ${names.map((n) => n.padEnd(7)).join(" ")}`;
-  const rows = labels.map((label, i) => {
-    const marks = names.map((to) => {
-      if (to === names[i]) return "-".padEnd(7);
-      const cell = cells.find((c) => c.from === names[i] && c.to === to);
-      return (cell?.reachable ? "yes" : "NO").padEnd(7);
-    });
-    return `${label.padEnd(width)}  ${marks.join(" ")}`;
-  });
-  return [header, ...rows].join("\n");
+  await progress.step(`removing the previous demo ${name}`, () => removeTestbed(defaultRunRoot, name));
 }

@@ -1,9 +1,11 @@
 /**
  * The server: the Networking API v2.0, the agent channel and /metrics on one HTTP listener, over one store.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { describeError } from "../base/index.ts";
 import { agentChannelRoutes } from "./agent-channel/routes.ts";
 import { StreamHub } from "./agent-channel/stream-hub.ts";
 import { agentRoutes } from "./api/agents.ts";
@@ -40,7 +42,12 @@ export class WeirServer {
   private constructor(options: ServerOptions, revision: number) {
     this.#options = options;
     this.#ctx = { config: options.config, store: options.store, now: options.now ?? (() => new Date()) };
-    this.#hub = new StreamHub(options.store, revision);
+    this.#hub = new StreamHub(options.store, revision, undefined, (error) =>
+      options.logger.warn(
+        { error: describeError(error) },
+        "event stream pump failed; retrying on the next commit",
+      ),
+    );
     this.#metrics = serverMetrics({
       connectedAgents: () => this.#hub.connected,
       streamLag: () => this.#hub.lag,

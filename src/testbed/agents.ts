@@ -33,6 +33,8 @@ export interface AgentSetup {
   readonly tunnelTypes?: readonly ("vxlan" | "gre" | "geneve")[];
   /** Map physnet1 to br-phys (which must exist: addPhysicalBridge). */
   readonly physical?: boolean;
+  /** More physical networks → bridges, mapped as well (the bridges must exist). */
+  readonly moreMappings?: Readonly<Record<string, string>>;
   readonly arpResponder?: boolean;
   readonly l2Population?: boolean;
   readonly dropFlowsOnStart?: boolean;
@@ -56,7 +58,7 @@ export function agentConfigText(testbed: string, host: HostInfo, setup: AgentSet
     `ovsdb_connection = ${host.ovsdb}`,
     `ovs_rundir = ${host.runDir}`,
     `local_ip = ${host.underlayIp}`,
-    ...(setup.physical ? [`bridge_mappings = ${PHYSICAL_NETWORK}:${PHYSICAL_BRIDGE}`] : []),
+    ...bridgeMappingsLine(setup),
     "",
     "[agent]",
     `tunnel_types = ${(setup.tunnelTypes ?? ["vxlan", "gre", "geneve"]).join(",")}`,
@@ -76,6 +78,14 @@ export function agentConfigText(testbed: string, host: HostInfo, setup: AgentSet
     setup.extra ?? "",
   ];
   return `${lines.join("\n")}\n`;
+}
+
+function bridgeMappingsLine(setup: AgentSetup): string[] {
+  const mappings = [
+    ...(setup.physical ? [`${PHYSICAL_NETWORK}:${PHYSICAL_BRIDGE}`] : []),
+    ...Object.entries(setup.moreMappings ?? {}).map(([physnet, bridge]) => `${physnet}:${bridge}`),
+  ];
+  return mappings.length > 0 ? [`bridge_mappings = ${mappings.join(",")}`] : [];
 }
 
 /** The operator's part before an agent maps a physical network: br-phys holding the trunk NIC. */
@@ -111,6 +121,8 @@ export interface AgentProcess {
   kill(): Promise<void>;
   /** This run's log lines (parsed JSON) so far. */
   logLines(): Promise<LogLine[]>;
+  /** Let this process exit while the agent keeps running (`weir demo --keep`). */
+  detach(): void;
 }
 
 /** Starts `weir agent --config <runDir>/agent.ini` for the host; the config is written first. */
@@ -118,6 +130,7 @@ export async function startAgent(
   testbed: string,
   host: HostInfo,
   setup: AgentSetup | { configText: string },
+  options: { detached?: boolean; cli?: string } = {},
 ): Promise<AgentProcess> {
   const configPath = join(host.runDir, "agent.ini");
   const logPath = join(host.runDir, AGENT_LOG);
@@ -133,9 +146,12 @@ export async function startAgent(
   );
   const log = createWriteStream(logPath, { flags: "a" });
   await once(log, "open");
-  const child = spawn(process.execPath, [cli, "agent", "--config", configPath], {
+  const child = spawn(process.execPath, [options.cli ?? cli, "agent", "--config", configPath], {
     stdio: ["ignore", log, log],
     env: { ...process.env, WEIR_LOG_LEVEL: process.env.WEIR_AGENT_LOG_LEVEL ?? "info" },
+    // Own process group (the demo): a Ctrl-C reaches the demo, which stops the agents in order, and
+    // `--keep` can leave them running after it exits.
+    detached: options.detached ?? false,
   });
   const exited = once(child, "exit").then(([code]) => code as number | null);
   if (child.pid === undefined)
@@ -212,6 +228,7 @@ export async function startAgent(
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await exited;
     },
+    detach: () => child.unref(),
   };
 }
 

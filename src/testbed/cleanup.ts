@@ -5,6 +5,7 @@ import { ip } from "./exec.ts";
 import { namespacePrefix, projectPrefix, testbedOfNamespace } from "./names.ts";
 import { ovsPaths, stopOvs } from "./ovs-daemons.ts";
 import { isAlive, isOurProcess, pidsInNamespace, readPidfile, stopProcess } from "./processes.ts";
+import { stopServerIn } from "./server-process.ts";
 import { restoreSocketBuffers } from "./socket-buffers.ts";
 
 /** A PostgreSQL cluster a test or benchmark started under the run root (its pid heads postmaster.pid). */
@@ -55,6 +56,7 @@ export async function removeTestbed(runRoot: string, testbed: string): Promise<s
   for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
     if (!entry.isDirectory()) continue;
     removed.push(...(await stopAgentIn(join(dir, entry.name))));
+    removed.push(...(await stopServerIn(join(dir, entry.name))));
     removed.push(...(await stopOvs(ovsPaths(join(dir, entry.name)))));
     removed.push(...(await stopPostgres(join(dir, entry.name, "data"))));
   }

@@ -1,5 +1,6 @@
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ip } from "./exec.ts";
+import { ip, run } from "./exec.ts";
 import { hostNamespace } from "./names.ts";
 import { daemonPid, ovsPaths, startOvsdbServer, startVswitchd, vsctl } from "./ovs-daemons.ts";
 import { stopProcess } from "./processes.ts";
@@ -97,13 +98,60 @@ function underlayMac(index: number): string {
   return `02:57:45:00:00:${index.toString(16).padStart(2, "0")}`;
 }
 
-/** Stops (SIGTERM, or SIGKILL with `kill`) and starts the host's ovs-vswitchd; its flow tables are lost. */
-export async function restartVswitchd(host: HostInfo, options: { kill?: boolean } = {}): Promise<void> {
+/**
+ * Stops (SIGTERM, or SIGKILL with `kill`) and starts the host's ovs-vswitchd; its flow tables are lost.
+ * With `flowRestoreWait`, does what `ovs-ctl restart` does: saves every bridge's flows, sets
+ * other_config:flow-restore-wait so the new daemon holds off until they are back, restores them with one
+ * bundle per bridge, then clears the flag.
+ */
+export async function restartVswitchd(
+  host: HostInfo,
+  options: { kill?: boolean; flowRestoreWait?: boolean } = {},
+): Promise<void> {
   const paths = ovsPaths(host.runDir);
+  const saved = options.flowRestoreWait ? await saveFlows(host) : new Map<string, string>();
+  if (options.flowRestoreWait)
+    await vsctl(paths, ["set", "Open_vSwitch", ".", "other_config:flow-restore-wait=true"], { noWait: true });
   const pid = await daemonPid(paths, "ovs-vswitchd");
   if (pid !== undefined) {
     if (options.kill) process.kill(pid, "SIGKILL");
     await stopProcess(pid);
   }
   await startVswitchd(paths, { netns: host.namespace });
+  if (!options.flowRestoreWait) return;
+  for (const [bridge, file] of saved) {
+    await run("ovs-ofctl", ["-O", "OpenFlow15", "--bundle", "add-flows", bridgeSocket(host, bridge), file]);
+  }
+  await vsctl(paths, ["remove", "Open_vSwitch", ".", "other_config", "flow-restore-wait"]);
+}
+
+const bridgeSocket = (host: HostInfo, bridge: string) => `unix:${join(host.runDir, `${bridge}.mgmt`)}`;
+
+/** Every bridge's flows in ovs-ofctl syntax (cookies included), one file each in the host's run dir. */
+async function saveFlows(host: HostInfo): Promise<Map<string, string>> {
+  const paths = ovsPaths(host.runDir);
+  const bridges = (await vsctl(paths, ["list-br"])).split("\n").filter((b) => b !== "");
+  const saved = new Map<string, string>();
+  for (const bridge of bridges) {
+    const flows = await run("ovs-ofctl", [
+      "-O",
+      "OpenFlow15",
+      "--no-stats",
+      "--no-names",
+      "dump-flows",
+      bridgeSocket(host, bridge),
+    ]);
+    const file = join(host.runDir, `${bridge}.saved-flows`);
+    await writeFile(file, flows);
+    saved.set(bridge, file);
+  }
+  return saved;
+}
+
+/** Stops and starts the host's ovsdb-server (SIGTERM); ovs-vswitchd and its flows are untouched. */
+export async function restartOvsdbServer(host: HostInfo): Promise<void> {
+  const paths = ovsPaths(host.runDir);
+  const pid = await daemonPid(paths, "ovsdb-server");
+  if (pid !== undefined) await stopProcess(pid);
+  await startOvsdbServer(paths, { netns: host.namespace });
 }

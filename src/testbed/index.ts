@@ -12,7 +12,9 @@ export {
 } from "./agents.ts";
 export { knownTestbeds, removeTestbed, testbedOwner } from "./cleanup.ts";
 export { CommandError, ip, run } from "./exec.ts";
-export { type HostInfo, restartVswitchd } from "./host.ts";
+export { type HostInfo, restartOvsdbServer, restartVswitchd } from "./host.ts";
+export { addIdlePorts, type IdlePort, installedCount, waitInstalledCount } from "./idle-ports.ts";
+export { LAB_CIDR, type LabServer, type LabSetup, WeirLab } from "./lab.ts";
 export { defaultRunRoot, projectPrefix } from "./names.ts";
 export {
   daemonPid,
@@ -28,8 +30,16 @@ export {
 export { wirePlainVxlan } from "./plain-wiring.ts";
 export { PreflightError, preflight } from "./preflight.ts";
 export { PROBE_PORT, type ProbeResult, startEchoResponder, startProbe } from "./probe.ts";
+export { type PairResult, type ProbePair, probePairs } from "./probe-pairs.ts";
 export { isAlive, readPidfile, stopProcess } from "./processes.ts";
 export { type ReachabilityCell, reachabilityMatrix, reaches } from "./reachability.ts";
+export {
+  freeLoopbackPort,
+  type ServerProcess,
+  startServerProcess,
+  stopServerIn,
+} from "./server-process.ts";
+export { startTcpStream, type TcpInterval, type TcpStreamResult } from "./tcp-stream.ts";
 export {
   defaultVmIp,
   maxHosts,

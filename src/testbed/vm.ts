@@ -32,6 +32,8 @@ export interface VmSpec {
   readonly gateway?: string;
   /** Bridge to plug into; default the host's integration bridge. */
   readonly bridge?: string;
+  /** false: make the namespace and veth but leave plugging to the caller (wiring-latency benchmark). */
+  readonly plug?: boolean;
 }
 
 const macPattern = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -83,7 +85,8 @@ export async function createVm(testbed: string, host: HostInfo, spec: VmSpec): P
   await ip(["link", "set", "eth0", "up"], namespace);
   if (spec.gateway !== undefined) await ip(["route", "add", "default", "via", spec.gateway], namespace);
   await ip(["link", "set", port, "up"], host.namespace);
-  await plugVif(host, spec.bridge ?? host.integrationBridge, port, { portId, mac, vmUuid });
+  if (spec.plug !== false)
+    await plugVif(host, spec.bridge ?? host.integrationBridge, port, { portId, mac, vmUuid });
   return {
     name: spec.name,
     namespace,

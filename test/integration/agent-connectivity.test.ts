@@ -2,7 +2,7 @@
 // same host and across hosts — and VMs on different networks never do.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ip, reaches } from "../../src/testbed/index.ts";
+import { ip, ovsPaths, reaches, vsctl } from "../../src/testbed/index.ts";
 import { lab } from "../support/lab.ts";
 
 for (const type of ["vxlan", "gre", "geneve"] as const) {
@@ -86,4 +86,44 @@ test("ARP responder: br-tun answers for a port on another host", async (t) => {
   await reaches(a, b.ip, 1);
   const neigh = await ip(["neigh", "show", b.ip, "dev", "eth0"], a.namespace);
   assert.match(neigh, new RegExp(`lladdr ${b.mac}`), `a learned b's MAC from the responder: ${neigh}`);
+});
+
+test("the same VLAN id on two physical networks is two isolated networks", async (t) => {
+  const l = await lab(t, {
+    hosts: 1,
+    physical: true,
+    agent: { moreMappings: { physnet2: "br-phys2" } },
+    serverConfig: {
+      vlanRanges: [
+        { physicalNetwork: "physnet1", range: [100, 199] },
+        { physicalNetwork: "physnet2", range: [100, 199] },
+      ],
+    },
+  });
+  await vsctl(ovsPaths(l.testbed.host("h1").runDir), [
+    "add-br",
+    "br-phys2",
+    "--",
+    "set",
+    "Bridge",
+    "br-phys2",
+    "datapath_type=netdev",
+  ]);
+  await l.startAgent("h1");
+  const one = await l.network({ name: "one", type: "vlan", segmentationId: 150 });
+  const two = await l.network({
+    name: "two",
+    type: "vlan",
+    segmentationId: 150,
+    physicalNetwork: "physnet2",
+  });
+  const a1 = await l.vm("h1", one, "a1", "198.19.1.1");
+  const a2 = await l.vm("h1", one, "a2", "198.19.1.2");
+  const b1 = await l.vm("h1", two, "b1", "198.19.1.3");
+  const b2 = await l.vm("h1", two, "b2", "198.19.1.4");
+  assert.ok(await reaches(a1, a2.ip));
+  assert.ok(await reaches(b1, b2.ip));
+  assert.equal(await reaches(a1, b1.ip, 2), false, "VLAN 150 on physnet1 is not VLAN 150 on physnet2");
+  assert.equal(await reaches(b2, a2.ip, 2), false);
+  assert.notEqual((await l.vifState(a1)).tag, (await l.vifState(b1)).tag, "two local VLANs");
 });

@@ -81,14 +81,3 @@ test("bad flags exit 2 with a message and create nothing", async () => {
   const list = await cli(["testbed", "list"]);
   assert.equal(list.stdout.includes(name), false);
 });
-
-test("weir demo: two hosts, four VMs, everyone reaches everyone, nothing left behind", async (t) => {
-  const name = testName();
-  t.after(() => removeTestbed(defaultRunRoot, name));
-  const demo = await cli(["demo", "--name", name]);
-  assert.equal(demo.code, 0, demo.stdout + demo.stderr);
-  assert.match(demo.stdout, /all 12 VM pairs reach each other/);
-  assert.match(demo.stdout, /✓ removing the testbed/);
-  const list = await cli(["testbed", "list"]);
-  assert.equal(list.stdout.includes(name), false, "the demo removed its testbed");
-});

@@ -20,13 +20,21 @@ export class StreamHub {
   readonly #live = new Set<Subscriber>();
   readonly #all = new Set<Subscriber>();
   #followed = 0;
+  #closed = false;
+  readonly #onError: ((error: unknown) => void) | undefined;
   #pumping = false;
   #again = false;
   readonly #keepalive: NodeJS.Timeout;
   readonly #off: () => void;
 
-  constructor(store: Store, initialRevision: number, keepaliveMs = 15_000) {
+  constructor(
+    store: Store,
+    initialRevision: number,
+    keepaliveMs = 15_000,
+    onError?: (error: unknown) => void,
+  ) {
     this.#store = store;
+    this.#onError = onError;
     this.#followed = initialRevision;
     this.#off = store.onCommit(() => this.#pump());
     this.#keepalive = setInterval(() => {
@@ -81,6 +89,7 @@ export class StreamHub {
   }
 
   close(): void {
+    this.#closed = true;
     clearInterval(this.#keepalive);
     this.#off();
     for (const s of this.#all) s.res.end();
@@ -97,6 +106,7 @@ export class StreamHub {
 
   /** Reads what was committed since the last pump and hands it to every live subscriber. */
   #pump(): void {
+    if (this.#closed) return;
     if (this.#pumping) {
       this.#again = true;
       return;
@@ -117,7 +127,11 @@ export class StreamHub {
               break;
             }
           }
-        } while (this.#again);
+        } while (this.#again && !this.#closed);
+      } catch (error) {
+        // The store went away under us (shutdown) or failed: the next commit pumps again, and agents
+        // that missed events resume from their own revision when they reconnect.
+        if (!this.#closed) this.#onError?.(error);
       } finally {
         this.#pumping = false;
       }

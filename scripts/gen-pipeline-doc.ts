@@ -1,0 +1,7 @@
+// Writes docs/PIPELINE.md from the agent's pipeline declarations.
+import { writeFileSync } from "node:fs";
+import { renderPipelineDocument } from "../src/agent/pipeline/document.ts";
+
+const target = new URL("../docs/PIPELINE.md", import.meta.url);
+writeFileSync(target, renderPipelineDocument());
+console.log(`wrote ${target.pathname}`);

@@ -1,0 +1,181 @@
+/**
+ * A small cloud on a testbed: a Weir server, one `weir agent` per host, networks and VMs made through the
+ * Networking API and plugged as Nova plugs them. The demo, the benchmarks and the agent tests all drive
+ * the system through this, so what they show is what an operator would do by hand.
+ */
+import type { StartupReport } from "../agent/agent.ts";
+import { waitFor } from "../base/index.ts";
+import { type AgentProcess, type AgentSetup, agentHostName, PHYSICAL_NETWORK, startAgent } from "./agents.ts";
+import { CloudApi, type NetworkSpec } from "./cloud.ts";
+import { ovsPaths, vsctl } from "./ovs-daemons.ts";
+import type { Testbed } from "./testbed.ts";
+import { randomNeutronMac, type VmInfo } from "./vm.ts";
+
+/** Where the lab's server is; how it runs (in this process, or as its own) is the caller's business. */
+export interface LabServer {
+  readonly url: string;
+}
+
+export interface LabSetup {
+  /** Every host has br-phys with its trunk NIC (addPhysicalBridge), mapped as physnet1. */
+  readonly physical?: boolean;
+  readonly agent?: Partial<AgentSetup>;
+  /** Agents in their own process groups, so they can outlive this process (`weir demo --keep`). */
+  readonly detachedAgents?: boolean;
+}
+
+/** The dead VLAN: ports the agent cannot wire are parked there. */
+const DEAD_VLAN = 4095;
+/** VM addresses come from the benchmarking range. */
+export const LAB_CIDR = "198.19.0.0/16";
+
+export class WeirLab<S extends LabServer = LabServer> {
+  readonly testbed: Testbed;
+  readonly agents = new Map<string, AgentProcess>();
+  #server: S;
+  #api: CloudApi;
+  readonly #setup: LabSetup;
+  readonly #subnets = new Map<string, string | undefined>();
+
+  constructor(testbed: Testbed, server: S, setup: LabSetup = {}) {
+    this.testbed = testbed;
+    this.#server = server;
+    this.#api = new CloudApi(server.url);
+    this.#setup = setup;
+  }
+
+  get server(): S {
+    return this.#server;
+  }
+
+  get api(): CloudApi {
+    return this.#api;
+  }
+
+  /** A restarted server (same data, same port): later calls go to it. */
+  protected replaceServer(server: S): void {
+    this.#server = server;
+    this.#api = new CloudApi(server.url);
+  }
+
+  hostName(host: string): string {
+    return agentHostName(this.testbed.info.name, this.testbed.host(host));
+  }
+
+  setup(overrides: Partial<AgentSetup> = {}): AgentSetup {
+    return {
+      server: this.#server.url,
+      physical: this.#setup.physical ?? false,
+      ...this.#setup.agent,
+      ...overrides,
+    };
+  }
+
+  /**
+   * Starts the host's agent and waits for its start-up report. `cli`: another build's src/cli/main.ts
+   * (the upgrade benchmark runs a changed pipeline).
+   */
+  async startAgent(
+    host: string,
+    overrides: Partial<AgentSetup> = {},
+    options: { cli?: string } = {},
+  ): Promise<StartupReport> {
+    const agent = await startAgent(this.testbed.info.name, this.testbed.host(host), this.setup(overrides), {
+      detached: this.#setup.detachedAgents ?? false,
+      ...options,
+    });
+    this.agents.set(host, agent);
+    return agent.startupReport();
+  }
+
+  /** Stops (SIGTERM) or kills (SIGKILL) the host's agent and starts it again; returns the new report. */
+  async restartAgent(
+    host: string,
+    how: "term" | "kill",
+    overrides: Partial<AgentSetup> = {},
+    options: { cli?: string } = {},
+  ): Promise<StartupReport> {
+    const agent = this.agents.get(host);
+    if (agent !== undefined) {
+      if (how === "term") await agent.stop();
+      else await agent.kill();
+    }
+    return this.startAgent(host, overrides, options);
+  }
+
+  /** Kills every agent (the lab is going away; SIGTERM would leave OVS as it is just the same). */
+  async killAgents(): Promise<void> {
+    for (const agent of this.agents.values()) await agent.kill();
+  }
+
+  /** A network (flat/VLAN default to physnet1) with a subnet for the VMs' addresses. */
+  async network(spec: Omit<NetworkSpec, "cidr">): Promise<string> {
+    const provider = spec.type === "flat" || spec.type === "vlan";
+    const { id, subnetId } = await this.#api.createNetwork({
+      ...spec,
+      ...(provider ? { physicalNetwork: spec.physicalNetwork ?? PHYSICAL_NETWORK } : {}),
+      cidr: LAB_CIDR,
+    });
+    this.#subnets.set(id, subnetId);
+    return id;
+  }
+
+  /** Creates a port bound to the host, plugs a VM on it, and waits until the agent says it is wired. */
+  async vm(host: string, networkId: string, name: string, ip: string): Promise<VmInfo> {
+    const mac = randomNeutronMac();
+    const subnetId = this.#subnets.get(networkId);
+    const port = await this.#api.createPort({
+      networkId,
+      host: this.hostName(host),
+      mac,
+      ip,
+      ...(subnetId === undefined ? {} : { subnetId }),
+    });
+    if (port.vifType !== "ovs") throw new Error(`port not bound on ${host}: vif_type ${port.vifType}`);
+    const vm = await this.testbed.addVm(host, { name: `${host}-${name}`, ip, mac, portId: port.id });
+    await this.waitInstalled(vm);
+    return vm;
+  }
+
+  /** The VIF's Interface external_ids:weir-installed and its Port tag, from the host's OVSDB. */
+  async vifState(vm: VmInfo): Promise<{ installed: string | undefined; tag: number | undefined }> {
+    const paths = ovsPaths(this.testbed.host(vm.host).runDir);
+    const ids = await vsctl(paths, [
+      "--if-exists",
+      "get",
+      "Interface",
+      vm.port,
+      "external_ids:weir-installed",
+    ]);
+    const tag = (await vsctl(paths, ["--if-exists", "get", "Port", vm.port, "tag"])).trim();
+    const installed = ids.trim().replace(/^"|"$/g, "");
+    return {
+      installed: installed === "" ? undefined : installed,
+      tag: /^\d+$/.test(tag) ? Number(tag) : undefined,
+    };
+  }
+
+  /** Waits until the agent marked the VIF installed (flows confirmed) with a live local VLAN. */
+  async waitInstalled(vm: VmInfo, timeoutMs = 20_000): Promise<{ installed: string; tag: number }> {
+    return waitFor(
+      async () => {
+        const state = await this.vifState(vm);
+        return state.installed !== undefined && state.tag !== undefined && state.tag !== DEAD_VLAN
+          ? { installed: state.installed, tag: state.tag }
+          : undefined;
+      },
+      { timeoutMs, intervalMs: 50, what: `weir-installed on ${vm.port} (${vm.name})` },
+    );
+  }
+
+  /** Waits until the VIF is parked on the dead VLAN without the installed mark. */
+  async waitDead(vm: VmInfo, timeoutMs = 20_000): Promise<void> {
+    await waitFor(
+      async () => {
+        const state = await this.vifState(vm);
+        return state.tag === DEAD_VLAN && state.installed === undefined ? true : undefined;
+      },
+      { timeoutMs, intervalMs: 50, what: `${vm.port} (${vm.name}) on the dead VLAN` },
+    );
+  }
+}
