@@ -2,12 +2,16 @@
 import { preflight } from "../src/testbed/index.ts";
 import { runOpenFlowBench } from "./openflow.ts";
 import { runOvsdbBench } from "./ovsdb.ts";
+import { runRestartsBench } from "./restarts.ts";
+import { runScaleBench } from "./scale.ts";
 import { runServerBench } from "./server.ts";
 
 const benchmarks: Record<string, () => Promise<void>> = {
   ovsdb: runOvsdbBench,
   openflow: runOpenFlowBench,
   server: runServerBench,
+  restarts: runRestartsBench,
+  scale: runScaleBench,
 };
 
 const requested = process.argv.slice(2);

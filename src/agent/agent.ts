@@ -78,6 +78,10 @@ export interface StartupReport {
   readonly flows: Record<string, FlowReport>;
   readonly ports: Record<string, number>;
   readonly convergeMs: number;
+  /** The same, counted from the process's start (module loading included). */
+  readonly sinceProcessStartMs: number;
+  /** When each start-up step ended, in ms since start() (where the time goes, for operators). */
+  readonly stepsMs: Record<string, number>;
 }
 
 interface ManagedBridge {
@@ -199,6 +203,10 @@ export class Agent {
     const { config } = this;
     const log = this.#log;
     const disruptions: string[] = [];
+    const stepsMs: Record<string, number> = { ovsdb: Math.round(performance.now() - started) };
+    const step = (name: string) => {
+      stepsMs[name] = Math.round(performance.now() - started);
+    };
 
     // Bridges, physical first; then patch ports (int-<br> lives on br-int, which must exist by then).
     const setups: BridgeSetup[] = [];
@@ -219,8 +227,10 @@ export class Agent {
       patchPortsCreated.push(...(await setupPatchPorts(this.#db, config, pair)));
     if (patchPortsCreated.length > 0) log.info({ ports: patchPortsCreated }, "patch ports created");
 
+    step("bridges");
     this.#cache = await OvsdbCache.start<VswitchTables>(this.#client, vswitchDb, replicaSpec);
     this.#watchOvsdb();
+    step("replica");
 
     for (const spec of bridges) {
       const connection = new OpenFlowConnection({ endpoint: `unix:${config.ovsRundir}/${spec.name}.mgmt` });
@@ -239,6 +249,7 @@ export class Agent {
       this.#watchConnection(spec.name, connection);
     }
     this.#watchReconciles();
+    step("openflow");
 
     if (config.dropFlowsOnStart) {
       for (const [name, bridge] of this.#bridges) {
@@ -288,6 +299,7 @@ export class Agent {
       log.info({ listen: config.metricsListen }, "metrics at /metrics");
     }
     await converger.passNow(); // records every flow OVSDB alone can tell; nothing is sent yet
+    step("restore");
 
     // Physical bridges before the server (Neutron bug 1840443): their NICs may carry this host's management.
     for (const [name, bridge] of this.#bridges) {
@@ -315,6 +327,7 @@ export class Agent {
     this.#session = session;
     const syncStarted = performance.now();
     const online = await session.first();
+    step("server");
     const flowReports: Record<string, FlowReport> = {};
     if (online) {
       Object.assign(flowReports, await this.#swapAll());
@@ -331,10 +344,12 @@ export class Agent {
         };
       }
     }
+    step("flows");
     this.#running = true;
     session.run();
     converger.trigger();
     await converger.idle();
+    step("settled");
 
     const ports: Record<string, number> = { wired: 0, kept: 0, dead: 0 };
     for (const v of converger.vifs.values()) ports[v.state] = (ports[v.state] ?? 0) + 1;
@@ -351,6 +366,8 @@ export class Agent {
       flows: flowReports,
       ports,
       convergeMs: Math.round(performance.now() - started),
+      sinceProcessStartMs: Math.round(performance.now()),
+      stepsMs,
     };
     log.info(
       { report: this.report },

@@ -89,6 +89,7 @@ export interface PassStats {
 
 interface Decided {
   readonly iface: string;
+  readonly ifaceUuid: string | undefined;
   readonly portUuid: string;
   readonly portId: string | undefined;
   readonly tag: number | null;
@@ -220,6 +221,7 @@ export class Converger {
       );
       decided.set(view.name, {
         iface: view.name,
+        ifaceUuid: view.uuid,
         portUuid: entry.port._uuid,
         portId: observation.kind === "vif" ? observation.portId : undefined,
         tag: entry.port.tag,
@@ -324,12 +326,16 @@ export class Converger {
       tunnels,
       fdb: control.fdb.values(),
     };
+    const decidedAt = performance.now();
     const { changes, commit } = this.#planner.diff(ownerPlans(inputs));
     const [adding, removing] = splitByPhase(changes);
     await this.#applyFlows(adding);
+    const addedAt = performance.now();
     const tagged = await this.#writePorts(decided);
+    const portsAt = performance.now();
     await this.#applyFlows(removing);
     commit();
+    const flowsAt = performance.now();
 
     // ── confirmations: only once the flows are on the switch ──────────────────────────────────────
     const confirmed = [...this.#deps.flows.values()].every((f) => f.synced);
@@ -346,7 +352,20 @@ export class Converger {
     this.#requestDetails(decided);
     this.#pruneUnknown(decided);
     void this.#flushStatus();
-    this.#lastPassMs = performance.now() - started;
+    const ended = performance.now();
+    this.#lastPassMs = ended - started;
+    log.debug(
+      {
+        vifs: decided.size,
+        ms: Math.round(ended - started),
+        decideMs: Math.round(decidedAt - started),
+        flowsAddMs: Math.round(addedAt - decidedAt),
+        portsMs: Math.round(portsAt - addedAt),
+        flowsRemoveMs: Math.round(flowsAt - portsAt),
+        confirmMs: Math.round(ended - flowsAt),
+      },
+      "convergence pass",
+    );
   }
 
   #tunPatch(snapshot: OvsSnapshot, tunBr: string | undefined): FlowInputs["tunPatch"] {
@@ -440,13 +459,18 @@ export class Converger {
     const operations: Operation[] = [];
     const stamp = new Date().toISOString();
     for (const d of decided.values()) {
-      const where = [["name", "==", d.iface]] as const;
+      const where =
+        d.ifaceUuid === undefined
+          ? ([["name", "==", d.iface]] as const)
+          : ([["_uuid", "==", d.ifaceUuid]] as const);
       if (d.decision.kind === "wire") {
         const lvid = this.#deps.vlans.get(d.decision.networkId)!.lvid;
         const record = this.vifs.get(d.iface);
+        // A mark already in OVSDB on a port this pass did not re-tag still tells the truth: the same
+        // wiring, now confirmed in this generation. Rewriting thousands of them at each restart would
+        // only make OVS churn (and once cost 2 s at 5,000 ports).
         const alreadyMarked =
-          record?.markedLvid === lvid ||
-          (record === undefined && d.installed && d.tag === lvid && !tagged.has(d.iface));
+          record?.markedLvid === lvid || (d.installed && d.tag === lvid && !tagged.has(d.iface));
         if (alreadyMarked) continue;
         operations.push(
           db.ops.mutate("Interface", where, [
@@ -458,7 +482,13 @@ export class Converger {
         operations.push(db.ops.mutate("Interface", where, [["external_ids", "delete", [INSTALLED_KEY]]]));
       }
     }
-    if (operations.length > 0) await transact(db, operations);
+    if (operations.length === 0) return;
+    const started = performance.now();
+    await transact(db, operations);
+    this.#deps.log.debug(
+      { interfaces: operations.length, ms: Math.round(performance.now() - started) },
+      "weir-installed marks written",
+    );
   }
 
   #record(decided: ReadonlyMap<string, Decided>, gone: readonly VifRecord[], confirmed: boolean): void {

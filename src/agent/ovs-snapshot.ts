@@ -62,6 +62,7 @@ export class OvsSnapshot {
       if (iface === undefined) continue;
       views.push({
         name: iface.name,
+        uuid: iface._uuid,
         portName: port.name,
         type: iface.type,
         ofport: iface.ofport,

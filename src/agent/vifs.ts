@@ -8,6 +8,8 @@
 /** What the agent needs from OVSDB about one interface on br-int. */
 export interface InterfaceView {
   readonly name: string;
+  /** The Interface row's _uuid (writes address rows by it: OVSDB scans the table for other columns). */
+  readonly uuid?: string;
   /** The Port holding it (os-vif names both the same). */
   readonly portName: string;
   readonly type: string;

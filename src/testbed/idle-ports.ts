@@ -4,12 +4,14 @@
  * port gives each a real device and an ofport without a namespace per port. They load the agent as
  * real ports do (details, local VLANs, flows, status reports) and carry no traffic.
  */
-import { randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
+import { INSTALLED_KEY } from "../agent/converger.ts";
 import { waitFor } from "../base/index.ts";
+import { openVswitchDb, selectRows, transact, type VswitchDb } from "../ovs/vswitch-db.ts";
+import { OvsdbClient } from "../ovsdb/index.ts";
 import type { WeirLab } from "./lab.ts";
 import { tapName } from "./names.ts";
-import { ovsPaths, vsctl } from "./ovs-daemons.ts";
-import { randomNeutronMac } from "./vm.ts";
+import { ovsPaths } from "./ovs-daemons.ts";
 
 export interface IdlePort {
   readonly portId: string;
@@ -21,6 +23,9 @@ export interface IdlePort {
 const plugBatch = 250;
 const apiConcurrency = 16;
 
+const neutronMac = (n: number) =>
+  `fa:16:3e:${[16, 8, 0].map((shift) => ((n >> shift) & 0xff).toString(16).padStart(2, "0")).join(":")}`;
+
 /** Creates `count` ports spread over `networkIds`, bound to `host`, and plugs them; does not wait. */
 export async function addIdlePorts(
   lab: WeirLab,
@@ -29,11 +34,13 @@ export async function addIdlePorts(
   count: number,
 ): Promise<IdlePort[]> {
   const ports: IdlePort[] = [];
+  // Consecutive MACs from a random start: random ones collide (24 bits) by the thousands of ports.
+  const base = randomInt(0, 2 ** 24);
   let next = 0;
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      const mac = randomNeutronMac();
+      const mac = neutronMac((base + i) % 2 ** 24);
       const { id } = await lab.api.createPort({
         networkId: networkIds[i % networkIds.length]!,
         host: lab.hostName(host),
@@ -44,42 +51,60 @@ export async function addIdlePorts(
     }
   };
   await Promise.all(Array.from({ length: apiConcurrency }, worker));
-  const paths = ovsPaths(lab.testbed.host(host).runDir);
-  const bridge = lab.testbed.host(host).integrationBridge;
-  for (let i = 0; i < ports.length; i += plugBatch) {
-    const args = ports
-      .slice(i, i + plugBatch)
-      .flatMap((p) => [
-        "--",
-        "--may-exist",
-        "add-port",
-        bridge,
-        p.name,
-        "--",
-        "set",
-        "Interface",
-        p.name,
-        "type=internal",
-        `external_ids:iface-id=${p.portId}`,
-        `external_ids:attached-mac=${p.mac}`,
-        "external_ids:iface-status=active",
-        `external_ids:vm-uuid=${randomUUID()}`,
+  // Weir's OVSDB client, not ovs-vsctl: vsctl reads and checks the whole database on every call, which
+  // takes over 10 s per call past 5,000 ports (os-vif, too, uses a native IDL).
+  await withVswitchDb(lab, host, async (db) => {
+    const bridge = lab.testbed.host(host).integrationBridge;
+    for (let i = 0; i < ports.length; i += plugBatch) {
+      const batch = ports.slice(i, i + plugBatch);
+      const operations = batch.flatMap((p, j) => [
+        db.ops.insert(
+          "Interface",
+          {
+            name: p.name,
+            type: "internal",
+            external_ids: {
+              "iface-id": p.portId,
+              "attached-mac": p.mac,
+              "iface-status": "active",
+              "vm-uuid": randomUUID(),
+            },
+          },
+          `i${j}`,
+        ),
+        db.ops.insert("Port", { name: p.name, interfaces: [`i${j}`] }, `p${j}`),
       ]);
-    await vsctl(paths, args, { noWait: true });
-  }
+      operations.push(
+        db.ops.mutate(
+          "Bridge",
+          [["name", "==", bridge]],
+          [["ports", "insert", batch.map((_, j) => `p${j}`)]],
+        ),
+      );
+      await transact(db, operations);
+    }
+  });
   return ports;
+}
+
+async function withVswitchDb<T>(lab: WeirLab, host: string, work: (db: VswitchDb) => Promise<T>): Promise<T> {
+  const client = await OvsdbClient.connect({
+    endpoint: ovsPaths(lab.testbed.host(host).runDir).ovsdb,
+    probeIntervalMs: 0,
+  });
+  try {
+    return await work(await openVswitchDb(client));
+  } finally {
+    client.close();
+  }
 }
 
 /** How many of the host's interfaces the agent has marked weir-installed. */
 export async function installedCount(lab: WeirLab, host: string): Promise<number> {
-  const out = await vsctl(ovsPaths(lab.testbed.host(host).runDir), [
-    "--format=csv",
-    "--no-headings",
-    "--columns=external_ids",
-    "list",
-    "Interface",
-  ]);
-  return out.split("\n").filter((line) => line.includes("weir-installed=")).length;
+  return withVswitchDb(lab, host, async (db) => {
+    const rows = await selectRows(db, "Interface", db.ops.select("Interface", [], ["external_ids"]));
+    return rows.filter((row) => row.external_ids?.[INSTALLED_KEY] !== undefined).length;
+  });
 }
 
 /** Waits until at least `count` of the host's interfaces are marked weir-installed. */

@@ -1,0 +1,102 @@
+// Full resync after an agent restart on a host holding N bound, idle ports: how long from the process's
+// start to converged, how many flows, the agent's memory — and beside it the physical limit, the time
+// `ovs-ofctl --bundle add-flows` takes to load the same flows into empty bridges of the same switch.
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { StartupReport } from "../src/agent/agent.ts";
+import { type HostInfo, ovsPaths, run, vsctl, waitInstalledCount } from "../src/testbed/index.ts";
+import type { BenchLab } from "./bench-lab.ts";
+
+export interface ResyncResult {
+  readonly ports: number;
+  readonly flows: Record<string, number>;
+  readonly totalFlows: number;
+  /** From spawning `weir agent` to its start-up report (node start-up included). */
+  readonly processToConvergedMs: number;
+  /** The agent's own measure: from its start() to converged. */
+  readonly agentConvergeMs: number;
+  /** `ovs-ofctl --bundle add-flows` of the same flows, summed over the bridges. */
+  readonly rawBundleMs: number;
+  /** The agent's start-up steps (ms since its start() when each ended). */
+  readonly stepsMs: Record<string, number>;
+  readonly rssMiB: number;
+  readonly peakRssMiB: number;
+  readonly report: StartupReport;
+}
+
+const socket = (host: HostInfo, bridge: string) => `unix:${join(host.runDir, `${bridge}.mgmt`)}`;
+
+/** Restarts h1's agent, which holds `ports` bound idle ports (all installed), and measures the resync. */
+export async function measureResync(lab: BenchLab, ports: number): Promise<ResyncResult> {
+  const host = lab.testbed.host("h1");
+  await waitInstalledCount(lab, "h1", ports, 900_000);
+  await lab.agents.get("h1")?.stop();
+  const spawnedAt = Date.now();
+  const report = await lab.startAgent("h1");
+  const agent = lab.agents.get("h1")!;
+  const line = (await agent.logLines()).find((l) => String(l.msg).startsWith("start-up report"));
+  const processToConvergedMs = Number(line?.time) - spawnedAt;
+  const status = await readFile(`/proc/${agent.pid}/status`, "utf8");
+  const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
+  const flows: Record<string, number> = {};
+  let rawBundleMs = 0;
+  for (const bridge of ["br-int", "br-tun", "br-phys"]) {
+    const dump = await run("ovs-ofctl", [
+      "-O",
+      "OpenFlow15",
+      "--no-stats",
+      "--no-names",
+      "dump-flows",
+      socket(host, bridge),
+    ]);
+    const lines = dump.split("\n").filter((l) => l.trim().startsWith("cookie=") || l.includes("table="));
+    flows[bridge] = lines.length;
+    rawBundleMs += await rawBundle(host, bridge, lines);
+  }
+  return {
+    ports,
+    flows,
+    totalFlows: Object.values(flows).reduce((a, b) => a + b, 0),
+    processToConvergedMs,
+    agentConvergeMs: report.convergeMs,
+    rawBundleMs,
+    stepsMs: report.stepsMs,
+    rssMiB: kib("VmRSS") / 1024,
+    peakRssMiB: kib("VmHWM") / 1024,
+    report,
+  };
+}
+
+/** Loads `lines` into a new empty bridge with one bundle; returns the ovs-ofctl wall time. */
+async function rawBundle(host: HostInfo, bridge: string, lines: readonly string[]): Promise<number> {
+  const paths = ovsPaths(host.runDir);
+  const scratch = `raw-${bridge.slice(3)}`;
+  const file = join(host.runDir, `${scratch}.flows`);
+  await writeFile(file, `${lines.join("\n")}\n`);
+  await vsctl(paths, [
+    "--may-exist",
+    "add-br",
+    scratch,
+    "--",
+    "set",
+    "Bridge",
+    scratch,
+    `datapath_type=${host.datapathType}`,
+    "fail_mode=secure",
+  ]);
+  try {
+    const started = performance.now();
+    await run("ovs-ofctl", [
+      "-O",
+      "OpenFlow15",
+      "--no-names",
+      "--bundle",
+      "add-flows",
+      socket(host, scratch),
+      file,
+    ]);
+    return performance.now() - started;
+  } finally {
+    await vsctl(paths, ["--if-exists", "del-br", scratch]);
+  }
+}
