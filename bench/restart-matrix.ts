@@ -40,6 +40,8 @@ export interface ScenarioResult {
   readonly tcpMinMbps: number | undefined;
   readonly markers: readonly { atMs: number; label: string }[];
   readonly wallMs: number;
+  /** Set when the scenario could not run to the end (the row says why instead of a measurement). */
+  readonly error?: string;
 }
 
 const defaultTestbed = { name: "benchrst", owner: "bench" };
@@ -72,7 +74,7 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
           const paths = await probedPaths(lab, idle);
           for (const scenario of list) {
             const repeats = options.repeats ?? scenario.repeats;
-            const result = await runScenario(
+            const result = await runScenarioOrFailure(
               lab,
               paths,
               scenario,
@@ -81,9 +83,11 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
               options.tcpMbps ?? 100,
               upgraded,
             );
-            log(
-              `  ${scenario.name} ×${repeats}: sent ${result.sent}, lost ${result.lost}, longest gap ${result.longestGapMs.toFixed(1)} ms${result.tcpMinMbps === undefined ? "" : `, TCP ${result.tcpMedianMbps?.toFixed(0)}→${result.tcpMinMbps.toFixed(0)} Mbit/s`} (${(result.wallMs / 1000).toFixed(1)} s)`,
-            );
+            if (result.error !== undefined) log(`  ${scenario.name}: FAILED: ${result.error}`);
+            else
+              log(
+                `  ${scenario.name} ×${repeats}: sent ${result.sent}, lost ${result.lost}, longest gap ${result.longestGapMs.toFixed(1)} ms${result.tcpMinMbps === undefined ? "" : `, TCP ${result.tcpMedianMbps?.toFixed(0)}→${result.tcpMinMbps.toFixed(0)} Mbit/s`} (${(result.wallMs / 1000).toFixed(1)} s)`,
+              );
             results.push(result);
           }
         },
@@ -94,6 +98,32 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
     await upgraded.remove();
   }
   return results;
+}
+
+/** A scenario that throws becomes a row with its error, so one failure does not lose the whole run. */
+async function runScenarioOrFailure(...args: Parameters<typeof runScenario>): Promise<ScenarioResult> {
+  const [, , scenario, repeats, idlePorts] = args;
+  try {
+    return await runScenario(...args);
+  } catch (error) {
+    return {
+      scenario: scenario.name,
+      title: scenario.title,
+      idlePorts,
+      runs: repeats,
+      agentRestart: scenario.agentRestart,
+      sent: 0,
+      lost: 0,
+      longestGapMs: 0,
+      pairs: [],
+      tcp: undefined,
+      tcpMedianMbps: undefined,
+      tcpMinMbps: undefined,
+      markers: [],
+      wallMs: 0,
+      error: error instanceof Error ? error.message : String(error),
+    };
+  }
 }
 
 async function runScenario(

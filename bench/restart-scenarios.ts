@@ -51,10 +51,12 @@ export const scenarios: readonly Scenario[] = [
   },
   {
     name: "agent-sigkill-mid-resync",
-    title: "agent SIGKILL in the middle of a resync of 5,000 ports, then start",
+    title: "agent SIGKILL in the middle of a resync of 2,000 ports, then start",
     repeats: 5,
     agentRestart: true,
-    idlePorts: 5000,
+    // Not the 5,000: on this 2-core machine the userspace datapath stops forwarding (ARP between
+    // the VMs fails) with 5,000 ports on the host before any restart — docs/BENCHMARKS.md says more.
+    idlePorts: 2000,
     run: async (ctx) => {
       const { lab } = ctx;
       await lab.agents.get("h1")!.kill();
@@ -107,7 +109,9 @@ export const scenarios: readonly Scenario[] = [
     name: "ovsdb-server-restart",
     title: "ovsdb-server restart on h1 (the agent reconnects)",
     repeats: 3,
-    agentRestart: true,
+    // Not counted with the agent's own: ovs-vswitchd (userspace datapath) stalls or drops traffic around
+    // an ovsdb-server restart with no agent running at all (docs/BENCHMARKS.md, "Reading it").
+    agentRestart: false,
     run: async (ctx) => {
       ctx.mark("ovsdb-server restart h1");
       await restartOvsdbServer(ctx.lab.testbed.host("h1"));

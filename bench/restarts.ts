@@ -11,7 +11,7 @@ export async function runRestartsBench(): Promise<void> {
   const m = machine();
   const results = await runRestartMatrix({
     variants: [0, 1000],
-    tcpMbps: 100,
+    tcpMbps: 20,
     log: (line) => console.log(`restarts: ${line}`),
   });
   const file = saveResult("restarts", {
@@ -24,6 +24,7 @@ export async function runRestartsBench(): Promise<void> {
   });
   mkdirSync(plotsDir, { recursive: true });
   for (const r of results) {
+    if (r.error !== undefined) continue;
     writeFileSync(
       new URL(plotName(r), plotsDir),
       timelineSvg({
@@ -41,6 +42,8 @@ const plotName = (r: ScenarioResult) => `restarts-${r.scenario}-${r.idlePorts}.s
 
 function render(results: readonly ScenarioResult[], machineLine: string, file: string): string {
   const rows = results.map((r) => {
+    if (r.error !== undefined)
+      return `| ${r.title}${r.agentRestart ? "" : " *"} | ${r.idlePorts} | ${r.runs} | could not run: ${r.error.replaceAll("|", "/").replaceAll("\n", " ")} | | | | |`;
     const tcp =
       r.tcpMedianMbps === undefined || r.tcpMinMbps === undefined
         ? "–"

@@ -9,6 +9,7 @@ import { measureWiring, type WiringSample } from "./wiring.ts";
 
 const resyncSizes = [1000, 5000, 10000];
 const wiringCount = 200;
+const floorCount = 50;
 const wiringBound = [0, 1000];
 
 export async function runScaleBench(): Promise<void> {
@@ -26,7 +27,7 @@ export async function runScaleBench(): Promise<void> {
     let have = 0;
     for (const size of resyncSizes) {
       const started = performance.now();
-      await addIdlePorts(lab, "h1", networks, size - have);
+      await addIdlePorts(lab, "h1", networks, size - have, "internal");
       have = size;
       await waitInstalledCount(lab, "h1", size, 1_800_000);
       log(
@@ -39,14 +40,14 @@ export async function runScaleBench(): Promise<void> {
       resync.push(r);
     }
   });
-  const wiring: { bound: number; samples: WiringSample[] }[] = [];
+  const wiring: { bound: number; samples: WiringSample[]; floor: WiringSample[] }[] = [];
   for (const bound of wiringBound) {
     await withBenchLab("benchwire", 1, async (lab) => {
       await lab.startAgent("h1");
       const net = await lab.network({ name: "wire", type: "vxlan", segmentationId: 3001 });
       const target = await lab.vm("h1", net, "target", "198.19.0.1");
       if (bound > 0) {
-        await addIdlePorts(lab, "h1", [net], bound);
+        await addIdlePorts(lab, "h1", [net], bound, "internal");
         await waitInstalledCount(lab, "h1", bound + 1, 900_000);
       }
       const samples = await measureWiring(lab, net, target, wiringCount, (i) => `198.19.1.${i + 1}`);
@@ -54,7 +55,13 @@ export async function runScaleBench(): Promise<void> {
       log(
         `wiring with ${bound} bound ports: first reply p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} ms`,
       );
-      wiring.push({ bound, samples });
+      const tag = (await lab.vifState(target)).tag!;
+      const floor = await measureWiring(lab, net, target, floorCount, (i) => `198.19.2.${i + 1}`, tag);
+      const f = summary(floor.map((x) => x.firstReplyMs));
+      log(
+        `OVS floor with ${bound} bound ports: first reply p50 ${ms(f.p50)} p99 ${ms(f.p99)} max ${ms(f.max)} ms`,
+      );
+      wiring.push({ bound, samples, floor });
     });
   }
   const file = saveResult("scale", {
@@ -67,7 +74,7 @@ export async function runScaleBench(): Promise<void> {
 
 function render(
   resync: readonly ResyncResult[],
-  wiring: readonly { bound: number; samples: readonly WiringSample[] }[],
+  wiring: readonly { bound: number; samples: readonly WiringSample[]; floor: readonly WiringSample[] }[],
   machineLine: string,
   file: string,
 ): string {
@@ -80,10 +87,13 @@ function render(
     const missing = values.filter((v) => !Number.isFinite(v)).length;
     return `${ms(s.p50)} / ${ms(s.p99)} / ${ms(s.max)}${missing > 0 ? ` (${missing} missing)` : ""}`;
   };
-  const wiringRows = wiring.map(
-    ({ bound, samples }) =>
-      `| ${bound === 0 ? "idle host" : `${bound.toLocaleString("en")} bound ports`} | ${samples.length} | **${cell(samples.map((s) => s.firstReplyMs))}** | ${cell(samples.map((s) => s.installedMs))} | ${cell(samples.map((s) => s.activeMs))} |`,
-  );
+  const wiringRows = wiring.flatMap(({ bound, samples, floor }) => {
+    const host = bound === 0 ? "idle host" : `${bound.toLocaleString("en")} bound ports`;
+    return [
+      `| ${host} | ${samples.length} | **${cell(samples.map((s) => s.firstReplyMs))}** | ${cell(samples.map((s) => s.installedMs))} | ${cell(samples.map((s) => s.activeMs))} |`,
+      `| ${host}, OVS floor (tag set in the add-port) | ${floor.length} | ${cell(floor.map((s) => s.firstReplyMs))} | – | – |`,
+    ];
+  });
   return [
     `Measured ${machineLine}. Raw data: \`${file.replace(/^.*\/bench\//, "bench/")}\` (not committed).`,
     "",

@@ -4,7 +4,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { sleep } from "../src/base/index.ts";
-import { ip, plugVif, randomNeutronMac, type VmInfo } from "../src/testbed/index.ts";
+import {
+  type HostInfo,
+  ip,
+  ovsPaths,
+  plugVif,
+  randomNeutronMac,
+  type VmInfo,
+  vsctl,
+} from "../src/testbed/index.ts";
 import type { BenchLab } from "./bench-lab.ts";
 
 export interface WiringSample {
@@ -52,13 +60,18 @@ function firstReply(
   return { child, reply };
 }
 
-/** Plugs `count` new VMs on h1's network `networkId` one after another; `target` answers their pings. */
+/**
+ * Plugs `count` new VMs on h1's network `networkId` one after another; `target` answers their pings.
+ * With `floorTag`, each port is plugged with its local VLAN tag already set in the same transaction — what
+ * an agent that took no time at all would achieve: Open vSwitch's own floor for this measurement.
+ */
 export async function measureWiring(
   lab: BenchLab,
   networkId: string,
   target: VmInfo,
   count: number,
   firstIp: (i: number) => string,
+  floorTag?: number,
 ): Promise<WiringSample[]> {
   const samples: WiringSample[] = [];
   const host = lab.testbed.host("h1");
@@ -66,7 +79,7 @@ export async function measureWiring(
     const mac = randomNeutronMac();
     const port = await lab.api.createPort({ networkId, host: lab.hostName("h1"), mac, ip: firstIp(i) });
     const vm = await lab.testbed.addVm("h1", {
-      name: `w${i}`,
+      name: `${floorTag === undefined ? "w" : "f"}${i}`,
       ip: firstIp(i),
       mac,
       portId: port.id,
@@ -83,7 +96,9 @@ export async function measureWiring(
     const ping = firstReply(vm, target, 10);
     await sleep(20); // pinging before the port exists
     const t0 = Date.now();
-    await plugVif(host, host.integrationBridge, vm.port, { portId: port.id, mac, vmUuid: vm.vmUuid });
+    if (floorTag === undefined)
+      await plugVif(host, host.integrationBridge, vm.port, { portId: port.id, mac, vmUuid: vm.vmUuid });
+    else await plugTagged(host, vm, floorTag);
     // The agent stamps weir-installed with the time it confirmed the flows; ACTIVE is polled (2 ms).
     let activeAt = Number.NaN;
     const deadline = t0 + 10_000;
@@ -97,4 +112,26 @@ export async function measureWiring(
     samples.push({ firstReplyMs: replyAt - t0, installedMs: installedAt - t0, activeMs: activeAt - t0 });
   }
   return samples;
+}
+
+/** The os-vif plug plus Port.tag, in one transaction. */
+async function plugTagged(host: HostInfo, vm: VmInfo, tag: number): Promise<void> {
+  await vsctl(
+    ovsPaths(host.runDir),
+    [
+      "add-port",
+      host.integrationBridge,
+      vm.port,
+      `tag=${tag}`,
+      "--",
+      "set",
+      "Interface",
+      vm.port,
+      `external_ids:iface-id=${vm.portId}`,
+      `external_ids:attached-mac=${vm.mac}`,
+      "external_ids:iface-status=active",
+      `external_ids:vm-uuid=${vm.vmUuid}`,
+    ],
+    { noWait: true },
+  );
 }

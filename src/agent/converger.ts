@@ -604,8 +604,10 @@ export class Converger {
     const down = [...this.#statusDown];
     this.#statusUp.clear();
     this.#statusDown.clear();
+    let sent = false;
     try {
       const reply = await this.#deps.client.deviceStatus(up, down);
+      sent = true;
       if (reply.failed.length > 0)
         this.#deps.log.debug({ failed: reply.failed }, "server did not take some port status reports");
     } catch (error) {
@@ -615,6 +617,10 @@ export class Converger {
     } finally {
       this.#statusFlushing = false;
     }
+    // Reports queued while this one was in flight go now, not with some later, unrelated pass (a port
+    // wired on a quiet host would otherwise wait for the next change to show ACTIVE). After a failure
+    // they wait for the next pass or the server's return, so an unreachable server is not hammered.
+    if (sent && this.#statusUp.size + this.#statusDown.size > 0) await this.#flushStatus();
   }
 
   /** A dead VIF's reason is logged once per change, not on every pass. */

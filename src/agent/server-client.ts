@@ -117,14 +117,24 @@ export class ServerClient {
     };
     try {
       let response: Response;
+      // The request timeout bounds the wait for the response headers only. A fetch signal stays attached
+      // to the body, so AbortSignal.timeout() here would cut the stream itself after that long — every
+      // 10 s, taking the agent offline each time (status reports held back until it reconnected).
+      const connect = new AbortController();
+      const connectTimer = setTimeout(
+        () => connect.abort(new Error(`no response in ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
       try {
         response = await fetch(`${this.url}/agent/v1/stream?host=${encodeURIComponent(this.host)}`, {
           headers: { ...this.#headers(), accept: "text/event-stream", "last-event-id": String(since) },
-          signal: AbortSignal.any([both, AbortSignal.timeout(this.#timeoutMs)]),
+          signal: AbortSignal.any([both, connect.signal]),
         });
       } catch (cause) {
         if (signal.aborted) return;
         throw new ServerUnavailableError(this.url, cause);
+      } finally {
+        clearTimeout(connectTimer);
       }
       if (!response.ok || response.body === null) {
         throw new ServerRejectedError("event stream", response.status, await response.text().catch(() => ""));

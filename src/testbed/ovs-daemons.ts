@@ -67,6 +67,10 @@ export async function startVswitchd(paths: OvsPaths, options: { netns?: string }
   await startDaemon("ovs-vswitchd", pidfile, paths, options.netns, [
     paths.ovsdb,
     `--unixctl=${paths.vswitchdCtl}`,
+    // Registers the "dummy" port type beside the real ones (not "=override": system ports stay real).
+    // Benchmarks plug thousands of idle ports as dummies: in the userspace datapath the main thread polls
+    // every tap device, and past a few thousand taps forwarding itself collapses (idle-ports.ts).
+    "--enable-dummy",
   ]);
   return (await readPidfile(pidfile))!;
 }
