@@ -14,7 +14,7 @@ import type { StartupReport } from "../agent/agent.ts";
 import { WeirError, waitFor } from "../base/index.ts";
 import type { HostInfo } from "./host.ts";
 import { ovsPaths, vsctl } from "./ovs-daemons.ts";
-import { isAlive, isOurProcess, readPidfile, stopProcess } from "./processes.ts";
+import { stopWeirProcessIn } from "./processes.ts";
 import { hostLinks } from "./underlay.ts";
 
 /** One JSON log line of the agent (pino). */
@@ -246,12 +246,6 @@ function parseLog(text: string): LogLine[] {
 }
 
 /** Stops the agent whose pidfile is in `dir` (a host's run directory), if it is still ours. */
-export async function stopAgentIn(dir: string): Promise<string[]> {
-  const pid = await readPidfile(join(dir, AGENT_PIDFILE));
-  if (pid === undefined || !(await isAlive(pid))) return [];
-  // Node names its main thread "MainThread", so check the command line rather than comm.
-  if (!(await isOurProcess(pid, "node", dir)) && !(await isOurProcess(pid, "MainThread", dir))) return [];
-  await stopProcess(pid, 3_000);
-  await rm(join(dir, AGENT_PIDFILE), { force: true });
-  return [`agent ${pid}`];
+export function stopAgentIn(dir: string): Promise<string[]> {
+  return stopWeirProcessIn(dir, AGENT_PIDFILE, "agent");
 }

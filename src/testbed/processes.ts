@@ -1,4 +1,5 @@
-import { readdir, readFile, readlink, stat } from "node:fs/promises";
+import { readdir, readFile, readlink, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { sleep } from "../base/index.ts";
 
 /**
@@ -83,4 +84,19 @@ export async function pidsInNamespace(namespace: string): Promise<number[]> {
     }
   }
   return pids;
+}
+
+/**
+ * Stops the Node.js process (a `weir` agent or server) whose pidfile is `dir/pidfile`, if it is still
+ * ours: alive, and its command line names `dir`. Returns e.g. ["agent 1234"], or [] when nothing ran.
+ */
+export async function stopWeirProcessIn(dir: string, pidfile: string, label: string): Promise<string[]> {
+  const path = join(dir, pidfile);
+  const pid = await readPidfile(path);
+  if (pid === undefined || !(await isAlive(pid))) return [];
+  // Node names its main thread "MainThread", so comm may be either.
+  if (!(await isOurProcess(pid, "node", dir)) && !(await isOurProcess(pid, "MainThread", dir))) return [];
+  await stopProcess(pid, 3_000);
+  await rm(path, { force: true });
+  return [`${label} ${pid}`];
 }

@@ -11,7 +11,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WeirError, waitFor } from "../base/index.ts";
-import { isAlive, isOurProcess, readPidfile, stopProcess } from "./processes.ts";
+import { stopWeirProcessIn } from "./processes.ts";
 
 const cli = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
 
@@ -91,11 +91,6 @@ export async function startServerProcess(dataDir: string, port: number): Promise
 }
 
 /** Stops the server whose pidfile is in `dir`, if it is still ours (crash cleanup). */
-export async function stopServerIn(dir: string): Promise<string[]> {
-  const pid = await readPidfile(join(dir, SERVER_PIDFILE));
-  if (pid === undefined || !(await isAlive(pid))) return [];
-  if (!(await isOurProcess(pid, "node", dir)) && !(await isOurProcess(pid, "MainThread", dir))) return [];
-  await stopProcess(pid, 3_000);
-  await rm(join(dir, SERVER_PIDFILE), { force: true });
-  return [`server ${pid}`];
+export function stopServerIn(dir: string): Promise<string[]> {
+  return stopWeirProcessIn(dir, SERVER_PIDFILE, "server");
 }
