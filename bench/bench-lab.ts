@@ -78,8 +78,9 @@ export interface ProbedPaths {
 /**
  * Agents on h1 and h2; a VXLAN and a VLAN network; VMs so that three kinds of path carry traffic (same
  * host, VLAN across hosts, VXLAN across hosts); `idlePorts` more ports on h1 spread over both networks.
+ * The agent restart tests use it too.
  */
-export async function probedPaths(lab: BenchLab, idlePorts: number): Promise<ProbedPaths> {
+export async function probedPaths(lab: WeirLab, idlePorts: number): Promise<ProbedPaths> {
   await lab.startAgent("h1");
   await lab.startAgent("h2");
   const vx = await lab.network({ name: "vx", type: "vxlan", segmentationId: 1001 });

@@ -5,6 +5,7 @@ import { sleep } from "../src/base/index.ts";
 import { type PairResult, probePairs, startTcpStream, type TcpStreamResult } from "../src/testbed/index.ts";
 import { type BenchLab, probedPaths, withBenchLab } from "./bench-lab.ts";
 import { type Scenario, scenarios } from "./restart-scenarios.ts";
+import { percentile } from "./stats.ts";
 import { makeUpgradedBuild } from "./upgraded-build.ts";
 
 export interface MatrixOptions {
@@ -106,24 +107,38 @@ async function runScenarioOrFailure(...args: Parameters<typeof runScenario>): Pr
   try {
     return await runScenario(...args);
   } catch (error) {
-    return {
-      scenario: scenario.name,
-      title: scenario.title,
-      idlePorts,
-      runs: repeats,
-      agentRestart: scenario.agentRestart,
-      sent: 0,
-      lost: 0,
-      longestGapMs: 0,
+    return result(scenario, repeats, idlePorts, {
       pairs: [],
       tcp: undefined,
-      tcpMedianMbps: undefined,
-      tcpMinMbps: undefined,
       markers: [],
       wallMs: 0,
       error: error instanceof Error ? error.message : String(error),
-    };
+    });
   }
+}
+
+/** The row: what was measured, and the totals derived from it. */
+function result(
+  scenario: Scenario,
+  runs: number,
+  idlePorts: number,
+  measured: Pick<ScenarioResult, "pairs" | "tcp" | "markers" | "wallMs" | "error">,
+): ScenarioResult {
+  const { pairs, tcp } = measured;
+  const steady = tcp?.intervals.slice(3).map((iv) => iv.mbps) ?? []; // past TCP's slow start
+  return {
+    scenario: scenario.name,
+    title: scenario.title,
+    idlePorts,
+    runs,
+    agentRestart: scenario.agentRestart,
+    sent: pairs.reduce((n, p) => n + p.result.sent, 0),
+    lost: pairs.reduce((n, p) => n + p.result.lost, 0),
+    longestGapMs: Math.max(0, ...pairs.map((p) => p.result.longestGapMs)),
+    tcpMedianMbps: steady.length > 0 ? percentile(steady, 50) : undefined,
+    tcpMinMbps: steady.length > 0 ? Math.min(...steady) : undefined,
+    ...measured,
+  };
 }
 
 async function runScenario(
@@ -160,26 +175,10 @@ async function runScenario(
   } finally {
     tcpResult = await tcp?.stop();
   }
-  const steady = tcpResult?.intervals.slice(3).map((iv) => iv.mbps) ?? [];
-  return {
-    scenario: scenario.name,
-    title: scenario.title,
-    idlePorts,
-    runs: repeats,
-    agentRestart: scenario.agentRestart,
-    sent: pairs.reduce((n, p) => n + p.result.sent, 0),
-    lost: pairs.reduce((n, p) => n + p.result.lost, 0),
-    longestGapMs: Math.max(...pairs.map((p) => p.result.longestGapMs)),
+  return result(scenario, repeats, idlePorts, {
     pairs,
     tcp: tcpResult,
-    tcpMedianMbps: steady.length > 0 ? median(steady) : undefined,
-    tcpMinMbps: steady.length > 0 ? Math.min(...steady) : undefined,
     markers,
     wallMs: performance.now() - started,
-  };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = values.toSorted((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  });
 }

@@ -2,6 +2,7 @@
 // `run` does one repetition and marks what it did when (the markers go on the timeline plot).
 import { randomInt } from "node:crypto";
 import { sleep } from "../src/base/index.ts";
+import type { AgentSetup } from "../src/testbed/index.ts";
 import { ovsPaths, restartOvsdbServer, restartVswitchd, startAgent, vsctl } from "../src/testbed/index.ts";
 import type { BenchLab } from "./bench-lab.ts";
 import type { UpgradedBuild } from "./upgraded-build.ts";
@@ -26,10 +27,20 @@ export interface Scenario {
 
 const hostOf = (i: number) => (i % 2 === 0 ? "h1" : "h2");
 
-/** The report's convergence, so that a repetition ends only when the new agent is done. */
-async function restart(ctx: ScenarioContext, host: string, how: "term" | "kill", cli?: string) {
-  ctx.mark(`${how === "term" ? "SIGTERM" : "SIGKILL"} ${host}`);
-  const report = await ctx.lab.restartAgent(host, how, {}, cli === undefined ? {} : { cli });
+/** Restarts one agent and marks it; a repetition ends only when the new agent has converged. */
+async function restart(
+  ctx: ScenarioContext,
+  host: string,
+  how: "term" | "kill",
+  options: { cli?: string | undefined; overrides?: Partial<AgentSetup>; note?: string } = {},
+) {
+  ctx.mark(`${how === "term" ? "SIGTERM" : "SIGKILL"} ${host}${options.note ? ` (${options.note})` : ""}`);
+  const report = await ctx.lab.restartAgent(
+    host,
+    how,
+    options.overrides ?? {},
+    options.cli === undefined ? {} : { cli: options.cli },
+  );
   ctx.mark(`${host} converged`);
   if (report.disruptions.length > 0) ctx.mark(`${host}: ${report.disruptions.join("; ")}`);
 }
@@ -76,7 +87,7 @@ export const scenarios: readonly Scenario[] = [
     title: "agent upgrade and downgrade: every flow's priority changes (SIGTERM + start of the other build)",
     repeats: 6,
     agentRestart: true,
-    run: (ctx, i) => restart(ctx, "h1", "term", i % 2 === 0 ? ctx.upgraded.cli : undefined),
+    run: (ctx, i) => restart(ctx, "h1", "term", { cli: i % 2 === 0 ? ctx.upgraded.cli : undefined }),
   },
   {
     name: "server-restart",
@@ -124,11 +135,8 @@ export const scenarios: readonly Scenario[] = [
     title: "agent restart with drop_flows_on_start=true (Neutron's behaviour, for contrast)",
     repeats: 3,
     agentRestart: false,
-    run: async (ctx) => {
-      ctx.mark("SIGTERM h1 (drop_flows_on_start)");
-      await ctx.lab.restartAgent("h1", "term", { dropFlowsOnStart: true });
-      ctx.mark("h1 converged");
-    },
+    run: (ctx) =>
+      restart(ctx, "h1", "term", { overrides: { dropFlowsOnStart: true }, note: "drop_flows_on_start" }),
   },
   {
     name: "fail-mode-by-hand",

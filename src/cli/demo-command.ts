@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { Command } from "commander";
-import { sleep } from "../base/index.ts";
+import { waitFor } from "../base/index.ts";
 import {
   addPhysicalBridge,
   defaultRunRoot,
@@ -156,12 +156,12 @@ async function restartAgents(lab: WeirLab, progress: Progress): Promise<void> {
   }
 }
 
-async function waitActive(lab: WeirLab, portId: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await lab.api.portStatus(portId)) === "ACTIVE") return;
-    await sleep(50);
-  }
-  throw new Error(`port ${portId} did not become ACTIVE in 10 s`);
+function waitActive(lab: WeirLab, portId: string): Promise<true> {
+  return waitFor(async () => ((await lab.api.portStatus(portId)) === "ACTIVE" ? true : undefined), {
+    timeoutMs: 10_000,
+    intervalMs: 50,
+    what: `port ${portId} ACTIVE on the server`,
+  });
 }
 
 function lookAround(testbed: Testbed, server: ServerProcess): string {

@@ -5,16 +5,18 @@
 import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
 import { test } from "node:test";
+import { probedPaths } from "../../bench/bench-lab.ts";
 import { sleep, waitFor } from "../../src/base/index.ts";
 import {
   ovsPaths,
+  type PairResult,
+  type ProbePair,
   type ProbeResult,
+  probePairs,
   reaches,
   restartVswitchd,
   run,
   startAgent,
-  startEchoResponder,
-  startProbe,
   type VmInfo,
   vsctl,
 } from "../../src/testbed/index.ts";
@@ -22,50 +24,20 @@ import { type Lab, lab } from "../support/lab.ts";
 
 interface Probed {
   readonly lab: Lab;
-  readonly pairs: readonly { name: string; from: VmInfo; to: VmInfo }[];
+  readonly pairs: readonly ProbePair[];
 }
 
-/** Two hosts; a VXLAN and a VLAN network; VMs so that three kinds of path carry traffic. */
+/** Two hosts; a VXLAN and a VLAN network; VMs so that three kinds of path carry traffic (the benchmark's). */
 async function probedLab(t: Parameters<typeof lab>[0]): Promise<Probed> {
   const l = await lab(t, { hosts: 2, physical: true });
-  await l.startAgent("h1");
-  await l.startAgent("h2");
-  const vx = await l.network({ name: "vx", type: "vxlan", segmentationId: 1001 });
-  const vl = await l.network({ name: "vl", type: "vlan", segmentationId: 101 });
-  const s1 = await l.vm("h1", vx, "s1", "198.19.1.1");
-  const s2 = await l.vm("h1", vx, "s2", "198.19.1.2");
-  const x2 = await l.vm("h2", vx, "x2", "198.19.2.1");
-  const v1 = await l.vm("h1", vl, "v1", "198.19.1.11");
-  const v2 = await l.vm("h2", vl, "v2", "198.19.2.11");
-  const pairs = [
-    { name: "same host (VXLAN network)", from: s1, to: s2 },
-    { name: "VXLAN across hosts", from: s1, to: x2 },
-    { name: "VLAN across hosts", from: v1, to: v2 },
-  ];
+  const { pairs } = await probedPaths(l, 0);
   for (const p of pairs) assert.ok(await reaches(p.from, p.to.ip), `${p.name} works before any restart`);
   return { lab: l, pairs };
 }
 
 /** Runs `during` while every pair is probed at 1 ms; returns each pair's result. */
-async function probing(
-  probed: Probed,
-  during: () => Promise<void>,
-): Promise<{ name: string; result: ProbeResult }[]> {
-  const responders = await Promise.all(probed.pairs.map((p) => startEchoResponder(p.to, 600)));
-  const probes = await Promise.all(
-    probed.pairs.map((p) => startProbe(p.from, p.to.ip, { intervalUs: 1000, maxSeconds: 600 })),
-  );
-  let results: ProbeResult[];
-  try {
-    await sleep(300);
-    await during();
-    await sleep(300);
-  } finally {
-    results = await Promise.all(probes.map((p) => p.stop()));
-    await Promise.all(responders.map((r) => r.stop()));
-  }
-  return probed.pairs.map((p, i) => ({ name: p.name, result: results[i]! }));
-}
+const probing = (probed: Probed, during: () => Promise<void>): Promise<PairResult[]> =>
+  probePairs(probed.pairs, during, { intervalUs: 1000 });
 
 /** What the test did when, so that a loss can be placed among the events that may have caused it. */
 const events: { at: number; what: string }[] = [];
@@ -104,6 +76,23 @@ test("10 SIGTERM and 10 SIGKILL restarts (some mid-sync) lose no packet; local V
       note(`${host} converged`);
       assert.equal(report.server, "synced");
       assert.deepEqual(report.disruptions, [], "a restart disrupts nothing");
+      // The report says where the start-up time went, step by step, in order.
+      const steps = Object.values(report.stepsMs);
+      assert.deepEqual(Object.keys(report.stepsMs), [
+        "ovsdb",
+        "bridges",
+        "replica",
+        "openflow",
+        "restore",
+        "server",
+        "flows",
+        "settled",
+      ]);
+      assert.deepEqual(
+        steps,
+        steps.toSorted((a, b) => a - b),
+      );
+      assert.ok(report.sinceProcessStartMs > report.convergeMs);
       if (host === "h1") generations.push(report.generation);
     }
     for (let i = 0; i < 10; i++) {
