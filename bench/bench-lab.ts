@@ -1,7 +1,7 @@
 // The benchmarks' cloud: a testbed with br-phys per host, `weir server` as its own process (so a server
 // restart is a real one), agents, and the VMs whose paths the restart benchmarks probe.
 import { join } from "node:path";
-import { withCleanupOnSignal } from "../src/cli/interrupt.ts";
+
 import {
   addIdlePorts,
   addPhysicalBridge,
@@ -17,6 +17,7 @@ import {
   type VmInfo,
   WeirLab,
   waitInstalledCount,
+  withCleanupOnSignal,
 } from "../src/testbed/index.ts";
 
 export const benchOwner = "bench";

@@ -7,6 +7,7 @@ import {
   actions as A,
   BridgeFlows,
   type Flow,
+  type FlowOwner,
   flow,
   formatFlow,
   OpenFlowConnection,
@@ -17,7 +18,8 @@ import { ms, summary } from "./stats.ts";
 
 const name = "benchof";
 const FLOWS_PER_PORT = 10;
-const classOf = (owner: string) => (owner.startsWith("port:") ? 4 : 1);
+/** The owner of a port's flows (class 4, keyed by port), as the agent's per-VIF owners are. */
+const portOwner = (port: number | string): FlowOwner => ({ ownerClass: 4, key: `port:${port}` });
 const incrementalSamples = 200;
 
 /** Realistic L2-agent flows: VLAN+MAC to a port, anti-spoofing by in_port/MAC/IP, VLAN+MAC to a tunnel. */
@@ -114,8 +116,8 @@ export async function runOpenFlowBench(): Promise<void> {
       const raw = await rawAdd(all, 0x5700010100000000n);
       await clear();
       const c = await connect();
-      const bridge = new BridgeFlows({ connection: c, generation: 1, classOf, autoRepair: false });
-      for (const [owner, list] of owners) await bridge.setFlows(owner, list);
+      const bridge = new BridgeFlows({ connection: c, generation: 1, autoRepair: false });
+      await bridge.apply([...owners].map(([owner, list]) => [portOwner(owner.slice(5)), list] as const));
       const [weir] = await time(() => bridge.reconcile());
       c.close();
       rows.push({ what: `install ${total.toLocaleString("en")} flows into an empty bridge`, weir, raw });
@@ -127,8 +129,8 @@ export async function runOpenFlowBench(): Promise<void> {
     const all = [...owners.values()].flat();
     const rssBefore = process.memoryUsage().rss;
     const c2 = await connect();
-    const gen2 = new BridgeFlows({ connection: c2, generation: 2, classOf, autoRepair: false });
-    for (const [owner, list] of owners) await gen2.setFlows(owner, list);
+    const gen2 = new BridgeFlows({ connection: c2, generation: 2, autoRepair: false });
+    await gen2.apply([...owners].map(([owner, list]) => [portOwner(owner.slice(5)), list] as const));
     const [reconcile, result] = await time(() => gen2.reconcile());
     const rss = process.memoryUsage().rss;
     if (result.modified !== all.length)
@@ -145,8 +147,8 @@ export async function runOpenFlowBench(): Promise<void> {
 
     // The restart fast path: generation 3 replaces generation 2 without a dump (swapGeneration).
     const c3 = await connect();
-    const gen3 = new BridgeFlows({ connection: c3, generation: 3, classOf, autoRepair: false });
-    for (const [owner, list] of owners) await gen3.setFlows(owner, list);
+    const gen3 = new BridgeFlows({ connection: c3, generation: 3, autoRepair: false });
+    await gen3.apply([...owners].map(([owner, list]) => [portOwner(owner.slice(5)), list] as const));
     await gen2.reconcile(); // the raw re-add changed every cookie: give the bridge back generation 2
     const [swap, swapped] = await time(() => gen3.swapGeneration(2));
     if (swapped.fellBack) throw new Error("the swap fell back to a dump");
@@ -169,7 +171,7 @@ export async function runOpenFlowBench(): Promise<void> {
         j === 0 ? { ...f, actions: [A.popVlan, A.output(40000 + i)] } : f,
       );
       const [elapsed] = await time(async () => {
-        await gen2.setFlows(`port:${port}`, changed);
+        await gen2.set(portOwner(port), changed);
         await c2.barrier();
       });
       incremental.push(elapsed);

@@ -2,11 +2,17 @@
 // two-host lab per variant (how many idle ports load the host). Used by `npm run bench -- restarts` (full)
 // and by the test suite (a short run that asserts zero loss for the agent's own restarts).
 import { sleep } from "../src/base/index.ts";
-import { type PairResult, probePairs, startTcpStream, type TcpStreamResult } from "../src/testbed/index.ts";
+import {
+  type PairResult,
+  type PreviousRelease,
+  probePairs,
+  startTcpStream,
+  type TcpStreamResult,
+  unpackPreviousRelease,
+} from "../src/testbed/index.ts";
 import { type BenchLab, probedPaths, withBenchLab } from "./bench-lab.ts";
 import { type Scenario, scenarios } from "./restart-scenarios.ts";
 import { percentile } from "./stats.ts";
-import { makeUpgradedBuild } from "./upgraded-build.ts";
 
 export interface MatrixOptions {
   /** Idle ports on h1 per variant, e.g. [0, 1000]. */
@@ -51,7 +57,7 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
   const log = options.log ?? (() => {});
   const selected = scenarios.filter((s) => options.only === undefined || options.only.includes(s.name));
   const results: ScenarioResult[] = [];
-  const upgraded = await makeUpgradedBuild();
+  const previous = await unpackPreviousRelease();
   try {
     // Variants, and the heavy scenarios on a lab of their own with the ports they need.
     const labs: { idle: number; list: Scenario[] }[] = options.variants.map((idle) => ({
@@ -82,7 +88,7 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
               repeats,
               idle,
               options.tcpMbps ?? 100,
-              upgraded,
+              previous,
             );
             if (result.error !== undefined) log(`  ${scenario.name}: FAILED: ${result.error}`);
             else
@@ -96,7 +102,7 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
       );
     }
   } finally {
-    await upgraded.remove();
+    await previous.remove();
   }
   return results;
 }
@@ -148,10 +154,10 @@ async function runScenario(
   repeats: number,
   idlePorts: number,
   tcpMbps: number,
-  upgraded: Awaited<ReturnType<typeof makeUpgradedBuild>>,
+  previous: PreviousRelease,
 ): Promise<ScenarioResult> {
   const markers: { atMs: number; label: string }[] = [];
-  const ctx = { lab, upgraded, mark: (label: string) => markers.push({ atMs: Date.now(), label }) };
+  const ctx = { lab, previous, mark: (label: string) => markers.push({ atMs: Date.now(), label }) };
   const started = performance.now();
   const maxSeconds = 900;
   const tcp =

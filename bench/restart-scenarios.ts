@@ -2,14 +2,14 @@
 // `run` does one repetition and marks what it did when (the markers go on the timeline plot).
 import { randomInt } from "node:crypto";
 import { sleep } from "../src/base/index.ts";
-import type { AgentSetup } from "../src/testbed/index.ts";
+import type { AgentSetup, PreviousRelease } from "../src/testbed/index.ts";
 import { ovsPaths, restartOvsdbServer, restartVswitchd, startAgent, vsctl } from "../src/testbed/index.ts";
 import type { BenchLab } from "./bench-lab.ts";
-import type { UpgradedBuild } from "./upgraded-build.ts";
 
 export interface ScenarioContext {
   readonly lab: BenchLab;
-  readonly upgraded: UpgradedBuild;
+  /** The previous release's agent: the upgrade scenario starts it and this build in turn. */
+  readonly previous: PreviousRelease;
   mark(label: string): void;
 }
 
@@ -84,10 +84,18 @@ export const scenarios: readonly Scenario[] = [
   },
   {
     name: "agent-upgrade",
-    title: "agent upgrade and downgrade: every flow's priority changes (SIGTERM + start of the other build)",
+    title:
+      "agent downgrade to the previous release and upgrade back: every br-int flow changes (the dispatcher), extensions go and come back (SIGTERM + start of the other build)",
     repeats: 6,
     agentRestart: true,
-    run: (ctx, i) => restart(ctx, "h1", "term", { cli: i % 2 === 0 ? ctx.upgraded.cli : undefined }),
+    // The previous release knows no [agent] extensions key: it runs without them.
+    run: (ctx, i) =>
+      restart(
+        ctx,
+        "h1",
+        "term",
+        i % 2 === 0 ? { cli: ctx.previous.cli, overrides: { extensions: [] }, note: "previous release" } : {},
+      ),
   },
   {
     name: "server-restart",

@@ -3,7 +3,7 @@
 // `ovs-ofctl --bundle add-flows` takes to load the same flows into empty bridges of the same switch.
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { StartupReport } from "../src/agent/agent.ts";
+import type { StartupReport } from "../src/agent/index.ts";
 import { type HostInfo, ovsPaths, run, vsctl, waitInstalledCount } from "../src/testbed/index.ts";
 import type { BenchLab } from "./bench-lab.ts";
 

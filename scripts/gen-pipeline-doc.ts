@@ -1,6 +1,6 @@
 // Writes docs/PIPELINE.md from the agent's pipeline declarations.
 import { writeFileSync } from "node:fs";
-import { renderPipelineDocument } from "../src/agent/pipeline/document.ts";
+import { renderPipelineDocument } from "../src/agent/index.ts";
 
 const target = new URL("../docs/PIPELINE.md", import.meta.url);
 writeFileSync(target, renderPipelineDocument());

@@ -1,15 +1,18 @@
 /**
  * Agent configuration: Neutron's openvswitch_agent.ini keys ([DEFAULT] host; [ovs]; [agent];
- * [securitygroup]) so an operator can bring theirs, plus [weir] for the server. Unknown sections or keys
- * and bad values are errors naming the file, section and key; nothing touches OVS before this passes.
+ * [securitygroup]) so an operator can bring theirs, plus [weir] for the server. Unknown keys and bad
+ * values are errors naming the file, section and key; an unknown section is one too, unless an extension
+ * named in [agent] extensions claims it (extensions/load.ts checks that once they are loaded). Nothing
+ * touches OVS before this passes.
  */
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { hostname } from "node:os";
 import ini from "ini";
-import { InvalidArgumentError } from "../base/index.ts";
+import { IniSections, InvalidArgumentError } from "../base/index.ts";
+import { isTunnelType, type TunnelType } from "../protocol/index.ts";
 
-export type TunnelType = "vxlan" | "gre" | "geneve";
+export type { TunnelType };
 
 export interface AgentConfig {
   readonly file: string;
@@ -35,6 +38,10 @@ export interface AgentConfig {
   readonly metricsListen: string | undefined;
   /** Seconds between heartbeats (report_state). */
   readonly reportInterval: number;
+  /** [agent] extensions as written: built-in names or paths of extension modules (Neutron's key). */
+  readonly extensions: readonly string[];
+  /** Sections the agent does not know, for the extensions to claim (each is an error otherwise). */
+  readonly otherSections: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 const known: Record<string, readonly string[]> = {
@@ -50,7 +57,14 @@ const known: Record<string, readonly string[]> = {
     "ovsdb_connection",
     "ovs_rundir",
   ],
-  agent: ["tunnel_types", "vxlan_udp_port", "l2_population", "arp_responder", "drop_flows_on_start"],
+  agent: [
+    "tunnel_types",
+    "vxlan_udp_port",
+    "l2_population",
+    "arp_responder",
+    "drop_flows_on_start",
+    "extensions",
+  ],
   securitygroup: ["firewall_driver"],
   weir: ["server", "token", "metrics_listen", "report_interval"],
 };
@@ -68,30 +82,13 @@ export function loadAgentConfig(path: string): AgentConfig {
 }
 
 export function parseAgentConfig(text: string, file = "agent.ini"): AgentConfig {
-  const parsed = ini.parse(text) as Record<string, unknown>;
-  const sections: Record<string, Record<string, string>> = { DEFAULT: {} };
-  for (const [key, value] of Object.entries(parsed)) {
-    if (typeof value === "object" && value !== null) sections[key] = value as Record<string, string>;
-    else sections.DEFAULT![key] = String(value);
-  }
-  for (const [section, values] of Object.entries(sections)) {
-    const keys = known[section];
-    if (keys === undefined) throw new InvalidArgumentError(`${file} [${section}]`, "unknown section");
-    for (const key of Object.keys(values)) {
-      if (!keys.includes(key)) throw new InvalidArgumentError(`${file} [${section}] ${key}`, "unknown key");
-    }
-  }
-  const where = (section: string, key: string) => `${file} [${section}] ${key}`;
-  const get = (section: string, key: string): string | undefined => {
-    const v = sections[section]?.[key];
-    return v === undefined ? undefined : String(v).trim();
-  };
-  const bool = (section: string, key: string, fallback: boolean) => {
-    const v = get(section, key)?.toLowerCase();
-    if (v === undefined) return fallback;
-    if (v === "true" || v === "false") return v === "true";
-    throw new InvalidArgumentError(where(section, key), `must be true or false, got ${JSON.stringify(v)}`);
-  };
+  const ini_ = new IniSections(ini.parse(text) as Record<string, unknown>, file);
+  // Sections the agent does not know are left to the extensions, if any are named; [OVS] is a typo.
+  const extending = ini_.list("agent", "extensions").length > 0;
+  ini_.checkKnown(known, (section) => extending && /^[a-z][a-z0-9_-]*$/.test(section));
+  const where = (section: string, key: string) => ini_.where(section, key);
+  const get = (section: string, key: string) => ini_.get(section, key);
+  const bool = (section: string, key: string, fallback: boolean) => ini_.bool(section, key, fallback);
   const bridge = (section: string, key: string, fallback: string) => {
     const v = get(section, key) ?? fallback;
     if (!bridgeName.test(v))
@@ -107,7 +104,7 @@ export function parseAgentConfig(text: string, file = "agent.ini"): AgentConfig 
     .map((s) => s.trim())
     .filter(Boolean);
   for (const t of tunnelTypes) {
-    if (t !== "vxlan" && t !== "gre" && t !== "geneve")
+    if (!isTunnelType(t))
       throw new InvalidArgumentError(
         where("agent", "tunnel_types"),
         `unknown tunnel type ${JSON.stringify(t)} (vxlan, gre, geneve)`,
@@ -221,7 +218,7 @@ export function parseAgentConfig(text: string, file = "agent.ini"): AgentConfig 
     datapathType,
     ovsdbConnection,
     ovsRundir: get("ovs", "ovs_rundir") ?? "/var/run/openvswitch",
-    tunnelTypes: tunnelTypes as TunnelType[],
+    tunnelTypes: tunnelTypes.filter(isTunnelType),
     vxlanUdpPort: udp,
     l2Population: bool("agent", "l2_population", true),
     arpResponder: bool("agent", "arp_responder", false),
@@ -231,5 +228,35 @@ export function parseAgentConfig(text: string, file = "agent.ini"): AgentConfig 
     token: get("weir", "token") || undefined,
     metricsListen,
     reportInterval: report,
+    extensions: extensionSpecs(ini_),
+    otherSections: Object.fromEntries(
+      ini_
+        .names()
+        .filter((name) => !(name in known))
+        .map((name) => [name, ini_.section(name)!]),
+    ),
   };
+}
+
+/** [agent] extensions: names (lower case) or module paths; a name twice is a mistake. */
+function extensionSpecs(ini_: IniSections): string[] {
+  const specs = ini_.list("agent", "extensions");
+  const seen = new Set<string>();
+  for (const spec of specs) {
+    const isPath = spec.includes("/");
+    if (!isPath && !/^[a-z][a-z0-9_-]{0,63}$/.test(spec))
+      throw new InvalidArgumentError(
+        ini_.where("agent", "extensions"),
+        `${JSON.stringify(spec)} is neither an extension name nor a path to an extension module`,
+      );
+    if (isPath && !/\.(ts|js|mjs)$/.test(spec))
+      throw new InvalidArgumentError(
+        ini_.where("agent", "extensions"),
+        `${JSON.stringify(spec)}: an extension module is a .ts, .js or .mjs file`,
+      );
+    if (seen.has(spec))
+      throw new InvalidArgumentError(ini_.where("agent", "extensions"), `${spec} is named twice`);
+    seen.add(spec);
+  }
+  return specs;
 }

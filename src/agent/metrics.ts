@@ -8,8 +8,10 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export interface AgentGaugeSource {
   portsByState(): Record<string, number>;
-  /** bridge → owner class ("vif", "net", …) → flows */
-  flowsByOwner(): Record<string, Record<string, number>>;
+  /** bridge → feature that owns the flows ("l2-base", "qos", …) → flows */
+  flowsByFeature(): Record<string, Record<string, number>>;
+  /** Every feature of the pipeline, and whether it is failing now. */
+  features(): Record<string, boolean>;
   serverOnline(): boolean;
   generation(): number;
   localVlans(): number;
@@ -21,7 +23,8 @@ export class AgentMetrics {
   readonly repairs: Counter<"bridge" | "kind">;
   readonly disruptions: Counter<"bridge" | "cause">;
   readonly resyncSeconds: Histogram<"kind">;
-  readonly passes: Counter;
+  readonly passes: Counter<"result">;
+  readonly featureErrors: Counter<"feature">;
   #source: AgentGaugeSource | undefined;
 
   constructor() {
@@ -51,7 +54,18 @@ export class AgentMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    this.passes = new Counter({ name: "weir_agent_passes_total", help: "Convergence passes run", registers });
+    this.passes = new Counter({
+      name: "weir_agent_passes_total",
+      help: "Convergence passes: changed (looked at something), idle (found the echo of its own writes only)",
+      labelNames: ["result"],
+      registers,
+    });
+    this.featureErrors = new Counter({
+      name: "weir_agent_feature_errors_total",
+      help: "Times a feature (core or extension) threw or returned flows outside its tables; its flows stayed as they were",
+      labelNames: ["feature"],
+      registers,
+    });
     const source = () => this.#source;
     new Gauge({
       name: "weir_agent_ports",
@@ -65,14 +79,25 @@ export class AgentMetrics {
     });
     new Gauge({
       name: "weir_agent_flows",
-      help: "Flows the agent keeps installed, per bridge and owner class",
-      labelNames: ["bridge", "owner"],
+      help: "Flows the agent keeps installed, per bridge and the feature that owns them",
+      labelNames: ["bridge", "feature"],
       registers,
       collect() {
         this.reset();
-        for (const [bridge, owners] of Object.entries(source()?.flowsByOwner() ?? {})) {
-          for (const [owner, n] of Object.entries(owners)) this.set({ bridge, owner }, n);
+        for (const [bridge, features] of Object.entries(source()?.flowsByFeature() ?? {})) {
+          for (const [feature, n] of Object.entries(features)) this.set({ bridge, feature }, n);
         }
+      },
+    });
+    new Gauge({
+      name: "weir_agent_feature_failed",
+      help: "1 while a feature of the pipeline is failing (its flows stay as they were), 0 otherwise",
+      labelNames: ["feature"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [feature, failed] of Object.entries(source()?.features() ?? {}))
+          this.set({ feature }, failed ? 1 : 0);
       },
     });
     new Gauge({

@@ -1,6 +1,6 @@
 import { Command } from "commander";
-import { Agent } from "../agent/agent.ts";
-import { loadAgentConfig } from "../agent/config.ts";
+import { Agent, builtInExtensions, loadAgentConfig, loadExtensions } from "../agent/index.ts";
+
 import { createLogger } from "./logger.ts";
 
 export function agentCommand(): Command {
@@ -10,20 +10,29 @@ export function agentCommand(): Command {
     )
     .option(
       "--config <file>",
-      "openvswitch_agent.ini-style file ([DEFAULT] host; [ovs]; [agent]; [securitygroup]; [weir] server, token, metrics_listen)",
+      "openvswitch_agent.ini-style file ([DEFAULT] host; [ovs]; [agent] (extensions = qos, …); [securitygroup]; [weir] server, token, metrics_listen)",
       "/etc/weir/agent.ini",
     )
-    .option("--check-config", "validate the configuration file and exit; touches nothing")
+    .option(
+      "--check-config",
+      "validate the configuration file (and load its extensions) and exit; touches nothing",
+    )
     .addHelpText(
       "after",
       `
 Exit codes: 0 stopped by SIGTERM/SIGINT (OVS left exactly as it is), 1 failure, 2 bad configuration
-(nothing was changed). Logs are JSON lines (pretty on a terminal); WEIR_LOG_LEVEL=debug for more.`,
+or a pipeline whose features contradict each other (nothing was changed). Extensions: built in ${builtInExtensions.join(", ")}, or
+the path of a module exporting createFeature(api) (docs/EXTENSIONS.md). Logs are JSON lines (pretty on
+a terminal); WEIR_LOG_LEVEL=debug for more.`,
     )
     .action(async (options: { config: string; checkConfig?: boolean }) => {
       const config = loadAgentConfig(options.config);
+      const extensions = await loadExtensions(config);
       if (options.checkConfig) {
-        process.stdout.write(`${options.config}: OK (host ${config.host}, ${describe(config)})\n`);
+        const names = extensions.map((f) => f.name);
+        process.stdout.write(
+          `${options.config}: OK (host ${config.host}, ${describe(config)}${names.length > 0 ? `, extensions ${names.join(",")}` : ""})\n`,
+        );
         return;
       }
       const log = createLogger("weir-agent");
@@ -42,7 +51,7 @@ Exit codes: 0 stopped by SIGTERM/SIGINT (OVS left exactly as it is), 1 failure, 
       };
       process.once("SIGTERM", () => void stop("SIGTERM"));
       process.once("SIGINT", () => void stop("SIGINT"));
-      agent = await Agent.start({ config, log, signal: abort.signal });
+      agent = await Agent.start({ config, log, extensions, signal: abort.signal });
       if (stopping) await agent.stop();
     });
 }

@@ -15,9 +15,9 @@ import {
   Testbed,
   testbedOwner,
   WeirLab,
+  withCleanupOnSignal,
 } from "../testbed/index.ts";
 import { type DemoVm, renderLoss, renderMatrix, wrongCells } from "./demo-render.ts";
-import { withCleanupOnSignal } from "./interrupt.ts";
 import { Progress } from "./progress.ts";
 import { describeTestbed } from "./testbed-command.ts";
 

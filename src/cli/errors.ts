@@ -6,6 +6,8 @@ export const ExitCode = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as cons
 export function exitCodeFor(error: unknown): number {
   if (error instanceof InvalidArgumentError) return ExitCode.usage;
   if (error instanceof WeirError && error.code === "WEIR_PREFLIGHT") return ExitCode.usage;
+  // Features that contradict each other: nothing was touched, as with a bad configuration.
+  if (error instanceof WeirError && error.code === "WEIR_PIPELINE_INVALID") return ExitCode.usage;
   return ExitCode.failed;
 }
 

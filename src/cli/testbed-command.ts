@@ -9,8 +9,8 @@ import {
   Testbed,
   type TestbedInfo,
   testbedOwner,
+  withCleanupOnSignal,
 } from "../testbed/index.ts";
-import { withCleanupOnSignal } from "./interrupt.ts";
 
 /** The testbed the commands use when no --name is given. */
 const defaultName = "lab";

@@ -1,8 +1,10 @@
 import { channel } from "node:diagnostics_channel";
-import { describeError, TimeoutError } from "../base/index.ts";
+import { backoffDelay, defaultBackoff, describeError, TimeoutError } from "../base/index.ts";
 import type { FlowModRequest, OpenFlowConnection, SwitchStatus } from "./connection.ts";
 import {
+  classSelector,
   cookieParts,
+  type FlowOwner,
   GENERATION_SELECT_MASK,
   generationCookie,
   LEARNED_CLASS,
@@ -10,8 +12,7 @@ import {
   LEARNED_VALUE,
   MAGIC_MASK,
   MAGIC_VALUE,
-  makeCookie,
-  ownerObject,
+  ownerCookie,
 } from "./cookie.ts";
 import { DesiredFlows, type FlowDelta } from "./desired.ts";
 import { BundleError } from "./errors.ts";
@@ -42,7 +43,9 @@ export type Disturbance =
   | {
       readonly kind: "flows-changed";
       /** Owners whose flows were deleted or modified behind our back. */
-      readonly owners: readonly string[];
+      readonly owners: readonly FlowOwner[];
+      /** Generations of leftover flows of ours (an older run's) that someone changed. */
+      readonly staleGenerations: readonly number[];
       /** Changes to flows that are not ours (an operator's ovs-ofctl add-flow, say). */
       readonly foreign: readonly FlowUpdate[];
       readonly updates: readonly FlowUpdate[];
@@ -54,13 +57,16 @@ export interface BridgeFlowsOptions {
   readonly connection: OpenFlowConnection;
   /** This run's generation (cookie.ts); the agent persists it after the first reconcile succeeds. */
   readonly generation: number;
-  /** The cookie owner class for an owner name (the agent's table: "int-base" → 1, "port:…" → 4, …). */
-  readonly classOf: (owner: string) => number;
   /** Told about every disturbance, before any repair. */
   readonly onDisturbance?: (disturbance: Disturbance) => void;
   /** Reconcile by dump on every disturbance (default true): the switch is made to match again. */
   readonly autoRepair?: boolean;
   readonly onRepairFailed?: (error: unknown) => void;
+  /**
+   * Runs before every reconcile's bundle: what the flows depend on that the switch may have lost with
+   * them (meters: OVS refuses a flow naming a meter it does not have, and forgets meters on a restart).
+   */
+  readonly beforeReconcile?: () => Promise<void>;
 }
 
 const reconcileChannel = channel("weir:openflow:reconcile");
@@ -72,7 +78,7 @@ const reconcileChannel = channel("weir:openflow:reconcile");
  * - reconcile(): dump Weir's flows, diff against desired, send ONE atomic, ordered bundle — re-add what
  *   differs (an add with the same match and priority replaces the flow in place, no gap), delete the rest.
  *   Flows whose cookie is not Weir's, and flows the switch learned (LEARNED_CLASS), are never touched.
- * - setFlows()/removeOwner(): after the first reconcile, send just the difference, in one bundle.
+ * - apply(): after the first reconcile, send just the difference of the owners given, in one bundle.
  * - A bundle that times out has an unknown outcome: the next step is a full reconcile by dump.
  * - A flow monitor reports others' changes; a reconnected session means the switch may have restarted.
  *   Both are reported (onDisturbance) and repaired by a reconcile.
@@ -81,12 +87,12 @@ export class BridgeFlows {
   readonly desired = new DesiredFlows();
   readonly #connection: OpenFlowConnection;
   readonly #generation: number;
-  readonly #classOf: (owner: string) => number;
   readonly #onDisturbance: ((d: Disturbance) => void) | undefined;
   readonly #autoRepair: boolean;
   readonly #onRepairFailed: ((error: unknown) => void) | undefined;
+  readonly #beforeReconcile: (() => Promise<void>) | undefined;
   #queue: Promise<unknown> = Promise.resolve();
-  #synced = false;
+  #matchedOnce = false;
   /** Bumped by every disturbance or unknown outcome; a reconcile that succeeds records the epoch it saw. */
   #dirtyEpoch = 0;
   #cleanEpoch = 0;
@@ -96,24 +102,31 @@ export class BridgeFlows {
   /** A previous generation whose flows reconciles must not delete yet (installAdditive). */
   #preserved: number | undefined;
   #offStatus: (() => void) | undefined;
+  readonly #inSyncListeners = new Set<() => void>();
   #stopMonitor: (() => Promise<void>) | undefined;
 
   constructor(options: BridgeFlowsOptions) {
     this.#connection = options.connection;
     this.#generation = options.generation;
-    this.#classOf = options.classOf;
     this.#onDisturbance = options.onDisturbance;
     this.#autoRepair = options.autoRepair ?? true;
     this.#onRepairFailed = options.onRepairFailed;
+    this.#beforeReconcile = options.beforeReconcile;
   }
 
   get generation(): number {
     return this.#generation;
   }
 
-  /** True once a reconcile succeeded and no disturbance is pending repair. */
-  get synced(): boolean {
-    return this.#synced && this.#cleanEpoch === this.#dirtyEpoch;
+  /** True once the switch was made to match (reconcile, swap, additive install) and no disturbance is pending repair. */
+  get inSync(): boolean {
+    return this.#matchedOnce && this.#cleanEpoch === this.#dirtyEpoch;
+  }
+
+  /** Called each time the bridge comes back in sync (after a repair, say); returns the unsubscribe. */
+  onInSync(listener: () => void): () => void {
+    this.#inSyncListeners.add(listener);
+    return () => this.#inSyncListeners.delete(listener);
   }
 
   /** Starts watching the switch (flow monitor, restarts). Call before the first reconcile. */
@@ -129,41 +142,49 @@ export class BridgeFlows {
   }
 
   /** The cookie `owner`'s flows get in this generation. */
-  cookieFor(owner: string): bigint {
-    const colon = owner.indexOf(":");
-    return makeCookie({
-      generation: this.#generation,
-      ownerClass: this.#classOf(owner),
-      object: colon < 0 ? 0 : ownerObject(owner.slice(colon + 1)),
-    });
+  cookieFor(owner: FlowOwner): bigint {
+    return ownerCookie(this.#generation, owner);
   }
 
   /**
-   * Sets `owner`'s flows (cookies are assigned here). Before the first reconcile this only records them;
-   * afterwards it sends the difference as one bundle. A refused bundle leaves switch and record unchanged.
+   * Sets several owners' flows (cookies are assigned here) as ONE bundle; owners whose set becomes empty
+   * are applied first, so a flow key can pass from one owner to another in the same change. Before the
+   * first reconcile this only records them. A refused bundle leaves the switch and the record unchanged.
    */
-  setFlows(owner: string, flows: readonly Flow[]): Promise<ApplyResult> {
-    const cookie = this.cookieFor(owner);
-    const stamped = flows.map((f) => ({ ...f, cookie }));
-    return this.#serial(() => this.#applyDelta(owner, stamped));
-  }
-
-  removeOwner(owner: string): Promise<ApplyResult> {
-    return this.#serial(() => this.#applyDelta(owner, []));
-  }
-
-  /**
-   * Sets several owners' flows at once, as ONE bundle (owners whose set becomes empty are applied first,
-   * so a flow key can pass from one owner to another in the same change). A refused bundle leaves the
-   * switch and the record unchanged.
-   */
-  setMany(changes: ReadonlyMap<string, readonly Flow[]>): Promise<ApplyResult> {
+  apply(changes: Iterable<readonly [FlowOwner, readonly Flow[]]>): Promise<ApplyResult> {
     const ordered = [...changes].sort(([, a], [, b]) => Number(a.length > 0) - Number(b.length > 0));
     const stamped = ordered.map(([owner, flows]) => {
       const cookie = this.cookieFor(owner);
       return [owner, flows.map((f) => ({ ...f, cookie }))] as const;
     });
     return this.#serial(() => this.#applyMany(stamped));
+  }
+
+  /** One owner's flows (apply with one entry); an empty list removes the owner. */
+  set(owner: FlowOwner, flows: readonly Flow[]): Promise<ApplyResult> {
+    return this.apply([[owner, flows]]);
+  }
+
+  /**
+   * Takes the flows of `ownerClass` that are on the switch now (any generation, any object) as `as`'s
+   * desired flows, for a feature whose plans cannot be computed this run: its flows stay as they are,
+   * and the next swap re-stamps them instead of deleting them. Keys another owner wants are left to it.
+   * Returns how many flows were adopted.
+   */
+  adopt(ownerClass: number, as: FlowOwner): Promise<number> {
+    return this.#serial(async () => {
+      const { value, mask } = classSelector(ownerClass);
+      const cookie = this.cookieFor(as);
+      const flows: Flow[] = [];
+      for (const { flow } of await this.#connection.dumpFlows(value, mask)) {
+        const key = flowKey(flow);
+        const holder = this.desired.ownerOf(key);
+        if (holder !== undefined && !(holder.ownerClass === as.ownerClass && holder.key === as.key)) continue;
+        flows.push({ ...flow, cookie });
+      }
+      this.desired.replace(as, [...this.desired.flowsOf(as), ...flows]);
+      return flows.length;
+    });
   }
 
   /**
@@ -178,8 +199,7 @@ export class BridgeFlows {
       this.#preserved = preserve === this.#generation ? undefined : preserve;
       const upserts = [...this.desired.entries()].map(([, flow]) => flow);
       if (upserts.length > 0) await this.#connection.bundle(modsFor({ upserts, removals: [] }));
-      this.#synced = true;
-      this.#cleanEpoch = epoch;
+      this.#settled(epoch);
       return {
         added: upserts.length,
         modified: 0,
@@ -239,8 +259,7 @@ export class BridgeFlows {
           repaired: result,
         };
       }
-      this.#synced = true;
-      this.#cleanEpoch = epoch;
+      this.#settled(epoch);
       return {
         replaced: upserts.length,
         verified: true,
@@ -255,46 +274,22 @@ export class BridgeFlows {
     return this.#serial(() => this.#reconcile());
   }
 
+  /** The switch matched the desired flows as of `epoch`. */
+  #settled(epoch: number): void {
+    this.#matchedOnce = true;
+    this.#cleanEpoch = epoch;
+    if (this.inSync) for (const listener of this.#inSyncListeners) listener();
+  }
+
   #serial<T>(work: () => Promise<T>): Promise<T> {
     const next = this.#queue.then(work, work);
     this.#queue = next.catch(() => {});
     return next;
   }
 
-  async #applyDelta(owner: string, flows: readonly Flow[]): Promise<ApplyResult> {
+  async #applyMany(changes: readonly (readonly [FlowOwner, readonly Flow[]])[]): Promise<ApplyResult> {
     const started = performance.now();
-    const previous = this.desired.flowsOf(owner);
-    const delta = this.desired.replace(owner, flows);
-    if (!this.synced) {
-      // Not yet (or no longer) in sync: the next reconcile sends everything.
-      return { added: 0, modified: 0, deleted: 0, unchanged: 0, durationMs: performance.now() - started };
-    }
-    try {
-      await this.#connection.bundle(modsFor(delta));
-    } catch (error) {
-      if (error instanceof BundleError) {
-        this.desired.replace(owner, previous); // atomic: nothing was applied, so forget the change too
-        throw error;
-      }
-      // Unknown outcome (timeout) or connection lost: only a dump can tell what the switch holds now.
-      this.#dirtyEpoch++;
-      if (error instanceof TimeoutError) this.#repair();
-      throw error;
-    }
-    const previousKeys = new Set(previous.map(flowKey));
-    const added = delta.upserts.filter((f) => !previousKeys.has(flowKey(f))).length;
-    return {
-      added,
-      modified: delta.upserts.length - added,
-      deleted: delta.removals.length,
-      unchanged: flows.length - delta.upserts.length,
-      durationMs: performance.now() - started,
-    };
-  }
-
-  async #applyMany(changes: readonly (readonly [string, readonly Flow[]])[]): Promise<ApplyResult> {
-    const started = performance.now();
-    const undo: [string, Flow[]][] = [];
+    const undo: [FlowOwner, Flow[]][] = [];
     const upserts: Flow[] = [];
     const removals: Flow[] = [];
     let added = 0;
@@ -321,7 +316,7 @@ export class BridgeFlows {
       unchanged: total - upserts.length,
       durationMs: 0,
     };
-    if (!this.synced || upserts.length + removals.length === 0) {
+    if (!this.inSync || upserts.length + removals.length === 0) {
       return { ...result, durationMs: performance.now() - started };
     }
     try {
@@ -339,7 +334,7 @@ export class BridgeFlows {
   }
 
   /** Puts owners back to their previous flows (all emptied first: keys may have moved between them). */
-  #revert(undo: readonly (readonly [string, Flow[]])[]): void {
+  #revert(undo: readonly (readonly [FlowOwner, Flow[]])[]): void {
     for (const [owner] of undo) this.desired.replace(owner, []);
     for (const [owner, previous] of undo) this.desired.replace(owner, previous);
   }
@@ -347,6 +342,7 @@ export class BridgeFlows {
   async #reconcile(): Promise<ApplyResult> {
     const started = performance.now();
     const epoch = this.#dirtyEpoch;
+    await this.#beforeReconcile?.();
     const installed = new Map<string, Flow>();
     for (const { flow } of await this.#connection.dumpFlows(MAGIC_VALUE, MAGIC_MASK)) {
       const parts = cookieParts(flow.cookie);
@@ -366,8 +362,7 @@ export class BridgeFlows {
     }
     for (const [key, flow] of installed) if (this.desired.get(key) === undefined) removals.push(flow);
     if (upserts.length + removals.length > 0) await this.#connection.bundle(modsFor({ upserts, removals }));
-    this.#synced = true;
-    this.#cleanEpoch = epoch;
+    this.#settled(epoch);
     const result = {
       added,
       modified: upserts.length - added,
@@ -385,7 +380,8 @@ export class BridgeFlows {
       this.#disturbed({ kind: "monitor-overflow" });
       return;
     }
-    const owners = new Set<string>();
+    const owners = new Map<string, FlowOwner>();
+    const stale = new Set<number>();
     const foreign: FlowUpdate[] = [];
     const relevant: FlowUpdate[] = [];
     for (const update of updates) {
@@ -394,12 +390,18 @@ export class BridgeFlows {
       if (parts?.ownerClass === LEARNED_CLASS) continue; // the switch learning and expiring is normal
       relevant.push(update);
       const owner = this.desired.ownerOf(flowKey(update));
-      if (owner !== undefined) owners.add(owner);
+      if (owner !== undefined) owners.set(`${owner.ownerClass}/${owner.key}`, owner);
       else if (parts === undefined) foreign.push(update);
-      else owners.add(`(stale generation ${parts.generation})`);
+      else stale.add(parts.generation);
     }
     if (relevant.length === 0) return;
-    this.#disturbed({ kind: "flows-changed", owners: [...owners], foreign, updates: relevant });
+    this.#disturbed({
+      kind: "flows-changed",
+      owners: [...owners.values()],
+      staleGenerations: [...stale],
+      foreign,
+      updates: relevant,
+    });
   }
 
   #onStatus(status: SwitchStatus): void {
@@ -415,8 +417,11 @@ export class BridgeFlows {
       this.#onRepairFailed?.(new Error(`disturbance listener failed: ${describeError(error)}`));
     }
     // Foreign flows alone do not make ours wrong; anything touching ours, or unknown loss, does.
-    const ours = disturbance.kind !== "flows-changed" || disturbance.owners.length > 0;
-    if (!ours || !this.#synced) return;
+    const ours =
+      disturbance.kind !== "flows-changed" ||
+      disturbance.owners.length > 0 ||
+      disturbance.staleGenerations.length > 0;
+    if (!ours || !this.#matchedOnce) return;
     this.#dirtyEpoch++;
     if (this.#autoRepair) this.#repair();
   }
@@ -429,12 +434,13 @@ export class BridgeFlows {
       () => {
         this.#repairing = false;
         this.#repairAttempt = 0;
-        if (!this.synced) this.#repair();
+        if (!this.inSync) this.#repair();
       },
       (error) => {
         this.#repairing = false;
         this.#onRepairFailed?.(error);
-        const delay = Math.min(5_000, 100 * 2 ** this.#repairAttempt++);
+        if (this.#closed) return;
+        const delay = backoffDelay(defaultBackoff, this.#repairAttempt++);
         setTimeout(() => this.#repair(), delay).unref();
       },
     );

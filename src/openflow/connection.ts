@@ -6,17 +6,26 @@ import {
   type Deferred,
   deferred,
   describeError,
+  InvalidArgumentError,
   TimeoutError,
   withTimeout,
 } from "../base/index.ts";
-import { BundleError, OpenFlowDecodeError, OpenFlowError, OpenFlowTransportError } from "./errors.ts";
+import {
+  BundleError,
+  MeterModError,
+  OpenFlowDecodeError,
+  OpenFlowError,
+  OpenFlowTransportError,
+} from "./errors.ts";
 import type { Flow } from "./model/flow.ts";
+import type { Meter } from "./model/meter.ts";
 import { Writer } from "./wire/buffer.ts";
 import {
   BundleControlType,
   BundleFlags,
   ErrorType,
   MessageType,
+  MeterModCommand,
   MultipartType,
   OFP_VERSION,
 } from "./wire/constants.ts";
@@ -41,6 +50,14 @@ import {
   writeBundleAdd,
   writeFlowMod,
 } from "./wire/messages.ts";
+import {
+  type MeterFeatures,
+  meterConfigRequest,
+  meterFeaturesRequest,
+  meterModMessage,
+  readMeterConfigs,
+  readMeterFeatures,
+} from "./wire/meter-messages.ts";
 
 /** The connection's life. `restarted` is true when this session follows an earlier one: the switch (or
  * the socket) went away and came back, and its flow tables may have been lost. */
@@ -245,6 +262,50 @@ export class OpenFlowConnection {
       this.#bundleErrors.delete(xid);
     }
     if (errors.length > 0) throw new BundleError("delete by cookie failed", errors);
+  }
+
+  /**
+   * One OFPT_METER_MOD, confirmed by a barrier: when it resolves the switch has applied it; a refusal is
+   * a MeterModError naming the meter. `meter` may be an id for a delete. Not part of any bundle: OVS
+   * refuses meter mods inside OFPT_BUNDLE_ADD_MESSAGE with BUNDLE_FAILED/MSG_UNSUP (lib/ofp-bundle.c
+   * ofputil_is_bundlable lists METER_MOD as "nice to have later"), so a caller adds or modifies meters
+   * before the bundle whose flows use them and deletes them after the bundle that removed those flows.
+   * Deleting a meter deletes every flow that uses it (ofproto.c meter_destroy); deleting one that does
+   * not exist is no error (handle_delete_meter).
+   */
+  async meterMod(command: MeterModCommand, meter: Meter | number): Promise<void> {
+    const id = typeof meter === "number" ? meter : meter.id;
+    const name = meterCommandName(command);
+    if (typeof meter === "number" && command !== MeterModCommand.delete) {
+      throw new InvalidArgumentError(`meter ${id}`, `${name} needs a Meter, not an id`);
+    }
+    const xid = this.#xid();
+    const errors: OpenFlowError[] = [];
+    this.#bundleErrors.set(xid, errors);
+    try {
+      await this.#write(meterModMessage(xid, command, meter));
+      await this.barrier();
+    } finally {
+      this.#bundleErrors.delete(xid);
+    }
+    if (errors[0] !== undefined) throw new MeterModError(name, id, errors[0]);
+  }
+
+  /** Every meter's configuration (OFPMP_METER_DESC for OFPM_ALL), as canonical Meter values. */
+  async dumpMeters(): Promise<Meter[]> {
+    const xid = this.#xid();
+    const reply = await this.#request(xid, "dump-meters", meterConfigRequest(xid), true);
+    return reply.flatMap((part) => (part.type === "multipart_reply" ? readMeterConfigs(part.body) : []));
+  }
+
+  /** What the switch's meter table supports (OFPMP_METER_FEATURES). */
+  async meterFeatures(): Promise<MeterFeatures> {
+    const xid = this.#xid();
+    const reply = await this.#request(xid, "meter-features", meterFeaturesRequest(xid), true);
+    const part = reply.find((p) => p.type === "multipart_reply");
+    if (part === undefined || part.type !== "multipart_reply")
+      throw new OpenFlowDecodeError("meter features request not answered");
+    return readMeterFeatures(part.body);
   }
 
   /**
@@ -635,5 +696,16 @@ export class OpenFlowConnection {
     this.#status = status;
     if (statusChannel.hasSubscribers) statusChannel.publish({ endpoint: this.endpoint, status });
     for (const listener of this.#statusListeners) listener(status);
+  }
+}
+
+function meterCommandName(command: MeterModCommand): "add" | "modify" | "delete" {
+  switch (command) {
+    case MeterModCommand.add:
+      return "add";
+    case MeterModCommand.modify:
+      return "modify";
+    case MeterModCommand.delete:
+      return "delete";
   }
 }

@@ -11,7 +11,8 @@ import { InvalidArgumentError } from "../base/index.ts";
  * - The magic byte marks a flow as Weir's: flows with any other cookie are never touched.
  * - The generation is the agent run that installed the flow (Antrea's "round"); a restart installs the
  *   next generation and deletes what is left of older ones.
- * - Owner classes 0x00–0x7e are the agent's (int-base, port, tunnel, …), 0x80–0xfe extensions';
+ * - Owner classes 0x01–0x7e are the agent's core features' (pinned), 0x80–0xfe extensions' (assigned by
+ *   the agent and persisted, so that an extension keeps its class across restarts);
  *   0x7f marks flows the switch learned itself (learn action): Weir-made, but data-plane state that
  *   reconciliation must leave alone. 0xff is reserved.
  * - The object is a hash of the owner key (a port id, a network id), so an operator can list one
@@ -20,6 +21,7 @@ import { InvalidArgumentError } from "../base/index.ts";
 export const COOKIE_MAGIC = 0x57n;
 export const LEARNED_CLASS = 0x7f;
 export const EXTENSION_CLASS_MIN = 0x80;
+export const EXTENSION_CLASS_MAX = 0xfe;
 
 const MAGIC_SHIFT = 56n;
 const GENERATION_SHIFT = 40n;
@@ -47,6 +49,40 @@ export const learnedCookie = (object = 0): bigint =>
 
 /** Selects one owner's flows across generations (magic, class and object). */
 export const OWNER_MASK = MAGIC_MASK | (0xffn << CLASS_SHIFT) | 0xffffffffn;
+/** Selects one owner class's flows across generations and objects. */
+export const CLASS_MASK = MAGIC_MASK | (0xffn << CLASS_SHIFT);
+
+/**
+ * Who a flow belongs to: a cookie class (one per feature of the agent) and a key within it (one port,
+ * one network…; "" for the class's own flows). A value, compared by `ownerId`, never parsed back.
+ */
+export interface FlowOwner {
+  readonly ownerClass: number;
+  readonly key: string;
+}
+
+/** The map key of an owner (class and key), for collections of owners. */
+export const ownerId = (owner: FlowOwner): string => `${owner.ownerClass}/${owner.key}`;
+
+/** The cookie of `owner`'s flows in `generation`: the key's hash is the object ("" is object 0). */
+export const ownerCookie = (generation: number, owner: FlowOwner): bigint =>
+  makeCookie({
+    generation,
+    ownerClass: owner.ownerClass,
+    object: owner.key === "" ? 0 : ownerObject(owner.key),
+  });
+
+/** cookie/mask listing every flow of one owner class, whatever the generation: ovs-ofctl's `cookie=V/M`. */
+export function classSelector(ownerClass: number): { value: bigint; mask: bigint } {
+  checkUint("owner class", ownerClass, 0xfe);
+  return { value: MAGIC_VALUE | (BigInt(ownerClass) << CLASS_SHIFT), mask: CLASS_MASK };
+}
+
+/** The same as ovs-ofctl text: `cookie=0x5700000400000000/0xff0000ff00000000`. */
+export function formatClassSelector(ownerClass: number): string {
+  const { value, mask } = classSelector(ownerClass);
+  return `cookie=0x${value.toString(16)}/0x${mask.toString(16)}`;
+}
 
 export interface CookieParts {
   readonly generation: number;

@@ -1,16 +1,17 @@
 import { WeirError } from "../base/index.ts";
+import { type FlowOwner, ownerId } from "./cookie.ts";
 import { flowBodyEqual } from "./model/equality.ts";
 import { type Flow, flowKey } from "./model/flow.ts";
 
 /** Two owners want a flow with the same (table, priority, match): only one can exist in a switch. */
 export class FlowConflictError extends WeirError {
   readonly key: string;
-  readonly owners: readonly [string, string];
+  readonly owners: readonly [FlowOwner, FlowOwner];
 
-  constructor(key: string, existing: string, incoming: string) {
+  constructor(key: string, existing: FlowOwner, incoming: FlowOwner) {
     super(
       "OPENFLOW_FLOW_CONFLICT",
-      `flow ${key} is owned by ${existing}; ${incoming} cannot also install it`,
+      `flow ${key} is owned by ${ownerId(existing)}; ${ownerId(incoming)} cannot also install it`,
     );
     this.key = key;
     this.owners = [existing, incoming];
@@ -26,24 +27,29 @@ export interface FlowDelta {
 
 export const emptyDelta: FlowDelta = { upserts: [], removals: [] };
 
+interface Owned {
+  readonly owner: FlowOwner;
+  readonly flows: Map<string, Flow>;
+}
+
 /**
- * A bridge's desired flows, each attributed to one named owner ("int-base", "port:<id>", "ext:qos").
- * Flows are keyed by (table, priority, match); replacing an owner's set yields exactly the difference,
- * and removing an owner yields exactly its flows.
+ * A bridge's desired flows, each attributed to one owner (a cookie class and a key). Flows are keyed by
+ * (table, priority, match); replacing an owner's set yields exactly the difference, and removing an owner
+ * yields exactly its flows.
  */
 export class DesiredFlows {
-  readonly #byKey = new Map<string, { flow: Flow; owner: string }>();
-  readonly #byOwner = new Map<string, Map<string, Flow>>();
+  readonly #byKey = new Map<string, { flow: Flow; owner: FlowOwner }>();
+  readonly #byOwner = new Map<string, Owned>();
 
   get size(): number {
     return this.#byKey.size;
   }
 
-  owners(): string[] {
-    return [...this.#byOwner.keys()];
+  owners(): FlowOwner[] {
+    return [...this.#byOwner.values()].map((o) => o.owner);
   }
 
-  ownerOf(key: string): string | undefined {
+  ownerOf(key: string): FlowOwner | undefined {
     return this.#byKey.get(key)?.owner;
   }
 
@@ -51,25 +57,40 @@ export class DesiredFlows {
     return this.#byKey.get(key)?.flow;
   }
 
-  flowsOf(owner: string): Flow[] {
-    return [...(this.#byOwner.get(owner)?.values() ?? [])];
+  has(owner: FlowOwner): boolean {
+    return this.#byOwner.has(ownerId(owner));
   }
 
-  *entries(): IterableIterator<[string, Flow, string]> {
+  flowsOf(owner: FlowOwner): Flow[] {
+    return [...(this.#byOwner.get(ownerId(owner))?.flows.values() ?? [])];
+  }
+
+  *entries(): IterableIterator<[string, Flow, FlowOwner]> {
     for (const [key, { flow, owner }] of this.#byKey) yield [key, flow, owner];
   }
 
-  /** Replaces `owner`'s flows; returns the difference. Nothing changes if a key belongs to another owner. */
-  replace(owner: string, flows: readonly Flow[]): FlowDelta {
-    const next = new Map<string, Flow>();
+  /** The key a flow of `owner` would collide on with another owner's, if any (nothing is changed). */
+  conflictOf(owner: FlowOwner, flows: readonly Flow[]): FlowConflictError | undefined {
+    const id = ownerId(owner);
+    const seen = new Set<string>();
     for (const flow of flows) {
       const key = flowKey(flow);
       const holder = this.#byKey.get(key)?.owner;
-      if (holder !== undefined && holder !== owner) throw new FlowConflictError(key, holder, owner);
-      if (next.has(key)) throw new FlowConflictError(key, owner, owner);
-      next.set(key, flow);
+      if (holder !== undefined && ownerId(holder) !== id) return new FlowConflictError(key, holder, owner);
+      if (seen.has(key)) return new FlowConflictError(key, owner, owner);
+      seen.add(key);
     }
-    const previous = this.#byOwner.get(owner) ?? new Map<string, Flow>();
+    return undefined;
+  }
+
+  /** Replaces `owner`'s flows; returns the difference. Nothing changes if a key belongs to another owner. */
+  replace(owner: FlowOwner, flows: readonly Flow[]): FlowDelta {
+    const conflict = this.conflictOf(owner, flows);
+    if (conflict !== undefined) throw conflict;
+    const id = ownerId(owner);
+    const next = new Map<string, Flow>();
+    for (const flow of flows) next.set(flowKey(flow), flow);
+    const previous = this.#byOwner.get(id)?.flows ?? new Map<string, Flow>();
     const upserts: Flow[] = [];
     const removals: Flow[] = [];
     for (const [key, flow] of next) {
@@ -82,12 +103,12 @@ export class DesiredFlows {
       removals.push(flow);
       this.#byKey.delete(key);
     }
-    if (next.size === 0) this.#byOwner.delete(owner);
-    else this.#byOwner.set(owner, next);
+    if (next.size === 0) this.#byOwner.delete(id);
+    else this.#byOwner.set(id, { owner, flows: next });
     return { upserts, removals };
   }
 
-  remove(owner: string): FlowDelta {
+  remove(owner: FlowOwner): FlowDelta {
     return this.replace(owner, []);
   }
 }

@@ -54,3 +54,43 @@ export class BundleError extends WeirError {
     this.errors = errors;
   }
 }
+
+/** What each OFPET_METER_MOD_FAILED code means for a meter mod, as Open vSwitch uses it (ofproto.c
+ * handle_meter_mod, ofproto-dpif.c meter_set, dpif.c dpif_meter_set). */
+const meterModReasons: Record<string, string> = {
+  METER_EXISTS: "a meter with this id exists already (modify it instead)",
+  INVALID_METER: "the id is not a usable meter id, or the switch has no meters",
+  UNKNOWN_METER: "no meter with this id exists",
+  BAD_COMMAND: "the command is not add, modify or delete",
+  BAD_FLAGS: "the flags are not supported (exactly one of kbps, pktps is needed)",
+  BAD_RATE: "a band's rate is not supported (0 is not)",
+  BAD_BURST: "a band's burst size is not supported",
+  BAD_BAND: "a band type is not supported (the userspace datapath has only drop)",
+  BAD_BAND_VALUE: "a band's value is not supported",
+  OUT_OF_METERS: "the switch has no room for another meter",
+  OUT_OF_BANDS: "the switch does not take this many bands (or none)",
+};
+
+/** The switch refused a meter mod; `error` is its OFPT_ERROR, `reason` says what that means. */
+export class MeterModError extends WeirError {
+  readonly meterId: number;
+  readonly command: "add" | "modify" | "delete";
+  readonly error: OpenFlowError;
+  readonly reason: string;
+
+  constructor(command: "add" | "modify" | "delete", meterId: number, error: OpenFlowError) {
+    const reason =
+      error.typeName === "METER_MOD_FAILED"
+        ? (meterModReasons[error.codeName] ?? error.codeName)
+        : `${error.typeName}/${error.codeName}`;
+    super(
+      "OPENFLOW_METER_MOD_FAILED",
+      `meter ${meterId}: ${command} refused: ${error.typeName}/${error.codeName}: ${reason}`,
+      { cause: error },
+    );
+    this.meterId = meterId;
+    this.command = command;
+    this.error = error;
+    this.reason = reason;
+  }
+}

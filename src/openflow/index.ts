@@ -14,10 +14,15 @@ export {
   type SwitchStatus,
 } from "./connection.ts";
 export {
+  CLASS_MASK,
   COOKIE_MAGIC,
   type CookieParts,
+  classSelector,
   cookieParts,
+  EXTENSION_CLASS_MAX,
   EXTENSION_CLASS_MIN,
+  type FlowOwner,
+  formatClassSelector,
   formatCookie,
   GENERATION_MASK,
   GENERATION_SELECT_MASK,
@@ -32,15 +37,43 @@ export {
   makeCookie,
   nextGeneration,
   OWNER_MASK,
+  ownerCookie,
+  ownerId,
   ownerObject,
 } from "./cookie.ts";
 export { DesiredFlows, FlowConflictError, type FlowDelta } from "./desired.ts";
-export { BundleError, OpenFlowDecodeError, OpenFlowError, OpenFlowTransportError } from "./errors.ts";
+export {
+  BundleError,
+  MeterModError,
+  OpenFlowDecodeError,
+  OpenFlowError,
+  OpenFlowTransportError,
+} from "./errors.ts";
+export {
+  BridgeMeters,
+  MeterConflictError,
+  type MeterDelta,
+  type MeterIdRange,
+  type MeterReconcileOptions,
+  type MeterReconcileResult,
+} from "./meters.ts";
 export type { Action, LearnSpec, NatSpec, Subfield } from "./model/actions.ts";
 export * as actions from "./model/actions.ts";
 export { actionsEqual, flowBodyEqual } from "./model/equality.ts";
 export { DEFAULT_PRIORITY, type Flow, type FlowSpec, flow, flowKey } from "./model/flow.ts";
 export { formatMatch, type Match, type MatchField, type MatchSpec, match, matchKey } from "./model/match.ts";
+export {
+  canonicalMeter,
+  formatMeter,
+  type Meter,
+  type MeterBand,
+  type MeterBandSpec,
+  type MeterSpec,
+  type MeterUnit,
+  meter,
+  meterEqual,
+} from "./model/meter.ts";
 export { formatActions, formatFlow } from "./model/ofctl-text.ts";
-export { FlowModCommand, Port } from "./wire/constants.ts";
+export { FlowModCommand, METER_MAX, MeterModCommand, Port } from "./wire/constants.ts";
 export type { FlowStats, FlowUpdate, FullFlowUpdate } from "./wire/messages.ts";
+export type { MeterCapability, MeterFeatures } from "./wire/meter-messages.ts";

@@ -1,4 +1,5 @@
 import { OvsNotFoundError } from "./errors.ts";
+import { WeirKeys } from "./keys.ts";
 import { setMapKeys } from "./map-keys.ts";
 import { selectRows, type VswitchDb } from "./vswitch-db.ts";
 
@@ -8,7 +9,7 @@ import { selectRows, type VswitchDb } from "./vswitch-db.ts";
  * flows are installed and the older generation's are gone, so a crash at any point is repaired by the
  * next run: it computes the same next generation again and finds either nothing done or everything done.
  */
-export const GENERATION_KEY = "weir-generation";
+export const GENERATION_KEY = WeirKeys.generation;
 
 export async function readGeneration(db: VswitchDb, bridge: string): Promise<number | undefined> {
   const [row] = await selectRows(

@@ -9,6 +9,7 @@ export {
 } from "./bridge.ts";
 export { OvsConflictError, OvsNotFoundError } from "./errors.ts";
 export { GENERATION_KEY, persistGeneration, readGeneration } from "./generation.ts";
+export { portNetworkKeys, WeirKeys } from "./keys.ts";
 export { clearMapKeys, type MapColumn, type RowRef, setMapKeys } from "./map-keys.ts";
 export {
   deletePort,
@@ -20,4 +21,11 @@ export {
   type TunnelType,
   tunnelPort,
 } from "./port.ts";
-export { openVswitchDb, selectRows, transact, type VswitchDb } from "./vswitch-db.ts";
+export {
+  insertedUuid,
+  mapSetMutations,
+  openVswitchDb,
+  selectRows,
+  transact,
+  type VswitchDb,
+} from "./vswitch-db.ts";

@@ -19,7 +19,8 @@ export type {
 export type { Connection, Transport } from "./rpc/transport.ts";
 export { transportFor } from "./rpc/transport.ts";
 export { type DatabaseSchema, parseSchema } from "./schema/schema.ts";
-export { vswitchDb, vswitchSchemaPath } from "./schema/vswitch.ts";
+export { renderRowInterfaces } from "./schema/typegen.ts";
+export { vswitchDb, vswitchSchemaPath, vswitchTypedTables } from "./schema/vswitch.ts";
 export type {
   BridgeRow,
   ControllerRow,

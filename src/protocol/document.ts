@@ -2,8 +2,109 @@
 import { z } from "zod";
 import * as M from "./agent-messages.ts";
 import * as E from "./events.ts";
+import * as Q from "./qos.ts";
+import { AgentRoutes } from "./routes.ts";
 
 const schema = (s: z.ZodType) => `\`\`\`json\n${JSON.stringify(z.toJSONSchema(s), null, 2)}\n\`\`\``;
+
+interface Call {
+  readonly method: "GET" | "POST";
+  readonly query?: string;
+  readonly request: string;
+  readonly response: string;
+  readonly what: string;
+}
+
+/** Every route, documented (a route added to AgentRoutes without a row here does not compile). */
+const calls: Record<keyof typeof AgentRoutes, Call> = {
+  reportState: {
+    method: "POST",
+    request: "ReportStateRequest",
+    response: "ReportStateResponse",
+    what: "registers (`start_flag`) or heartbeats; a new or changed agent gets failed bindings on its host retried; its `configurations.extensions` say what it reads",
+  },
+  sync: {
+    method: "POST",
+    request: "SyncRequest",
+    response: "SyncResponse",
+    what: "a consistent snapshot of the host's bound ports, their networks and endpoints (and QoS policies), at `revision`",
+  },
+  deviceDetails: {
+    method: "POST",
+    request: "DeviceDetailsRequest",
+    response: "DeviceDetailsResponse",
+    what: "details of up to 1000 ports by id (and the QoS policies they use)",
+  },
+  deviceStatus: {
+    method: "POST",
+    request: "DeviceStatusRequest",
+    response: "DeviceStatusResponse",
+    what: "ports wired (ACTIVE) or unwired (DOWN) on this host",
+  },
+  stream: {
+    method: "GET",
+    query: "?host=H&since=R",
+    request: "—",
+    response: "Server-Sent Events",
+    what: "every change after revision R that concerns host H",
+  },
+};
+
+function routeTable(): string[] {
+  return [
+    "| call | request | response | what it does |",
+    "| --- | --- | --- | --- |",
+    ...Object.entries(calls).map(
+      ([key, c]) =>
+        `| \`${c.method} ${AgentRoutes[key as keyof typeof AgentRoutes]}${c.query ?? ""}\` | ${c.request} | ${c.response} | ${c.what} |`,
+    ),
+  ];
+}
+
+const evolution = [
+  "## How the protocol evolves",
+  "",
+  "Server and agents are upgraded one at a time, so neither may assume the other's version:",
+  "",
+  "- **Requests are strict.** What an agent sends (the `…Request` schemas, `configurations` included) is",
+  "  refused with a 400 naming the first unknown or malformed key: a typo is an error, not a silent default.",
+  "- **Replies and events are tolerant.** Agents drop keys they do not know in replies and events, and new",
+  "  fields are optional, so an agent reads what a newer server adds without understanding it.",
+  "- **Unknown event kinds are skipped.** An agent counts an event of a kind it does not know as seen (its",
+  "  revision advances) and does nothing else; a malformed event of a known kind is an error.",
+  "- **Capabilities are declared.** An agent lists the features it reads in report-state as",
+  "  `configurations.extensions` (Neutron's `[agent] extensions`); the server uses the last report of the",
+  "  host's agent. A feature's fields, reply sections and events go only to agents that named it — `qos`",
+  "  today.",
+  "- **First-protocol agents get first-protocol shapes.** An agent whose `configurations` have no",
+  "  `extensions` key at all is of the first protocol, which refused unknown keys everywhere: it gets",
+  "  exactly the shapes it knows (no `qos_policy_id`, no `qos` section, no `qos.*` events). So does an agent",
+  "  that declared `extensions` without `qos`, as far as QoS goes.",
+  "",
+];
+
+const qos = [
+  "## QoS",
+  "",
+  "For agents that declared `qos`:",
+  "",
+  "- every DeviceDetails (sync, devices/details, `port.updated`) carries `qos_policy_id`: the policy to",
+  "  enforce on the port — its own, else its network's, except on the network's own ports (`device_owner`",
+  "  `network:…` or `neutron:…`, router and DVR floating-IP gateways excepted), as Neutron decides — or null;",
+  "- sync and devices/details replies carry `qos.policies`: every policy the returned ports use, with its",
+  "  rules (QosPolicyInfo);",
+  "- `qos.policy.updated` comes when a policy's rules change, to every host with bound ports enforcing it,",
+  "  and just before a `port.updated` whose policy the host may not hold yet (at most once per host and",
+  "  policy for one change), so the policy is known when the port names it;",
+  "- a network's policy change sends `port.updated` for its bound ports whose effective policy changed;",
+  "  such a port.updated repeats the port's `revision_number` (the port did not change): compare contents,",
+  "  not revisions;",
+  "- `qos.policy.deleted` comes to every qos agent when a policy is deleted (no port or network uses it",
+  "  by then): forget it.",
+  "",
+  "Rules the agent does not know (a newer server's types) are dropped from a policy before validation.",
+  "",
+];
 
 export function renderProtocolDocument(): string {
   const section = (title: string, s: z.ZodType, text: string) => `### ${title}\n\n${text}\n\n${schema(s)}\n`;
@@ -14,21 +115,16 @@ export function renderProtocolDocument(): string {
     "",
     "Agents talk to the server over HTTP on the same listener as the Networking API. Every request carries",
     "`X-Auth-Token: <agent_token>` (or the admin token; nothing with `--noauth`). Bodies are JSON and are",
-    "validated against the schemas below on both sides: unknown keys are refused, so that a version",
-    'mismatch is an error rather than a misunderstanding. Errors come as `{"NeutronError": {"type",',
-    '"message", "detail"}}` with status 400 (invalid message), 401/403 (token) or 5xx.',
+    "validated against the schemas below on both sides (see how the protocol evolves, below). Errors come",
+    'as `{"NeutronError": {"type", "message", "detail"}}` with status 400 (invalid message), 401/403',
+    "(token) or 5xx.",
     "",
-    "| call | request | response | what it does |",
-    "| --- | --- | --- | --- |",
-    "| `POST /agent/v1/report-state` | ReportStateRequest | ReportStateResponse | registers (`start_flag`) or heartbeats; a new or changed agent gets failed bindings on its host retried |",
-    "| `POST /agent/v1/sync` | SyncRequest | SyncResponse | a consistent snapshot of the host's bound ports, their networks and endpoints, at `revision` |",
-    "| `POST /agent/v1/devices/details` | DeviceDetailsRequest | DeviceDetailsResponse | details of up to 1000 ports by id |",
-    "| `POST /agent/v1/devices/status` | DeviceStatusRequest | DeviceStatusResponse | ports wired (ACTIVE) or unwired (DOWN) on this host |",
-    "| `GET /agent/v1/stream?host=H&since=R` | — | Server-Sent Events | every change after revision R that concerns host H |",
+    ...routeTable(),
     "",
+    ...evolution,
     "## The event stream",
     "",
-    "`GET /agent/v1/stream` answers `text/event-stream`. Each event is",
+    `\`GET ${AgentRoutes.stream}\` answers \`text/event-stream\`. Each event is`,
     "",
     "```",
     "id: <revision>",
@@ -38,17 +134,19 @@ export function renderProtocolDocument(): string {
     "",
     "Revisions are committed in order (writers are serialized), so an agent that saw revision R has seen",
     "every earlier event meant for it. Start with the `revision` of a sync; after a dropped connection,",
-    "reconnect with `Last-Event-ID: <last id>` and nothing is missed. Port events go to the host the port",
-    "is (or was) bound to; network and endpoint events go to every agent. A comment line (`: keepalive`)",
-    "comes every 15 s. When the server no longer holds the events after R (it keeps `event_retention`),",
-    "it sends one `event: resync` with a ResyncNotice and closes: sync again and reconnect from its revision.",
+    "reconnect with `Last-Event-ID: <last id>` and nothing is missed. Port and QoS events go to the host",
+    "the port is (or was) bound to; network, endpoint and fdb events go to every agent. A comment line",
+    "(`: keepalive`) comes every 15 s. When the server no longer holds the events after R (it keeps",
+    "`event_retention`), it sends one `event: resync` with a ResyncNotice and closes: sync again and",
+    "reconnect from its revision.",
     "",
+    ...qos,
     "## Messages",
     "",
     section(
       "ReportStateRequest",
       M.ReportStateRequest,
-      "`configurations` is what `GET /v2.0/agents` shows; binding uses bridge_mappings, tunnel_types, tunneling_ip, firewall_driver, datapath_type and integration_bridge.",
+      "`configurations` is what `GET /v2.0/agents` shows; binding uses bridge_mappings, tunnel_types, tunneling_ip, firewall_driver, datapath_type and integration_bridge; `extensions` (optional) lists the features the agent reads (`qos`).",
     ),
     section(
       "ReportStateResponse",
@@ -56,21 +154,30 @@ export function renderProtocolDocument(): string {
       "`agent_down_time`: heartbeat more often than this, or be reported dead (and new bindings fail).",
     ),
     section("SyncRequest", M.SyncRequest, ""),
-    section("SyncResponse", M.SyncResponse, ""),
+    section(
+      "SyncResponse",
+      M.SyncResponse,
+      "`qos` and each port's `qos_policy_id`: agents that declared `qos` only.",
+    ),
     section("DeviceDetailsRequest", M.DeviceDetailsRequest, ""),
     section(
       "DeviceDetailsResponse",
       M.DeviceDetailsResponse,
-      "`failed` lists ports that do not exist or are not bound to this host.",
+      "`failed` lists ports that do not exist or are not bound to this host. `qos`: agents that declared `qos` only.",
     ),
     section("DeviceStatusRequest", M.DeviceStatusRequest, ""),
     section("DeviceStatusResponse", M.DeviceStatusResponse, ""),
+    section(
+      "QosPolicyInfo",
+      Q.QosPolicyInfo,
+      "A policy's rules, as the sync and details `qos` section and `qos.policy.updated` carry them. `bandwidth_limit`: kbit/s and kbit, `egress` from the VM, `ingress` towards it; `dscp_marking`: the DSCP of IP packets the VM sends.",
+    ),
     "## Events",
     "",
     section(
       "StreamEvent",
       E.StreamEvent,
-      "The `data` of every event. Kinds: `port.updated` (bound here: wire or rewire it), `port.unbound` (moved away: unwire), `port.deleted`, `network.updated`, `network.deleted`, `endpoints.changed` (l2-population: the hosts with bound ports on a network and their tunnelling IPs — the full list each time), `fdb.updated` / `fdb.removed` (a bound port's host, MAC and IPs, for ARP responders).",
+      "The `data` of every event. Kinds: `port.updated` (bound here: wire or rewire it), `port.unbound` (moved away: unwire), `port.deleted`, `network.updated`, `network.deleted`, `endpoints.changed` (l2-population: the hosts with bound ports on a network and their tunnelling IPs — the full list each time), `fdb.updated` (a bound port appeared or its host, MAC or addresses changed — not for a status change) / `fdb.removed` (a bound port's host, MAC and IPs, for ARP responders), `qos.policy.updated` / `qos.policy.deleted` (agents that declared `qos` only).",
     ),
     section("ResyncNotice", E.ResyncNotice, ""),
   ].join("\n");

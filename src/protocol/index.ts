@@ -1,4 +1,4 @@
-// What the server and the agent share: the agent channel's messages and the change events. Nothing else.
+// What the server and the agent share: the agent channel's paths, messages and change events. Nothing else.
 export {
   AGENT_TYPE_OVS,
   AgentConfigurations,
@@ -10,6 +10,7 @@ export {
   Endpoint,
   FdbEntry,
   FixedIp,
+  isTunnelType,
   NetworkEndpoints,
   NetworkInfo,
   NetworkType,
@@ -17,9 +18,12 @@ export {
   ReportStateResponse,
   SyncRequest,
   SyncResponse,
+  TunnelType,
 } from "./agent-messages.ts";
+export { renderProtocolDocument } from "./document.ts";
 export {
   EndpointsChanged,
+  type EventKind,
   EventPayload,
   FdbRemoved,
   FdbUpdated,
@@ -28,7 +32,19 @@ export {
   PortDeleted,
   PortUnbound,
   PortUpdated,
+  parseStreamEvent,
+  QosPolicyDeleted,
+  QosPolicyUpdated,
+  type ReceivedEvent,
   ResyncNotice,
   StreamEvent,
 } from "./events.ts";
+export {
+  BandwidthLimitRule,
+  DscpMarkingRule,
+  QosPolicyInfo,
+  QosRule,
+  QosSection,
+} from "./qos.ts";
+export { type AgentRoute, AgentRoutes } from "./routes.ts";
 export { type SseMessage, SseParser } from "./sse.ts";

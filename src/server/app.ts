@@ -6,11 +6,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { describeError } from "../base/index.ts";
+import { AgentRoutes } from "../protocol/index.ts";
 import { agentChannelRoutes } from "./agent-channel/routes.ts";
 import { StreamHub } from "./agent-channel/stream-hub.ts";
 import { agentRoutes } from "./api/agents.ts";
 import { networkRoutes } from "./api/networks.ts";
 import { portRoutes } from "./api/ports.ts";
+import { qosRoutes } from "./api/qos.ts";
 import { subnetRoutes } from "./api/subnets.ts";
 import { versionRoutes } from "./api/versions.ts";
 import { ApiError, forbidden, unauthorized } from "./api-errors.ts";
@@ -56,6 +58,7 @@ export class WeirServer {
     networkRoutes(this.#router, this.#ctx);
     subnetRoutes(this.#router, this.#ctx);
     portRoutes(this.#router, this.#ctx);
+    qosRoutes(this.#router, this.#ctx);
     agentRoutes(this.#router, this.#ctx);
     agentChannelRoutes(this.#router, this.#ctx, this.#hub);
     this.#router.add({
@@ -152,7 +155,7 @@ export class WeirServer {
       const labels = { route, method };
       this.#metrics.requests.inc({ ...labels, status: String(status) });
       this.#metrics.latency.observe(labels, (performance.now() - started) / 1000);
-      if (route !== "/agent/v1/stream") {
+      if (route !== AgentRoutes.stream) {
         this.#options.logger.info(
           { method, path, status, ms: Math.round((performance.now() - started) * 10) / 10 },
           "request",

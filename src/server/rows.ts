@@ -12,6 +12,7 @@ export interface NetworkRow {
   network_type: string;
   physical_network: string | null;
   segmentation_id: number | null;
+  qos_policy_id: string | null;
   revision_number: number;
   created_at: string;
   updated_at: string;
@@ -53,6 +54,7 @@ export interface PortRow {
   binding_profile: string;
   binding_vif_type: string;
   binding_vif_details: string;
+  qos_policy_id: string | null;
   revision_number: number;
   created_at: string;
   updated_at: string;
@@ -77,6 +79,29 @@ export interface AgentRow {
   heartbeat_at: string;
   started_at: string;
   created_at: string;
+}
+
+export interface QosPolicyRow {
+  id: string;
+  name: string;
+  description: string;
+  project_id: string;
+  shared: number;
+  is_default: number;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One row per rule; the columns of the other type are null. */
+export interface QosRuleRow {
+  id: string;
+  qos_policy_id: string;
+  type: "bandwidth_limit" | "dscp_marking";
+  max_kbps: number | null;
+  max_burst_kbps: number | null;
+  direction: "egress" | "ingress" | null;
+  dscp_mark: number | null;
 }
 
 /** Neutron writes timestamps as ISO 8601 without fractions. */

@@ -1,6 +1,14 @@
 /** Rows rendered as the Networking API v2.0 presents resources (what openstackclient expects to see). */
 import type { AgentConfigurations, DeviceDetails, NetworkInfo, NetworkType } from "../protocol/index.ts";
-import type { AgentRow, IpAllocationRow, NetworkRow, PortRow, SubnetRow } from "./rows.ts";
+import type {
+  AgentRow,
+  IpAllocationRow,
+  NetworkRow,
+  PortRow,
+  QosPolicyRow,
+  QosRuleRow,
+  SubnetRow,
+} from "./rows.ts";
 
 const bool = (v: number) => v !== 0;
 
@@ -26,6 +34,7 @@ export function networkView(n: NetworkRow, subnetIds: readonly string[]): Record
     ipv4_address_scope: null,
     ipv6_address_scope: null,
     l2_adjacency: true,
+    qos_policy_id: n.qos_policy_id,
     tags: [],
     revision_number: n.revision_number,
     created_at: n.created_at,
@@ -64,7 +73,12 @@ export function fixedIps(allocations: readonly IpAllocationRow[]) {
   return allocations.map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
 }
 
-export function portView(p: PortRow, allocations: readonly IpAllocationRow[]): Record<string, unknown> {
+/** `networkPolicyId`: the port's network's QoS policy, shown as qos_network_policy_id. */
+export function portView(
+  p: PortRow,
+  allocations: readonly IpAllocationRow[],
+  networkPolicyId: string | null,
+): Record<string, unknown> {
   return {
     id: p.id,
     name: p.name,
@@ -87,6 +101,8 @@ export function portView(p: PortRow, allocations: readonly IpAllocationRow[]): R
     "binding:profile": JSON.parse(p.binding_profile),
     "binding:vif_type": p.binding_vif_type,
     "binding:vif_details": JSON.parse(p.binding_vif_details),
+    qos_policy_id: p.qos_policy_id,
+    qos_network_policy_id: networkPolicyId,
     tags: [],
     revision_number: p.revision_number,
     created_at: p.created_at,
@@ -127,12 +143,17 @@ export function networkInfo(n: NetworkRow): NetworkInfo {
   };
 }
 
+/**
+ * `qos` only for agents that declared it (services/agent-capabilities.ts): without it, the first
+ * protocol's DeviceDetails, key for key.
+ */
 export function deviceDetails(
   p: PortRow,
   n: NetworkRow,
   allocations: readonly IpAllocationRow[],
+  qos?: { readonly policyId: string | null },
 ): DeviceDetails {
-  return {
+  const details: DeviceDetails = {
     port_id: p.id,
     network_id: n.id,
     network_type: n.network_type as NetworkType,
@@ -151,5 +172,40 @@ export function deviceDetails(
     status: p.status as DeviceDetails["status"],
     vif_type: p.binding_vif_type,
     revision_number: p.revision_number,
+  };
+  if (qos !== undefined) details.qos_policy_id = qos.policyId;
+  return details;
+}
+
+/** A rule inside policy.rules: every field, with its policy and type (openstackclient's rule list reads them). */
+export function qosRuleInPolicyView(r: QosRuleRow): Record<string, unknown> {
+  return { id: r.id, qos_policy_id: r.qos_policy_id, type: r.type, ...qosRuleFields(r) };
+}
+
+/** A rule as its own resource (…/bandwidth_limit_rules/{id}): Neutron shows only its attribute map. */
+export function qosRuleView(r: QosRuleRow): Record<string, unknown> {
+  return { id: r.id, ...qosRuleFields(r) };
+}
+
+function qosRuleFields(r: QosRuleRow): Record<string, unknown> {
+  return r.type === "bandwidth_limit"
+    ? { max_kbps: Number(r.max_kbps), max_burst_kbps: Number(r.max_burst_kbps), direction: r.direction }
+    : { dscp_mark: Number(r.dscp_mark) };
+}
+
+export function qosPolicyView(p: QosPolicyRow, rules: readonly QosRuleRow[]): Record<string, unknown> {
+  return {
+    id: p.id,
+    project_id: p.project_id,
+    tenant_id: p.project_id,
+    name: p.name,
+    description: p.description,
+    shared: bool(p.shared),
+    is_default: bool(p.is_default),
+    revision_number: p.revision_number,
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+    tags: [],
+    rules: rules.map(qosRuleInPolicyView),
   };
 }

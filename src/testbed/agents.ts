@@ -10,7 +10,7 @@ import { createWriteStream } from "node:fs";
 import { open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { StartupReport } from "../agent/agent.ts";
+import type { StartupReport } from "../agent/index.ts";
 import { WeirError, waitFor } from "../base/index.ts";
 import type { HostInfo } from "./host.ts";
 import { ovsPaths, vsctl } from "./ovs-daemons.ts";
@@ -40,7 +40,9 @@ export interface AgentSetup {
   readonly dropFlowsOnStart?: boolean;
   readonly reportInterval?: number;
   readonly metricsListen?: string;
-  /** Extra lines appended verbatim (tests of bad configuration). */
+  /** [agent] extensions (names or module paths). */
+  readonly extensions?: readonly string[];
+  /** Extra lines appended verbatim (tests of bad configuration, extensions' sections). */
   readonly extra?: string;
 }
 
@@ -65,6 +67,7 @@ export function agentConfigText(testbed: string, host: HostInfo, setup: AgentSet
     `l2_population = ${setup.l2Population ?? true}`,
     `arp_responder = ${setup.arpResponder ?? false}`,
     `drop_flows_on_start = ${setup.dropFlowsOnStart ?? false}`,
+    ...((setup.extensions ?? []).length > 0 ? [`extensions = ${setup.extensions!.join(", ")}`] : []),
     "",
     "[securitygroup]",
     "firewall_driver = noop",

@@ -25,6 +25,8 @@ export interface PortSpec {
   readonly name?: string;
 }
 
+export type QosRuleType = "bandwidth_limit" | "dscp_marking";
+
 /** A Networking API body: { "<resource>": { field: value } }. */
 type ApiBody = Record<string, Record<string, unknown>>;
 
@@ -94,6 +96,44 @@ export class CloudApi {
   async portStatus(portId: string): Promise<string> {
     const reply = await this.#call("GET", `/v2.0/ports/${portId}`);
     return reply.port!.status as string;
+  }
+
+  /** A QoS policy (Neutron's /v2.0/qos/policies); rules are added separately. */
+  async createQosPolicy(name: string): Promise<string> {
+    const reply = await this.#call("POST", "/v2.0/qos/policies", { policy: { name } });
+    return reply.policy!.id as string;
+  }
+
+  async deleteQosPolicy(policyId: string): Promise<void> {
+    await this.#call("DELETE", `/v2.0/qos/policies/${policyId}`);
+  }
+
+  /** A rule of the policy: bandwidth_limit (max_kbps, max_burst_kbps, direction) or dscp_marking (dscp_mark). */
+  async addQosRule(policyId: string, type: QosRuleType, rule: Record<string, unknown>): Promise<string> {
+    const reply = await this.#call("POST", `/v2.0/qos/policies/${policyId}/${type}_rules`, {
+      [`${type}_rule`]: rule,
+    });
+    return reply[`${type}_rule`]!.id as string;
+  }
+
+  async updateQosRule(
+    policyId: string,
+    type: QosRuleType,
+    ruleId: string,
+    rule: Record<string, unknown>,
+  ): Promise<void> {
+    await this.#call("PUT", `/v2.0/qos/policies/${policyId}/${type}_rules/${ruleId}`, {
+      [`${type}_rule`]: rule,
+    });
+  }
+
+  async deleteQosRule(policyId: string, type: QosRuleType, ruleId: string): Promise<void> {
+    await this.#call("DELETE", `/v2.0/qos/policies/${policyId}/${type}_rules/${ruleId}`);
+  }
+
+  /** Sets (or, with null, clears) a port's own QoS policy. */
+  async setPortQosPolicy(portId: string, policyId: string | null): Promise<void> {
+    await this.#call("PUT", `/v2.0/ports/${portId}`, { port: { qos_policy_id: policyId } });
   }
 
   async deletePort(portId: string): Promise<void> {

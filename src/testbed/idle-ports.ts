@@ -8,9 +8,8 @@
  * as real ports do (details, local VLANs, tags, status reports) and carry no traffic.
  */
 import { randomInt, randomUUID } from "node:crypto";
-import { INSTALLED_KEY } from "../agent/converger.ts";
 import { waitFor } from "../base/index.ts";
-import { openVswitchDb, selectRows, transact, type VswitchDb } from "../ovs/vswitch-db.ts";
+import { openVswitchDb, selectRows, transact, type VswitchDb, WeirKeys } from "../ovs/index.ts";
 import { OvsdbClient } from "../ovsdb/index.ts";
 import type { WeirLab } from "./lab.ts";
 import { tapName } from "./names.ts";
@@ -107,7 +106,7 @@ async function withVswitchDb<T>(lab: WeirLab, host: string, work: (db: VswitchDb
 export async function installedCount(lab: WeirLab, host: string): Promise<number> {
   return withVswitchDb(lab, host, async (db) => {
     const rows = await selectRows(db, "Interface", db.ops.select("Interface", [], ["external_ids"]));
-    return rows.filter((row) => row.external_ids?.[INSTALLED_KEY] !== undefined).length;
+    return rows.filter((row) => row.external_ids?.[WeirKeys.installed] !== undefined).length;
   });
 }
 

@@ -12,8 +12,10 @@ export {
 } from "./agents.ts";
 export { knownTestbeds, removeTestbed, testbedOwner } from "./cleanup.ts";
 export { CommandError, ip, run } from "./exec.ts";
+export { type Capture, captureFrames, icmpv6ToAllNodes, icmpv6Type, ipv4Dscp, sendFrames } from "./frames.ts";
 export { type HostInfo, restartOvsdbServer, restartVswitchd } from "./host.ts";
 export { addIdlePorts, type IdlePort, installedCount, waitInstalledCount } from "./idle-ports.ts";
+export { withCleanupOnSignal } from "./interrupt.ts";
 export { LAB_CIDR, type LabServer, type LabSetup, WeirLab } from "./lab.ts";
 export { defaultRunRoot, projectPrefix } from "./names.ts";
 export {
@@ -29,6 +31,7 @@ export {
 } from "./ovs-daemons.ts";
 export { wirePlainVxlan } from "./plain-wiring.ts";
 export { PreflightError, preflight } from "./preflight.ts";
+export { type PreviousRelease, unpackPreviousRelease } from "./previous-release.ts";
 export { PROBE_PORT, type ProbeResult, startEchoResponder, startProbe } from "./probe.ts";
 export { type PairResult, type ProbePair, probePairs } from "./probe-pairs.ts";
 export { isAlive, readPidfile, stopProcess } from "./processes.ts";
@@ -39,7 +42,7 @@ export {
   startServerProcess,
   stopServerIn,
 } from "./server-process.ts";
-export { startTcpStream, type TcpInterval, type TcpStreamResult } from "./tcp-stream.ts";
+export { measureThroughput, startTcpStream, type TcpInterval, type TcpStreamResult } from "./tcp-stream.ts";
 export {
   defaultVmIp,
   maxHosts,

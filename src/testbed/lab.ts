@@ -3,7 +3,7 @@
  * Networking API and plugged as Nova plugs them. The demo, the benchmarks and the agent tests all drive
  * the system through this, so what they show is what an operator would do by hand.
  */
-import type { StartupReport } from "../agent/agent.ts";
+import type { StartupReport } from "../agent/index.ts";
 import { waitFor } from "../base/index.ts";
 import { type AgentProcess, type AgentSetup, agentHostName, PHYSICAL_NETWORK, startAgent } from "./agents.ts";
 import { CloudApi, type NetworkSpec } from "./cloud.ts";

@@ -82,3 +82,35 @@ export async function startTcpStream(
     },
   };
 }
+
+/**
+ * One TCP transfer of `seconds` (uncapped) from `from` to `to`: the receiver's rate in Mbit/s, over the
+ * whole run (iperf3's own summary), to compare with a bandwidth limit.
+ */
+export async function measureThroughput(from: VmInfo, to: VmInfo, seconds: number): Promise<number> {
+  const server = inVm(to, ["-s", "-1", "-p", String(IPERF_PORT)]);
+  const serverExited = once(server, "exit");
+  await waitFor(() => (server.stdout?.readableLength ?? 0) > 0 || undefined, {
+    timeoutMs: 5_000,
+    what: `iperf3 server in ${to.name}`,
+  }).catch(() => undefined);
+  const client = inVm(from, ["-c", to.ip, "-p", String(IPERF_PORT), "-t", String(seconds), "-J"]);
+  let out = "";
+  client.stdout?.on("data", (chunk) => {
+    out += String(chunk);
+  });
+  const [code] = await once(client, "exit");
+  if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+  await serverExited;
+  const report = JSON.parse(out || "{}") as {
+    end?: { sum_received?: { bits_per_second?: number } };
+    error?: string;
+  };
+  const bps = report.end?.sum_received?.bits_per_second;
+  if (code !== 0 || bps === undefined)
+    throw new WeirError(
+      "WEIR_TCP_STREAM",
+      `iperf3 from ${from.name} failed (${code}): ${report.error ?? out.slice(0, 300)}`,
+    );
+  return bps / 1e6;
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { test } from "node:test";
-import { parseAgentConfig } from "../../src/agent/config.ts";
+import { parseAgentConfig } from "../../src/agent/index.ts";
 import { InvalidArgumentError } from "../../src/base/index.ts";
 
 const FILE = "/etc/weir/agent.ini";
@@ -53,6 +53,8 @@ test("an empty file gives the documented defaults", () => {
     token: undefined,
     metricsListen: undefined,
     reportInterval: 10,
+    extensions: [],
+    otherSections: {},
   });
 });
 
@@ -82,6 +84,7 @@ test("every key of every section is read", () => {
       "l2_population = false",
       "arp_responder = true",
       "drop_flows_on_start = true",
+      "extensions = qos, ./ext/ra-guard.ts",
       "[securitygroup]",
       "firewall_driver = noop",
       "[weir]",
@@ -89,6 +92,8 @@ test("every key of every section is read", () => {
       "token = s3cret",
       "metrics_listen = 0.0.0.0:9100",
       "report_interval = 30",
+      "[ra_guard]",
+      "log = true",
     ),
     FILE,
   );
@@ -114,7 +119,19 @@ test("every key of every section is read", () => {
     token: "s3cret",
     metricsListen: "0.0.0.0:9100",
     reportInterval: 30,
+    extensions: ["qos", "./ext/ra-guard.ts"],
+    otherSections: { ra_guard: { log: "true" } },
   });
+});
+
+test("[agent] extensions: names and module paths; anything else, or a name twice, is refused", () => {
+  rejects(ini("[agent]", "extensions = QoS"), "[agent] extensions", /"QoS" is neither an extension name/);
+  rejects(ini("[agent]", "extensions = ./x.py"), "[agent] extensions", /a \.ts, \.js or \.mjs file/);
+  rejects(ini("[agent]", "extensions = qos, qos"), "[agent] extensions", /qos is named twice/);
+  // Without extensions, a section the agent does not know is a mistake at once.
+  rejects(ini("[ovs]", "[ra_guard]", "log = true"), "[ra_guard]", /unknown section/);
+  // With them, it is left to them (the loader refuses it if none claims it); [OVS] stays a typo.
+  rejects(ini("[agent]", "extensions = qos", "[OVS]", "x = 1"), "[OVS]", /unknown section/);
 });
 
 test("host may also be given before any section header", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { parseAgentConfig } from "../../src/agent/config.ts";
+import { parseAgentConfig } from "../../src/agent/index.ts";
 
 test("contrib/agent.ini.example is a valid configuration with the documented values", () => {
   const path = new URL("../../contrib/agent.ini.example", import.meta.url);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ControlState } from "../../src/agent/control-state.ts";
+import { ControlState, isEmptyChange } from "../../src/agent/internal.ts";
 import { details, fdbEntry, HOST, network, sync, uuid } from "./fixtures.ts";
 
 const P1 = uuid(1);
@@ -213,4 +213,57 @@ test("applyDetails records devices and failures, each undoing the other", () => 
   assert.deepEqual([...control.unknown], [[P1, "bound to compute-9"]]);
   assert.equal(control.synced, false, "details alone are not a sync");
   assert.equal(control.revision, 0);
+});
+
+test("each change says what it changed, and only what the agent's forwarding reads", () => {
+  const control = populated();
+  const same = control.applyEvent(
+    { kind: "port.updated", port: details(P1, N1, { status: "ACTIVE", revision_number: 7 }) },
+    11,
+  );
+  assert.ok(isEmptyChange(same), "a status or revision change alone is nothing");
+  const moved = control.applyEvent(
+    { kind: "port.updated", port: details(P1, N1, { admin_state_up: false }) },
+    12,
+  );
+  assert.deepEqual([...moved.ports], [P1]);
+  assert.ok(
+    isEmptyChange(control.applyEvent({ kind: "fdb.updated", entry: fdbEntry(P2, N1) }, 13)),
+    "a repeated fdb entry is nothing",
+  );
+  assert.deepEqual(
+    [
+      ...control.applyEvent(
+        { kind: "fdb.updated", entry: fdbEntry(P2, N1, { ip_addresses: ["10.0.0.9"] }) },
+        14,
+      ).remotePorts,
+    ],
+    [P2],
+  );
+  assert.deepEqual([...control.remotePortsOf(N1)], [P2]);
+  assert.ok(isEmptyChange(control.applyEvent({ kind: "network.updated", network: network(N1) }, 15)));
+  assert.deepEqual(
+    [...control.applyEvent({ kind: "network.updated", network: network(N1, { mtu: 1400 }) }, 16).networks],
+    [N1],
+  );
+  assert.ok(control.applySync(sync({ revision: 20 })).full, "a sync is a change of everything");
+});
+
+test("a QoS policy is a section the features read; changing it names it", () => {
+  const control = populated();
+  const policy = { policy_id: uuid(0x300), revision_number: 1, rules: [] };
+  assert.deepEqual(
+    [...control.applyEvent({ kind: "qos.policy.updated", policy }, 11).sections],
+    [`qos/${uuid(0x300)}`],
+  );
+  assert.deepEqual(control.section("qos", uuid(0x300)), policy);
+  assert.ok(
+    isEmptyChange(control.applyEvent({ kind: "qos.policy.updated", policy }, 12)),
+    "the same policy again",
+  );
+  assert.deepEqual(
+    [...control.applyEvent({ kind: "qos.policy.deleted", policy_id: uuid(0x300) }, 13).sections],
+    [`qos/${uuid(0x300)}`],
+  );
+  assert.equal(control.section("qos", uuid(0x300)), undefined);
 });

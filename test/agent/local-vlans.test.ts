@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  DEAD_VLAN,
   LocalVlanExhaustedError,
   LocalVlans,
   MAX_LVID,
@@ -9,8 +10,7 @@ import {
   type Segment,
   segmentFromOtherConfig,
   segmentToOtherConfig,
-} from "../../src/agent/local-vlans.ts";
-import { DEAD_VLAN } from "../../src/agent/pipeline/tables.ts";
+} from "../../src/agent/internal.ts";
 
 const vxlan = (id: number): Segment => ({ networkType: "vxlan", physicalNetwork: null, segmentationId: id });
 const vlan100: Segment = { networkType: "vlan", physicalNetwork: "physnet1", segmentationId: 100 };

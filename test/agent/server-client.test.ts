@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { test } from "node:test";
-import { ServerClient } from "../../src/agent/server-client.ts";
+import { ServerClient } from "../../src/agent/internal.ts";
 
 test("a stream with keepalives lasts past the request timeout; a silent server is given up on", async (t) => {
   let silent = false;

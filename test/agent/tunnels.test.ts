@@ -6,7 +6,7 @@ import {
   TUNNEL_REMOTE_HOST_KEY,
   tunnelPortName,
   wantedTunnelPorts,
-} from "../../src/agent/tunnels.ts";
+} from "../../src/agent/internal.ts";
 
 const LOCAL = "198.18.0.1";
 

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ControlState } from "../../src/agent/control-state.ts";
-import { segmentToOtherConfig } from "../../src/agent/local-vlans.ts";
 import {
+  ControlState,
   decideVif,
   type HostCapabilities,
   type PortFacts,
+  segmentToOtherConfig,
   unwireable,
-} from "../../src/agent/vif-decisions.ts";
+} from "../../src/agent/internal.ts";
 import { details, HOST, network, sync, uuid } from "./fixtures.ts";
 
 const PORT = uuid(1);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { classifyVifs, type InterfaceView, isVifCandidate } from "../../src/agent/vifs.ts";
+import { classifyVifs, type InterfaceView, isVifCandidate } from "../../src/agent/internal.ts";
 
 const PORT_A = "0b3c7a7e-6f0e-4a1f-9d7c-1c2d3e4f5a6b";
 const PORT_B = "5d8e2f10-3a4b-4c5d-8e9f-0a1b2c3d4e5f";
@@ -10,6 +10,7 @@ const MAC_B = "fa:16:3e:00:00:0b";
 function view(name: string, overrides: Partial<InterfaceView> = {}): InterfaceView {
   return {
     name,
+    uuid: `uuid-of-${name}`,
     portName: name,
     type: "",
     ofport: 5,

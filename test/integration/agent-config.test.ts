@@ -13,6 +13,8 @@ import { lab } from "../support/lab.ts";
 import { testbed } from "../support/ovs.ts";
 
 const cli = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+const raGuard = fileURLToPath(new URL("../../contrib/extensions/ra-guard.ts", import.meta.url));
+const trespasser = fileURLToPath(new URL("../fixtures/extensions/trespasser.ts", import.meta.url));
 
 async function weir(
   args: readonly string[],
@@ -83,6 +85,26 @@ for (const [what, text, expected] of [
     /\[ovs\] local_ip: is required when \[agent\] tunnel_types is set/,
   ],
   [
+    "an unknown extension",
+    good.replace("[agent]", "[agent]\nextensions = qos, firewal"),
+    /\[agent\] extensions: unknown extension firewal \(built in: qos; or the path of an extension module\)/,
+  ],
+  [
+    "an extension module that is not there",
+    good.replace("[agent]", "[agent]\nextensions = ./nowhere/ext.ts"),
+    /\[agent\] extensions: cannot load .*nowhere\/ext\.ts/,
+  ],
+  [
+    "a section no extension claims",
+    `${good.replace("[agent]", "[agent]\nextensions = qos")}[ra_guard]\nredirects = true\n`,
+    /agent\.ini \[ra_guard\]: unknown section/,
+  ],
+  [
+    "an extension refusing its own section",
+    `${good.replace("[agent]", `[agent]\nextensions = ${raGuard}`)}[ra_guard]\nredirects = maybe\n`,
+    /agent\.ini \[ra_guard\]: redirects must be true or false, got "maybe"/,
+  ],
+  [
     "another firewall driver",
     `${good}[securitygroup]\nfirewall_driver = openvswitch\n`,
     /\[securitygroup\] firewall_driver: only noop is supported/,
@@ -123,6 +145,22 @@ test("a mapped bridge that does not exist: exit code 2 and OVS untouched", async
   );
   assert.equal(await vsctl(paths, ["show"]), before, "no bridge, port or setting changed");
   assert.equal((await vsctl(paths, ["get-fail-mode", "br-int"])).trim(), "", "br-int's fail_mode untouched");
+});
+
+test("an extension that contradicts the pipeline: exit code 2 naming both features, and OVS untouched", async (t) => {
+  const tb = await testbed(t, { hosts: 1 });
+  const host = tb.info.hosts[0]!;
+  const paths = ovsPaths(host.runDir);
+  const before = await vsctl(paths, ["show"]);
+  const text = agentConfigText(tb.info.name, host, {
+    server: "http://127.0.0.1:9",
+    extensions: [trespasser],
+  });
+  const agent = await startAgent(tb.info.name, host, { configText: text });
+  const code = await once(agent.child, "exit").then(([c]) => c);
+  assert.equal(code, 2);
+  assert.match(await readFile(agent.logPath, "utf8"), /trespasser and l2-base both declare br-int table 60/);
+  assert.equal(await vsctl(paths, ["show"]), before, "no bridge, port or setting changed");
 });
 
 test("a second agent on the same Open vSwitch refuses to start", async (t) => {

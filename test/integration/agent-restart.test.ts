@@ -76,10 +76,15 @@ test("10 SIGTERM and 10 SIGKILL restarts (some mid-sync) lose no packet; local V
       note(`${host} converged`);
       assert.equal(report.server, "synced");
       assert.deepEqual(report.disruptions, [], "a restart disrupts nothing");
+      assert.ok(
+        Object.values(report.features).every((f) => f.status === "ok"),
+        `every feature works: ${JSON.stringify(report.features)}`,
+      );
       // The report says where the start-up time went, step by step, in order.
       const steps = Object.values(report.stepsMs);
       assert.deepEqual(Object.keys(report.stepsMs), [
         "ovsdb",
+        "pipeline",
         "bridges",
         "replica",
         "openflow",

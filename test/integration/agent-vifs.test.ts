@@ -127,7 +127,7 @@ test("a port plugged while agent and server are both down waits on the dead VLAN
   assert.ok(await reaches(late, a.ip));
 });
 
-test("metrics: ports by state, flows per bridge and owner, server reachability", async (t) => {
+test("metrics: ports by state, flows per bridge and feature, failing features, passes, server reachability", async (t) => {
   const port = await freePort();
   const l = await lab(t, { hosts: 1, agent: { metricsListen: `127.0.0.1:${port}` } });
   await l.startAgent("h1");
@@ -142,9 +142,13 @@ test("metrics: ports by state, flows per bridge and owner, server reachability",
     { timeoutMs: 15_000, what: "metrics showing the dead port" },
   );
   assert.match(text, /weir_agent_ports\{state="wired"\} 1/);
-  assert.match(text, /weir_agent_flows\{bridge="br-int",owner="int-base"\} 4/);
-  assert.match(text, /weir_agent_flows\{bridge="br-int",owner="vif"\} 1/);
-  assert.match(text, /weir_agent_flows\{bridge="br-tun",owner="net"\} [12]/);
+  // l2-base on br-int: dead VLAN, classified-as-is, its dispatcher flow, and the misses of 0, 23, 60.
+  assert.match(text, /weir_agent_flows\{bridge="br-int",feature="l2-base"\} 6/);
+  assert.match(text, /weir_agent_flows\{bridge="br-int",feature="dead-ports"\} 1/);
+  // tunnels on br-tun: 3 base flows, 8 misses, the network's VNI → local VLAN (no flood: one host).
+  assert.match(text, /weir_agent_flows\{bridge="br-tun",feature="tunnels"\} 12/);
+  assert.match(text, /weir_agent_feature_failed\{feature="l2-base"\} 0/);
+  assert.match(text, /weir_agent_passes_total\{result="changed"\} [1-9]/);
   assert.match(text, /weir_agent_server_online 1/);
   assert.match(text, /weir_agent_local_vlans 1/);
   assert.match(text, /weir_agent_resync_duration_seconds_count\{kind="start"\} 1/);

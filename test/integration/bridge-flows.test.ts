@@ -7,6 +7,7 @@ import {
   BridgeFlows,
   type Disturbance,
   type Flow,
+  type FlowOwner,
   flow,
   formatCookie,
   learnedCookie,
@@ -20,7 +21,11 @@ import { daemonPid, ovsPaths, restartVswitchd } from "../../src/testbed/index.ts
 import { openflowBed } from "../support/openflow.ts";
 
 const classes: Record<string, number> = { base: 1, port: 4 };
-const classOf = (owner: string) => classes[owner.split(":")[0]!] ?? 0x20;
+/** "port:a" → the owner of class 4 (port) keyed "port:a"; "base" → class 1's own flows. */
+const o = (name: string): FlowOwner => ({
+  ownerClass: classes[name.split(":")[0]!] ?? 0x20,
+  key: name === "base" ? "" : name,
+});
 
 function portFlows(port: number, extra = 0): Flow[] {
   return [
@@ -50,7 +55,6 @@ async function bridgeFlows(
   const flows = new BridgeFlows({
     connection: c,
     generation,
-    classOf,
     ...(onDisturbance ? { onDisturbance } : {}),
   });
   await flows.watch();
@@ -61,9 +65,9 @@ test("a new generation replaces every flow in place, deletes stale ones, and lea
   const bed = await openflowBed(t, { bridges: ["br-x"] });
   const c1 = await bed.connect("br-x");
   const gen1 = await bridgeFlows(c1, 1);
-  await gen1.setFlows("base", baseFlows());
-  await gen1.setFlows("port:a", portFlows(1, 3));
-  await gen1.setFlows("port:gone", portFlows(2));
+  await gen1.set(o("base"), baseFlows());
+  await gen1.set(o("port:a"), portFlows(1, 3));
+  await gen1.set(o("port:gone"), portFlows(2));
   const first = await gen1.reconcile();
   assert.deepEqual([first.added, first.modified, first.deleted, first.unchanged], [9, 0, 0, 0]);
   // Somebody else's flow, and one the switch "learned" (learn action cookies use LEARNED_CLASS).
@@ -80,8 +84,8 @@ test("a new generation replaces every flow in place, deletes stale ones, and lea
   // The next run: generation 2, port "gone" no longer exists.
   const c2 = await bed.connect("br-x");
   const gen2 = await bridgeFlows(c2, 2);
-  await gen2.setFlows("base", baseFlows());
-  await gen2.setFlows("port:a", portFlows(1, 3));
+  await gen2.set(o("base"), baseFlows());
+  await gen2.set(o("port:a"), portFlows(1, 3));
   const second = await gen2.reconcile();
   assert.deepEqual([second.added, second.modified, second.deleted, second.unchanged], [0, 7, 2, 0]);
   const lines = await bed.dump("br-x");
@@ -110,32 +114,32 @@ test("a new generation replaces every flow in place, deletes stale ones, and lea
 test("incremental updates send only the difference of one owner, in one bundle", async (t) => {
   const bed = await openflowBed(t, { bridges: ["br-x"] });
   const flows = await bridgeFlows(await bed.connect("br-x"), 1);
-  await flows.setFlows("base", baseFlows());
+  await flows.set(o("base"), baseFlows());
   await flows.reconcile();
-  const added = await flows.setFlows("port:a", portFlows(1, 2));
+  const added = await flows.set(o("port:a"), portFlows(1, 2));
   assert.deepEqual([added.added, added.modified, added.deleted], [4, 0, 0]);
   const [classify, , extra0] = portFlows(1, 1);
-  const changed = await flows.setFlows("port:a", [
+  const changed = await flows.set(o("port:a"), [
     classify!,
     extra0!,
     flow({ table: 10, priority: 50, match: { reg5: 1 }, actions: [A.output(1), A.output(99)] }),
   ]);
   assert.deepEqual([changed.added, changed.modified, changed.deleted, changed.unchanged], [0, 1, 1, 2]);
   assert.ok((await bed.dump("br-x")).some((l) => l.includes("actions=output:1,output:99")));
-  const removed = await flows.removeOwner("port:a");
+  const removed = await flows.set(o("port:a"), []);
   assert.equal(removed.deleted, 3);
   assert.equal((await bed.dump("br-x")).length, 2);
   // Two owners may not claim one flow.
-  await flows.setFlows("port:b", portFlows(2));
-  await assert.rejects(flows.setFlows("port:c", portFlows(2)), /owned by port:b/);
+  await flows.set(o("port:b"), portFlows(2));
+  await assert.rejects(flows.set(o("port:c"), portFlows(2)), /owned by 4\/port:b/);
 });
 
 test("an operator's del-flows is reported with the owner and repaired", async (t) => {
   const bed = await openflowBed(t, { bridges: ["br-x"] });
   const disturbances: Disturbance[] = [];
   const flows = await bridgeFlows(await bed.connect("br-x"), 1, (d) => disturbances.push(d));
-  await flows.setFlows("base", baseFlows());
-  await flows.setFlows("port:a", portFlows(1));
+  await flows.set(o("base"), baseFlows());
+  await flows.set(o("port:a"), portFlows(1));
   await flows.reconcile();
   const before = await bed.dump("br-x");
   await bed.ofctl("del-flows", bed.mgmt("br-x"), "table=10");
@@ -147,7 +151,7 @@ test("an operator's del-flows is reported with the owner and repaired", async (t
     await sleep(10);
   const changed = disturbances.find((d) => d.kind === "flows-changed");
   assert.ok(changed && changed.kind === "flows-changed", JSON.stringify(disturbances.map((d) => d.kind)));
-  assert.deepEqual([...changed.owners].sort(), ["base", "port:a"]);
+  assert.deepEqual(changed.owners.map((x) => x.key).sort(), ["", "port:a"]);
   assert.deepEqual(await bed.dump("br-x"), before, "repaired");
 });
 
@@ -155,8 +159,8 @@ test("after ovs-vswitchd restarts with empty tables, the flows are reinstalled f
   const bed = await openflowBed(t, { bridges: ["br-x"] });
   const disturbances: string[] = [];
   const flows = await bridgeFlows(await bed.connect("br-x"), 1, (d) => disturbances.push(d.kind));
-  await flows.setFlows("base", baseFlows());
-  await flows.setFlows("port:a", portFlows(1, 50));
+  await flows.set(o("base"), baseFlows());
+  await flows.set(o("port:a"), portFlows(1, 50));
   await flows.reconcile();
   const before = await bed.dump("br-x");
   await restartVswitchd(bed.host, { kill: true });
@@ -169,19 +173,19 @@ test("after ovs-vswitchd restarts with empty tables, the flows are reinstalled f
 test("a bundle whose outcome is unknown (switch frozen past the timeout) is settled by a reconcile by dump", async (t) => {
   const bed = await openflowBed(t, { bridges: ["br-x"] });
   const c = await bed.connect("br-x", { requestTimeoutMs: 300, probeIntervalMs: 0 });
-  const flows = new BridgeFlows({ connection: c, generation: 1, classOf });
-  await flows.setFlows("base", baseFlows());
+  const flows = new BridgeFlows({ connection: c, generation: 1 });
+  await flows.set(o("base"), baseFlows());
   await flows.reconcile();
   const pid = (await daemonPid(ovsPaths(bed.host.runDir), "ovs-vswitchd"))!;
   process.kill(pid, "SIGSTOP");
   t.after(() => process.kill(pid, "SIGCONT"));
-  const pending = flows.setFlows("port:a", portFlows(1, 10));
+  const pending = flows.set(o("port:a"), portFlows(1, 10));
   await sleep(100);
   await assert.rejects(pending, TimeoutError);
-  assert.equal(flows.synced, false, "not known to be in sync");
+  assert.equal(flows.inSync, false, "not known to be in sync");
   process.kill(pid, "SIGCONT");
-  for (let i = 0; i < 300 && !flows.synced; i++) await sleep(10);
-  assert.equal(flows.synced, true);
+  for (let i = 0; i < 300 && !flows.inSync; i++) await sleep(10);
+  assert.equal(flows.inSync, true);
   const lines = await bed.dump("br-x");
   assert.equal(lines.length, 2 + 12, lines.join("\n"));
 });
@@ -190,9 +194,9 @@ test("a generation swap (no dump) replaces in place, keeps learned and foreign f
   const bed = await openflowBed(t, { bridges: ["br-x"] });
   const c1 = await bed.connect("br-x");
   const gen1 = await bridgeFlows(c1, 1);
-  await gen1.setFlows("base", baseFlows());
-  await gen1.setFlows("port:a", portFlows(1, 3));
-  await gen1.setFlows("port:gone", portFlows(2));
+  await gen1.set(o("base"), baseFlows());
+  await gen1.set(o("port:a"), portFlows(1, 3));
+  await gen1.set(o("port:gone"), portFlows(2));
   await gen1.reconcile();
   await bed.ofctl("add-flow", bed.mgmt("br-x"), "table=50,priority=1,cookie=0x1234,actions=drop");
   await bed.ofctl(
@@ -204,8 +208,8 @@ test("a generation swap (no dump) replaces in place, keeps learned and foreign f
 
   const c2 = await bed.connect("br-x");
   const gen2 = await bridgeFlows(c2, 2);
-  await gen2.setFlows("base", baseFlows());
-  await gen2.setFlows("port:a", portFlows(1, 3));
+  await gen2.set(o("base"), baseFlows());
+  await gen2.set(o("port:a"), portFlows(1, 3));
   const swapped = await gen2.swapGeneration(1);
   assert.deepEqual([swapped.replaced, swapped.verified, swapped.fellBack], [7, true, false]);
   const lines = await bed.dump("br-x");
@@ -230,8 +234,8 @@ test("a generation swap (no dump) replaces in place, keeps learned and foreign f
   );
   const c3 = await bed.connect("br-x");
   const gen3 = await bridgeFlows(c3, 3);
-  await gen3.setFlows("base", baseFlows());
-  await gen3.setFlows("port:a", portFlows(1, 3));
+  await gen3.set(o("base"), baseFlows());
+  await gen3.set(o("port:a"), portFlows(1, 3));
   const fallback = await gen3.swapGeneration(2);
   assert.deepEqual([fallback.verified, fallback.fellBack, fallback.repaired?.deleted], [false, true, 1]);
   assert.equal((await bed.dump("br-x")).filter((l) => l.startsWith("cookie=0x570003")).length, 7);
@@ -250,9 +254,9 @@ test("the generation is persisted only after a swap completes; a crash before th
     const previous = await readGeneration(db, "br-x");
     const generation = nextGeneration(previous);
     const c = await bed.connect("br-x");
-    const flows = new BridgeFlows({ connection: c, generation, classOf, autoRepair: false });
-    await flows.setFlows("base", baseFlows());
-    await flows.setFlows("port:a", portFlows(1, options.extra ?? 0));
+    const flows = new BridgeFlows({ connection: c, generation, autoRepair: false });
+    await flows.set(o("base"), baseFlows());
+    await flows.set(o("port:a"), portFlows(1, options.extra ?? 0));
     const result = await flows.swapGeneration(previous);
     if (!options.crashBeforePersist) await persistGeneration(db, "br-x", generation);
     c.close();

@@ -7,6 +7,7 @@ import {
   BridgeFlows,
   type Flow,
   FlowModCommand,
+  type FlowOwner,
   flow,
   MAGIC_MASK,
   MAGIC_VALUE,
@@ -17,7 +18,8 @@ import { OvsdbClient } from "../../src/ovsdb/index.ts";
 import { ip, ovsPaths, startEchoResponder, startProbe, type VmInfo, vsctl } from "../../src/testbed/index.ts";
 import { openflowBed } from "../support/openflow.ts";
 
-const classOf = (owner: string) => ({ base: 1, port: 4, filler: 9, stale: 10 })[owner.split(":")[0]!] ?? 0x20;
+const classes: Record<string, number> = { base: 1, port: 4, filler: 9, stale: 10 };
+const owner = (name: string): FlowOwner => ({ ownerClass: classes[name.split(":")[0]!] ?? 0x20, key: name });
 
 function ownersFor(ports: { a: number; b: number; macA: string; macB: string }, withStale: boolean) {
   const owners = new Map<string, Flow[]>();
@@ -84,14 +86,14 @@ async function setup(t: import("node:test").TestContext) {
 }
 
 async function install(c: OpenFlowConnection, generation: number, owners: Map<string, Flow[]>) {
-  const flows = new BridgeFlows({ connection: c, generation, classOf, autoRepair: false });
-  for (const [owner, list] of owners) await flows.setFlows(owner, list);
+  const flows = new BridgeFlows({ connection: c, generation, autoRepair: false });
+  await flows.apply([...owners].map(([name, list]) => [owner(name), list] as const));
   return flows.reconcile();
 }
 
 async function swap(c: OpenFlowConnection, generation: number, owners: Map<string, Flow[]>) {
-  const flows = new BridgeFlows({ connection: c, generation, classOf, autoRepair: false });
-  for (const [owner, list] of owners) await flows.setFlows(owner, list);
+  const flows = new BridgeFlows({ connection: c, generation, autoRepair: false });
+  await flows.apply([...owners].map(([name, list]) => [owner(name), list] as const));
   return flows.swapGeneration(generation - 1);
 }
 

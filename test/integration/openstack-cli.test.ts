@@ -105,3 +105,155 @@ test("openstack with a token: the admin token works, a wrong one is refused", as
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /401/);
 });
+
+test("openstack network qos: policies, rules, rule types, port set/unset --qos-policy, network create --qos-policy", async (t) => {
+  const s = await startServer(t, { kind: "sqlite" });
+  const os = (...args: string[]) => openstack(s.url, ["--os-auth-type", "none"], args);
+  await registerAgent(s, "compute-1");
+
+  const pol = await json(
+    os("network", "qos", "policy", "create", "--description", "ten megabit", "pol", "-f", "json"),
+  );
+  assert.deepEqual(
+    [pol.name, pol.description, pol.shared, pol.is_default],
+    ["pol", "ten megabit", false, false],
+  );
+  const dscp = await json(
+    os(
+      "network",
+      "qos",
+      "rule",
+      "create",
+      "--type",
+      "dscp-marking",
+      "--dscp-mark",
+      "26",
+      "pol",
+      "-f",
+      "json",
+    ),
+  );
+  assert.equal(dscp.dscp_mark, 26);
+  const egress = await json(
+    os(
+      "network",
+      "qos",
+      "rule",
+      "create",
+      "--type",
+      "bandwidth-limit",
+      "--max-kbps",
+      "10000",
+      "--max-burst-kbits",
+      "1000",
+      "--egress",
+      "pol",
+      "-f",
+      "json",
+    ),
+  );
+  assert.deepEqual([egress.max_kbps, egress.max_burst_kbps, egress.direction], [10000, 1000, "egress"]);
+  const ingress = await json(
+    os(
+      "network",
+      "qos",
+      "rule",
+      "create",
+      "--type",
+      "bandwidth-limit",
+      "--max-kbps",
+      "5000",
+      "--ingress",
+      "pol",
+      "-f",
+      "json",
+    ),
+  );
+  assert.deepEqual([ingress.max_burst_kbps, ingress.direction], [0, "ingress"]);
+
+  // openstackclient reads the rules from the policy itself.
+  const rules = await json(os("network", "qos", "rule", "list", "pol", "-f", "json"));
+  assert.deepEqual(
+    rules
+      .map((r: any) => [r.ID, r["QoS Policy ID"], r.Type, r["Max Kbps"], r["DSCP mark"], r.Direction])
+      .sort(),
+    [
+      [dscp.id, pol.id, "dscp_marking", "", 26, ""],
+      [egress.id, pol.id, "bandwidth_limit", 10000, "", "egress"],
+      [ingress.id, pol.id, "bandwidth_limit", 5000, "", "ingress"],
+    ].sort(),
+  );
+  const shown = await json(os("network", "qos", "policy", "show", "pol", "-f", "json"));
+  assert.equal(shown.id, pol.id);
+  assert.equal(shown.rules.length, 3);
+  const rule = await json(os("network", "qos", "rule", "show", "pol", egress.id, "-f", "json"));
+  assert.equal(rule.max_kbps, 10000);
+  const listed = await json(os("network", "qos", "policy", "list", "-f", "json"));
+  assert.deepEqual(
+    listed.map((p: any) => [p.ID, p.Name, p.Shared, p.Default]),
+    [[pol.id, "pol", false, false]],
+  );
+  const types = await json(os("network", "qos", "rule", "type", "list", "-f", "json"));
+  assert.deepEqual(
+    types.map((r: any) => r.Type),
+    ["bandwidth_limit", "dscp_marking"],
+  );
+  const details = await json(os("network", "qos", "rule", "type", "show", "bandwidth_limit", "-f", "json"));
+  assert.equal(details.drivers[0].name, "openvswitch");
+
+  // Refused rules come back with Neutron's message; nothing is stored.
+  const invalid = await os(
+    "network",
+    "qos",
+    "rule",
+    "create",
+    "--type",
+    "dscp-marking",
+    "--dscp-mark",
+    "27",
+    "pol",
+  );
+  assert.notEqual(invalid.code, 0);
+  assert.match(
+    invalid.stderr,
+    /Failed to create Network QoS rule: .*Invalid input for dscp_mark\. Reason: 27 is not in valid_values\./,
+  );
+  const duplicate = await os(
+    "network",
+    "qos",
+    "rule",
+    "create",
+    "--type",
+    "bandwidth-limit",
+    "--max-kbps",
+    "1",
+    "--egress",
+    "pol",
+  );
+  assert.notEqual(duplicate.code, 0);
+  assert.match(
+    duplicate.stderr,
+    new RegExp(
+      `Rule bandwidth_limit conflicts with rule ${egress.id} which already exists in QoS Policy ${pol.id}`,
+    ),
+  );
+  assert.equal((await json(os("network", "qos", "rule", "list", "pol", "-f", "json"))).length, 3);
+
+  const net = await json(os("network", "create", "--qos-policy", "pol", "qnet", "-f", "json"));
+  assert.equal(net.qos_policy_id, pol.id);
+  const port = await json(
+    os("port", "create", "--network", "qnet", "--host", "compute-1", "vm-port", "-f", "json"),
+  );
+  assert.deepEqual([port.qos_policy_id, port.qos_network_policy_id], [null, pol.id]);
+  assert.equal((await os("port", "set", "--qos-policy", "pol", "vm-port")).code, 0);
+  assert.equal((await json(os("port", "show", "vm-port", "-f", "json"))).qos_policy_id, pol.id);
+  const inUse = await os("network", "qos", "policy", "delete", "pol");
+  assert.notEqual(inUse.code, 0);
+  assert.match(inUse.stderr, new RegExp(`QoS Policy ${pol.id} is used by port ${port.id}`));
+  assert.equal((await os("port", "unset", "--qos-policy", "vm-port")).code, 0);
+  assert.equal((await json(os("port", "show", "vm-port", "-f", "json"))).qos_policy_id, null);
+  assert.equal((await os("network", "set", "--no-qos-policy", "qnet")).code, 0);
+  assert.equal((await os("network", "qos", "rule", "delete", "pol", dscp.id)).code, 0);
+  assert.equal((await os("network", "qos", "policy", "delete", "pol")).code, 0);
+  assert.deepEqual(await json(os("network", "qos", "policy", "list", "-f", "json")), []);
+});

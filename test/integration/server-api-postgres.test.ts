@@ -1,6 +1,8 @@
 import { after } from "node:test";
 import { defineApiSuite } from "../support/api-suite.ts";
 import { type PostgresCluster, postgresCluster } from "../support/postgres.ts";
+import { defineQosAgentSuite } from "../support/qos-agent-suite.ts";
+import { defineQosSuite } from "../support/qos-suite.ts";
 
 // One cluster for the whole file, started by the first test that needs it, stopped when the file ends.
 let cluster: Promise<PostgresCluster> | undefined;
@@ -9,10 +11,13 @@ after(async () => {
   for (const cleanup of cleanups) await cleanup();
 });
 
-defineApiSuite({
+const backend = {
   kind: "postgres",
   cluster: () => {
     cluster ??= postgresCluster((fn) => cleanups.push(fn));
     return cluster;
   },
-});
+} as const;
+defineApiSuite(backend);
+defineQosSuite(backend);
+defineQosAgentSuite(backend);

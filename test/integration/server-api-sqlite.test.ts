@@ -1,3 +1,8 @@
 import { defineApiSuite } from "../support/api-suite.ts";
+import { defineQosAgentSuite } from "../support/qos-agent-suite.ts";
+import { defineQosSuite } from "../support/qos-suite.ts";
 
-defineApiSuite({ kind: "sqlite" });
+const backend = { kind: "sqlite" } as const;
+defineApiSuite(backend);
+defineQosSuite(backend);
+defineQosAgentSuite(backend);

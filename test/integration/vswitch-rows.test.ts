@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { parseSchema } from "../../src/ovsdb/index.ts";
-import { rowInterfaceName, rowTypes } from "../../src/ovsdb/schema/typegen.ts";
-import { vswitchSchemaPath, vswitchTypedTables } from "../../src/ovsdb/schema/vswitch.ts";
+import { parseSchema, vswitchSchemaPath, vswitchTypedTables } from "../../src/ovsdb/index.ts";
+import { rowInterfaceName, rowTypes } from "../../src/ovsdb/internal.ts";
 
 // The committed row interfaces must match the installed Open vSwitch's schema: every declared column
 // exists there with the type we declare. (A newer schema may add columns; regenerate with npm run gen:vswitch.)
@@ -17,7 +16,7 @@ test("vswitch-rows.ts agrees with the installed vswitch.ovsschema", () => {
     )?.[1];
     assert.ok(body, `interface for ${table} present`);
     const declared = [...body.matchAll(/^ {2}(\w+): (.+);$/gm)].map((m) => [m[1]!, m[2]!] as const);
-    assert.ok(declared.length > 5, `${table} declares its columns`);
+    assert.ok(declared.length >= 3, `${table} declares its columns`);
     for (const [column, type] of declared) {
       assert.equal(type, expected.get(table)!.get(column), `${table}.${column}`);
     }

@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { flowBodyEqual, formatFlow } from "../../src/openflow/index.ts";
-import { readInstructions, writeInstructions } from "../../src/openflow/wire/actions-codec.ts";
-import { Reader, Writer } from "../../src/openflow/wire/buffer.ts";
-import { readMatch, writeMatch } from "../../src/openflow/wire/match-codec.ts";
+import {
+  Reader,
+  readInstructions,
+  readMatch,
+  Writer,
+  writeInstructions,
+  writeMatch,
+} from "../../src/openflow/internal.ts";
 import { generateFlows } from "../support/flow-generator.ts";
 
 test("every generated flow's match and instructions decode back equal to what was encoded", () => {

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { OpenFlowDecodeError } from "../../src/openflow/index.ts";
-import { Reader } from "../../src/openflow/wire/buffer.ts";
-import { MessageFramer } from "../../src/openflow/wire/framer.ts";
-import { decodeMessage, helloMessage, readFlowUpdates } from "../../src/openflow/wire/messages.ts";
+import {
+  decodeMessage,
+  helloMessage,
+  MessageFramer,
+  Reader,
+  readFlowUpdates,
+} from "../../src/openflow/internal.ts";
 
 test("the framer splits messages by their header length, whatever the chunking", () => {
   const a = helloMessage(1);

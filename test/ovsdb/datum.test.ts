@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { InvalidArgumentError } from "../../src/base/index.ts";
 import { OvsdbProtocolError } from "../../src/ovsdb/index.ts";
-import type { ColumnType } from "../../src/ovsdb/schema/schema.ts";
-import { parseColumnType } from "../../src/ovsdb/schema/schema.ts";
-import { decodeDatum, defaultDatum, encodeDatum } from "../../src/ovsdb/wire/datum.ts";
+import type { ColumnType } from "../../src/ovsdb/internal.ts";
+import { decodeDatum, defaultDatum, encodeDatum, parseColumnType } from "../../src/ovsdb/internal.ts";
 
 const type = (json: unknown): ColumnType => parseColumnType(json as never, "T.c");
 const uuid = "550e8400-e29b-41d4-a716-446655440000";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { OvsdbProtocolError } from "../../src/ovsdb/index.ts";
-import { JsonFramer } from "../../src/ovsdb/rpc/json-framer.ts";
+import { JsonFramer } from "../../src/ovsdb/internal.ts";
 
 function frame(chunks: (string | Uint8Array)[]): string[] {
   const out: string[] = [];

@@ -8,7 +8,7 @@ import {
   parseCidr,
   parseIp,
   validatePools,
-} from "../../src/server/ipam.ts";
+} from "../../src/server/internal.ts";
 
 const cidr = (text: string) => {
   const c = parseCidr(text);

@@ -5,8 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import type { ServerConfig } from "../../src/server/index.ts";
-import { type AgentSetup, addPhysicalBridge, type Testbed } from "../../src/testbed/index.ts";
-import { WeirLab } from "../../src/testbed/lab.ts";
+import { type AgentSetup, addPhysicalBridge, type Testbed, WeirLab } from "../../src/testbed/index.ts";
 import { testbed } from "./ovs.ts";
 import { startServer, type TestServer } from "./server.ts";
 

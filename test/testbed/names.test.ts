@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { checkTestbedName, tapName, testbedOfNamespace } from "../../src/testbed/names.ts";
+import { checkTestbedName, tapName, testbedOfNamespace } from "../../src/testbed/internal.ts";
 
 test("namespaces are attributed to their testbed by the owned prefix, and nothing else is", () => {
   assert.equal(testbedOfNamespace("weir-lab-h1"), "lab");

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "../../base/index.ts";
-import { Port } from "../wire/constants.ts";
+import { METER_MAX, Port } from "../wire/constants.ts";
 import { allOnes, type FieldDef, fieldNamed } from "../wire/fields.ts";
 import { parseValue } from "./values.ts";
 
@@ -67,6 +67,7 @@ export type Action =
   | { readonly type: "conjunction"; readonly id: number; readonly clause: number; readonly clauses: number }
   | { readonly type: "exit" }
   | { readonly type: "dec_ttl" }
+  | { readonly type: "meter"; readonly id: number }
   | { readonly type: "unknown"; readonly bytes: Uint8Array };
 
 // ── builders: validated values ─────────────────────────────────────────────────────────────────────────
@@ -109,6 +110,15 @@ export const popVlan: Action = { type: "pop_vlan" };
 export const ctClear: Action = { type: "ct_clear" };
 export const exit: Action = { type: "exit" };
 export const decTtl: Action = { type: "dec_ttl" };
+
+/**
+ * Sends the packet through meter `id` (meter:N), which may drop it. flow() requires it to be the flow's
+ * first action. Ids 1..0xffff0000 (openflow-1.3.h OFPM13_MAX; OVS check_METER refuses 0 and larger ones
+ * with INVALID_METER — the virtual meters above it are not for flows).
+ */
+export const meter = (id: number): Action => ({ type: "meter", id: checkMeterId(id, "meter") });
+
+export const checkMeterId = (id: number, what: string): number => checkRange(what, id, 1, METER_MAX);
 
 /** Sets a whole field (set_field:VALUE->FIELD); vlan_vid takes the 12-bit VLAN id. */
 export function setField(field: string, input: unknown): Action {

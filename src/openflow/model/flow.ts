@@ -55,6 +55,12 @@ export function flow(spec: FlowSpec): Flow {
   }
   const actions = spec.actions ?? [];
   actions.forEach((action, i) => {
+    // OVS links a flow to its meter (so that deleting the meter deletes the flow) only when the meter
+    // comes first: ofproto.c rule_actions_create → ofp-actions.c ofpacts_get_meter stops at the first
+    // other action. A later meter would still be checked and applied, but the flow would outlive it.
+    if (action.type === "meter" && i !== 0) {
+      throw new InvalidArgumentError("meter", "must be the first action (and there can be only one)");
+    }
     if (action.type !== "goto_table") return;
     if (i !== actions.length - 1) throw new InvalidArgumentError("goto_table", "must be the last action");
     if (action.table <= table) {

@@ -64,6 +64,15 @@ function formatAction(a: Action): string {
         const mask = a.mask === undefined ? "" : `/0x${(a.mask | 0x1000n).toString(16)}`;
         return `set_field:${(a.value | 0x1000n).toString(10)}${mask}->vlan_vid`;
       }
+      if (a.mask !== undefined && !def.maskable) {
+        // ovs-ofctl refuses a mask on an unmaskable field in set_field text ("invalid mask for field
+        // ip_dscp") but takes the same write as a load into its bits.
+        const bits = contiguousBits(a.mask);
+        if (bits !== undefined) {
+          const sub = { field: a.field, ...bits };
+          return `load:0x${(a.value >> BigInt(bits.start)).toString(16)}->${formatSubfield(sub)}`;
+        }
+      }
       const value = a.mask === undefined ? formatValue(def, a.value) : formatMasked(def, a.value, a.mask);
       return `set_field:${value}->${a.field}`;
     }
@@ -85,9 +94,21 @@ function formatAction(a: Action): string {
       return "exit";
     case "dec_ttl":
       return "dec_ttl";
+    case "meter":
+      return `meter:${a.id}`;
     case "unknown":
       return `unknown(${Buffer.from(a.bytes).toString("hex")})`;
   }
+}
+
+/** The bit range a mask covers, if it is one run of ones. */
+function contiguousBits(mask: bigint): { start: number; end: number } | undefined {
+  if (mask <= 0n) return undefined;
+  let start = 0;
+  while (((mask >> BigInt(start)) & 1n) === 0n) start++;
+  const run = mask >> BigInt(start);
+  if ((run & (run + 1n)) !== 0n) return undefined;
+  return { start, end: start + run.toString(2).length - 1 };
 }
 
 function formatLearn(a: Extract<Action, { type: "learn" }>): string {

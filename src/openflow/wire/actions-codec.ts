@@ -1,12 +1,14 @@
 /**
  * Actions and instructions (OpenFlow 1.5 §7.2.4–7.2.5) plus the Nicira extension actions Weir uses
  * (layouts as in OVS lib/ofp-actions.c). Encoding picks one form per action; decoding also accepts the
- * other forms Open vSwitch emits in OpenFlow 1.5 dumps (set_field for every load, copy_field for move).
+ * other forms Open vSwitch emits in OpenFlow 1.5 dumps (set_field for every load, copy_field for move,
+ * set_field of nw_tos for ip_dscp) and the older forms it accepts (OFPAT_SET_NW_TOS, the 1.3 meter
+ * instruction).
  */
 import type { Action, Learn, LearnSpec, NatSpec, Subfield } from "../model/actions.ts";
 import { Reader, type Writer } from "./buffer.ts";
 import { ActionType, InstructionType, NX_VENDOR_ID, NxActionSubtype, Port } from "./constants.ts";
-import { allOnes, type FieldDef, fieldNamed } from "./fields.ts";
+import { allOnes, type FieldDef, fieldNamed, IP_TOS_SHIFT, isIpTosHeader } from "./fields.ts";
 import { readFieldHeader, readOxm, writeFieldHeader, writeOxm } from "./oxm.ts";
 
 const OFPAT15_COPY_FIELD = 28;
@@ -39,6 +41,7 @@ export function writeInstructions(w: Writer, actions: readonly Action[]): void {
 export function readInstructions(r: Reader): Action[] {
   const actions: Action[] = [];
   let goto: Action | undefined;
+  let meter: Action | undefined;
   while (r.remaining > 0) {
     const start = r.offset;
     const type = r.u16();
@@ -50,12 +53,16 @@ export function readInstructions(r: Reader): Action[] {
       actions.push(...readActions(body));
     } else if (type === InstructionType.gotoTable) {
       goto = { type: "goto_table", table: body.u8() };
+    } else if (type === InstructionType.meter) {
+      // OpenFlow 1.3/1.4's meter instruction. OVS never sends it in 1.5 (ofp-actions.c encode_METER
+      // emits OFPAT_METER from 1.5 on); read anyway, as the action it became, first as OVS orders it.
+      meter = { type: "meter", id: body.u32() };
     } else {
       // An instruction we do not model: kept as opaque bytes (it cannot be re-encoded as an action).
       actions.push({ type: "unknown", bytes: r.slice(start, length) });
     }
   }
-  return goto ? [...actions, goto] : actions;
+  return [...(meter ? [meter] : []), ...actions, ...(goto ? [goto] : [])];
 }
 
 // ── actions ───────────────────────────────────────────────────────────────────────────────────────────
@@ -144,6 +151,10 @@ export function writeAction(w: Writer, a: Action): void {
     case "dec_ttl":
       // OpenFlow 1.1+ OFPAT_DEC_NW_TTL; OVS takes NXAST_DEC_TTL only up to 1.4.
       w.u16(ActionType.decNwTtl).u16(8).zeros(4);
+      return;
+    case "meter":
+      // OpenFlow 1.5 OFPAT_METER (ofp_action_meter: type, length 8, meter id), inside apply_actions.
+      w.u16(ActionType.meter).u16(8).u32(a.id);
       return;
     case "goto_table":
       throw new Error("goto_table is an instruction; writeInstructions places it");
@@ -254,9 +265,14 @@ function readAction(type: number, b: Reader, raw: () => Uint8Array): Action {
     case ActionType.popVlan:
       return { type: "pop_vlan" };
     case ActionType.setField:
-      return readSetField(b);
+      return readSetField(b, raw);
     case ActionType.decNwTtl:
       return { type: "dec_ttl" };
+    case ActionType.meter:
+      return { type: "meter", id: b.u32() };
+    case ActionType.setNwTos:
+      // ofp_action_nw_tos: the TOS byte with the DSCP in bits 2-7 (mod_nw_tos), then 3 bytes of padding.
+      return dscpFromTos(BigInt(b.u8()), undefined, raw);
     case OFPAT15_COPY_FIELD: {
       const nBits = b.u16();
       const srcOfs = b.u16();
@@ -274,8 +290,9 @@ function readAction(type: number, b: Reader, raw: () => Uint8Array): Action {
   }
 }
 
-function readSetField(b: Reader): Action {
+function readSetField(b: Reader, raw: () => Uint8Array): Action {
   const oxm = readOxm(b);
+  if (isIpTosHeader(oxm.oxmClass, oxm.field)) return dscpFromTos(oxm.value, oxm.mask, raw);
   const def = oxm.def;
   if (def === undefined)
     b.fail(`set_field of an unknown field (class 0x${oxm.oxmClass.toString(16)}, field ${oxm.field})`);
@@ -289,6 +306,23 @@ function readSetField(b: Reader): Action {
 function setFieldAction(def: FieldDef, value: bigint, mask: bigint | undefined, bits: number): Action {
   if (mask === undefined || mask === allOnes(bits)) return { type: "set_field", field: def.name, value };
   return { type: "set_field", field: def.name, value: value & mask, mask };
+}
+
+/**
+ * A write to NXM_OF_IP_TOS ("nw_tos", the DSCP in place) as the ip_dscp write it is. OVS refuses ECN bits
+ * in a nw_tos value (meta-flow.c mf_is_value_valid); a write that touches them is kept as opaque bytes.
+ */
+function dscpFromTos(value: bigint, mask: bigint | undefined, raw: () => Uint8Array): Action {
+  const ecn = allOnes(IP_TOS_SHIFT);
+  if ((value & ecn) !== 0n || (mask !== undefined && (mask & ecn) !== 0n))
+    return { type: "unknown", bytes: raw() };
+  const shift = BigInt(IP_TOS_SHIFT);
+  return setFieldAction(
+    fieldNamed("ip_dscp")!,
+    value >> shift,
+    mask === undefined ? undefined : mask >> shift,
+    6,
+  );
 }
 
 function subfieldOf(b: Reader, ofs: number, nBits: number): Subfield {
@@ -336,15 +370,17 @@ function readNxAction(subtype: number, b: Reader, raw: () => Uint8Array): Action
     }
     case NxActionSubtype.regLoad: {
       const ofsNbitsValue = b.u16();
-      const { def } = readFieldHeader(b);
+      const { def, header } = readFieldHeader(b);
       const value = b.u64();
-      if (def === undefined) return { type: "unknown", bytes: raw() };
       const ofs = BigInt(ofsNbitsValue >> 6);
       const nBits = (ofsNbitsValue & 0x3f) + 1;
+      if (isIpTosHeader(header >>> 16, (header >>> 9) & 0x7f))
+        return dscpFromTos(value << ofs, allOnes(nBits) << ofs, raw);
+      if (def === undefined) return { type: "unknown", bytes: raw() };
       return setFieldAction(def, value << ofs, allOnes(nBits) << ofs, def.bits);
     }
     case NxActionSubtype.regLoad2:
-      return readSetField(b);
+      return readSetField(b, raw);
     case NxActionSubtype.note: {
       const data = b.bytes(b.remaining);
       // The note is zero-padded; OVS keeps trailing zeros, so do we (they are part of what it echoes).

@@ -37,6 +37,8 @@ export const MessageType = {
   bundleControl: 33,
   bundleAddMessage: 34,
   controllerStatus: 35,
+  /** OFPT_METER_MOD keeps OpenFlow 1.3's number and layout in 1.5 (openflow-1.3.h ofp13_meter_mod). */
+  meterMod: 29,
 } as const;
 
 export const MultipartType = {
@@ -45,6 +47,9 @@ export const MultipartType = {
   aggregate: 2,
   table: 3,
   portStats: 4,
+  /** OFPMP_METER_CONFIG in 1.3, OFPMP_METER_DESC in 1.5: same number, same ofp13_meter_config entries. */
+  meterConfig: 10,
+  meterFeatures: 11,
   flowMonitor: 16,
 } as const;
 export const MULTIPART_REPLY_MORE = 1;
@@ -95,16 +100,22 @@ export const InstructionType = {
   writeActions: 3,
   applyActions: 4,
   clearActions: 5,
+  /** OpenFlow 1.3/1.4 only: 1.5 made meter an action (OVS refuses this instruction in 1.5). */
+  meter: 6,
   experimenter: 0xffff,
 } as const;
 
 export const ActionType = {
   output: 0,
+  /** OFPAT_SET_NW_TOS, deprecated since 1.2 but still decoded by OVS in 1.5 (ofp-actions.c). */
+  setNwTos: 7,
   pushVlan: 17,
   popVlan: 18,
   group: 22,
   decNwTtl: 24,
   setField: 25,
+  /** OFPAT_METER, new in 1.5 (ofp-actions.c OFPAT_RAW15_METER: "OF1.5+(29): uint32_t"). */
+  meter: 29,
   experimenter: 0xffff,
 } as const;
 
@@ -129,6 +140,20 @@ export const NxActionSubtype = {
   ctClear: 43,
   resubmitTableCt: 44,
 } as const;
+
+// ── meters (openflow-1.3.h, unchanged in 1.5) ──────────────────────────────────────────────────────────
+
+export const MeterModCommand = { add: 0, modify: 1, delete: 2 } as const;
+export type MeterModCommand = (typeof MeterModCommand)[keyof typeof MeterModCommand];
+
+/** ofp13_meter_flags. */
+export const MeterFlags = { kbps: 1, pktps: 2, burst: 4, stats: 8 } as const;
+/** ofp13_meter_band_type. */
+export const MeterBandType = { drop: 1, dscpRemark: 2, experimenter: 0xffff } as const;
+
+/** ofp13_meter: the last usable meter id, and "all meters" for requests and deletes. */
+export const METER_MAX = 0xffff0000;
+export const METER_ALL = 0xffffffff;
 
 export const BundleControlType = {
   openRequest: 0,
@@ -259,7 +284,23 @@ const errorTypes: Record<number, [string, readonly string[]]> = {
   9: ["QUEUE_OP_FAILED", []],
   10: ["SWITCH_CONFIG_FAILED", []],
   11: ["ROLE_REQUEST_FAILED", []],
-  12: ["METER_MOD_FAILED", []],
+  12: [
+    "METER_MOD_FAILED",
+    [
+      "UNKNOWN",
+      "METER_EXISTS",
+      "INVALID_METER",
+      "UNKNOWN_METER",
+      "BAD_COMMAND",
+      "BAD_FLAGS",
+      "BAD_RATE",
+      "BAD_BURST",
+      "BAD_BAND",
+      "BAD_BAND_VALUE",
+      "OUT_OF_METERS",
+      "OUT_OF_BANDS",
+    ],
+  ],
   13: ["TABLE_FEATURES_FAILED", []],
   14: ["BAD_PROPERTY", []],
   15: ["ASYNC_CONFIG_FAILED", []],
@@ -302,7 +343,29 @@ const errorTypes: Record<number, [string, readonly string[]]> = {
   ],
 };
 
-export const ErrorType = { helloFailed: 0, badRequest: 1, bundleFailed: 17, experimenter: 0xffff } as const;
+export const ErrorType = {
+  helloFailed: 0,
+  badRequest: 1,
+  meterModFailed: 12,
+  bundleFailed: 17,
+  experimenter: 0xffff,
+} as const;
+
+/** OFPET_METER_MOD_FAILED codes (OVS include/openvswitch/ofp-errors.h "OF1.3+(12,N)"). */
+export const MeterModFailedCode = {
+  unknown: 0,
+  meterExists: 1,
+  invalidMeter: 2,
+  unknownMeter: 3,
+  badCommand: 4,
+  badFlags: 5,
+  badRate: 6,
+  badBurst: 7,
+  badBand: 8,
+  badBandValue: 9,
+  outOfMeters: 10,
+  outOfBands: 11,
+} as const;
 export const BundleFailedCode = { timeout: 14, msgFailed: 13 } as const;
 
 export function errorTypeName(type: number, experimenter?: number): string {

@@ -70,6 +70,10 @@ const defs: FieldDef[] = [
   def("vlan_vid", 16, true, "decimal", "none", h(B, 6, 2), "OXM_OF_VLAN_VID", false),
   def("vlan_pcp", 8, false, "decimal", "none", h(B, 7, 1), "OXM_OF_VLAN_PCP", false),
   def("ip_proto", 8, false, "decimal", "ip", h(B, 10, 1), "OXM_OF_IP_PROTO"),
+  // The DSCP as a 6-bit number (OVS meta-flow.h MFF_IP_DSCP_SHIFTED, "ip_dscp"): IPv4's TOS or IPv6's
+  // traffic class shifted right 2 bits. Not maskable; OVS dumps OpenFlow 1.2+ matches with this header
+  // (nx-match.c nx_put_raw). Its NXM twin NXM_OF_IP_TOS is "nw_tos", unshifted: see IP_TOS_HEADER.
+  def("ip_dscp", 6, false, "decimal", "ip", h(B, 8, 1), "OXM_OF_IP_DSCP"),
   def("ip_src", 32, true, "ipv4", "ipv4", h(B, 11, 4), "OXM_OF_IPV4_SRC"),
   def("ip_dst", 32, true, "ipv4", "ipv4", h(B, 12, 4), "OXM_OF_IPV4_DST"),
   def("tcp_src", 16, true, "decimal", "tcp", h(B, 13, 2), "OXM_OF_TCP_SRC"),
@@ -132,6 +136,19 @@ const aliases: [OxmHeader, string][] = [
   [h(N1, 23, 16), "nd_target"],
   [h(N1, 34, 2), "tcp_flags"],
 ];
+
+/**
+ * NXM_OF_IP_TOS, OVS's "nw_tos" (meta-flow.h MFF_IP_DSCP): the same DSCP bits in place, bits 2-7 of a byte.
+ * OVS keeps a set_field or load on nw_tos as such and dumps it with this header (`set_field:104->nw_tos`,
+ * `set_field:4/0x4->nw_tos` for a load of one bit), so decoders read it as ip_dscp shifted right by
+ * IP_TOS_SHIFT. It is not in the header registry: as a subfield reference its bit offsets would differ.
+ */
+export const IP_TOS_HEADER: OxmHeader = h(N0, 5, 1);
+export const IP_TOS_SHIFT = 2;
+
+/** Whether a header is NXM_OF_IP_TOS (see IP_TOS_HEADER). */
+export const isIpTosHeader = (oxmClass: number, field: number): boolean =>
+  oxmClass === IP_TOS_HEADER.oxmClass && field === IP_TOS_HEADER.field;
 
 export const fieldsByName: ReadonlyMap<string, FieldDef> = new Map(defs.map((d) => [d.name, d]));
 

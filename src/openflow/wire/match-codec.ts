@@ -2,7 +2,7 @@
 import { OpenFlowDecodeError } from "../errors.ts";
 import { canonicalMatch, type Match, type MatchField } from "../model/match.ts";
 import type { Reader, Writer } from "./buffer.ts";
-import { fieldNamed, OxmClass } from "./fields.ts";
+import { fieldNamed, IP_TOS_SHIFT, isIpTosHeader, OxmClass } from "./fields.ts";
 import { readOxm, writeOxm } from "./oxm.ts";
 
 const OFPMT_OXM = 1;
@@ -17,7 +17,8 @@ export function writeMatch(w: Writer, m: Match): void {
 
 /**
  * Reads a match and returns it canonical (match.ts), so it compares equal to the flow as written. OVS
- * dumps vlan_tci as OXM VLAN_VID (+ VLAN_PCP) and in_port as either in_port width; both are folded back.
+ * dumps vlan_tci as OXM VLAN_VID (+ VLAN_PCP) and in_port as either in_port width; both are folded back,
+ * as is an NXM_OF_IP_TOS match into ip_dscp.
  * Fields we do not model become "oxm:CLASS:FIELD" entries so that foreign flows still decode.
  */
 export function readMatch(r: Reader): Match {
@@ -42,6 +43,10 @@ export function readMatch(r: Reader): Match {
       pcp = oxm.value;
     } else if (oxm.oxmClass === OxmClass.packetRegs) {
       fields.push(...splitPacketReg(oxm.field, oxm.value, oxm.mask));
+    } else if (isIpTosHeader(oxm.oxmClass, oxm.field) && oxm.mask === undefined && (oxm.value & 3n) === 0n) {
+      // NXM_OF_IP_TOS, the DSCP in place: OVS sends OXM_OF_IP_DSCP in OXM matches (nx_put_raw), but the
+      // NXM form means the same match.
+      fields.push({ field: "ip_dscp", value: oxm.value >> BigInt(IP_TOS_SHIFT) });
     } else if (name === "nxm_in_port") {
       fields.push({ field: "in_port", value: oxm.value >= 0xff00n ? oxm.value | 0xffff0000n : oxm.value });
     } else if (name !== undefined) {

@@ -258,6 +258,32 @@ export interface ControllerRow {
   type: "primary" | "service" | null;
 }
 
+/** Open_vSwitch.QoS */
+export interface QosRow {
+  /** uuid, 1..1 */
+  _uuid: string;
+  /** string, value string, 0..unlimited */
+  external_ids: Record<string, string>;
+  /** string, value string, 0..unlimited */
+  other_config: Record<string, string>;
+  /** integer, value uuid → Queue, 0..unlimited */
+  queues: Map<number, string>;
+  /** string, 1..1 */
+  type: string;
+}
+
+/** Open_vSwitch.Queue */
+export interface QueueRow {
+  /** uuid, 1..1 */
+  _uuid: string;
+  /** integer, 0..1 */
+  dscp: number | null;
+  /** string, value string, 0..unlimited */
+  external_ids: Record<string, string>;
+  /** string, value string, 0..unlimited */
+  other_config: Record<string, string>;
+}
+
 export const vswitchSchemaVersion = "8.3.1";
 
 /** The typed tables of the Open_vSwitch database, for OvsdbCache and operationsFor. */
@@ -267,4 +293,6 @@ export interface VswitchTables {
   Port: PortRow;
   Interface: InterfaceRow;
   Controller: ControllerRow;
+  QoS: QosRow;
+  Queue: QueueRow;
 }

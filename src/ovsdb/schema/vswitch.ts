@@ -2,6 +2,14 @@
 export const vswitchSchemaPath = "/usr/share/openvswitch/vswitch.ovsschema";
 
 /** The tables that have generated row interfaces (vswitch-rows.ts). */
-export const vswitchTypedTables = ["Open_vSwitch", "Bridge", "Port", "Interface", "Controller"] as const;
+export const vswitchTypedTables = [
+  "Open_vSwitch",
+  "Bridge",
+  "Port",
+  "Interface",
+  "Controller",
+  "QoS",
+  "Queue",
+] as const;
 
 export const vswitchDb = "Open_vSwitch";

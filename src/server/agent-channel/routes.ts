@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import {
+  AgentRoutes,
   DeviceDetailsRequest,
   DeviceDetailsResponse,
   DeviceStatusRequest,
@@ -36,7 +37,7 @@ function reply<T>(schema: z.ZodType<T>, value: T) {
 export function agentChannelRoutes(router: Router, ctx: ServiceContext, hub: StreamHub): void {
   router.add({
     method: "POST",
-    pattern: "/agent/v1/report-state",
+    pattern: AgentRoutes.reportState,
     access: "agent",
     handler: async (req) => {
       const report = parse(ReportStateRequest, await req.body(), "report-state");
@@ -50,7 +51,7 @@ export function agentChannelRoutes(router: Router, ctx: ServiceContext, hub: Str
   });
   router.add({
     method: "POST",
-    pattern: "/agent/v1/devices/details",
+    pattern: AgentRoutes.deviceDetails,
     access: "agent",
     handler: async (req) => {
       const request = parse(DeviceDetailsRequest, await req.body(), "devices/details");
@@ -62,7 +63,7 @@ export function agentChannelRoutes(router: Router, ctx: ServiceContext, hub: Str
   });
   router.add({
     method: "POST",
-    pattern: "/agent/v1/devices/status",
+    pattern: AgentRoutes.deviceStatus,
     access: "agent",
     handler: async (req) => {
       const request = parse(DeviceStatusRequest, await req.body(), "devices/status");
@@ -74,7 +75,7 @@ export function agentChannelRoutes(router: Router, ctx: ServiceContext, hub: Str
   });
   router.add({
     method: "POST",
-    pattern: "/agent/v1/sync",
+    pattern: AgentRoutes.sync,
     access: "agent",
     handler: async (req) => {
       const request = parse(SyncRequest, await req.body(), "sync");
@@ -83,11 +84,11 @@ export function agentChannelRoutes(router: Router, ctx: ServiceContext, hub: Str
   });
   router.add({
     method: "GET",
-    pattern: "/agent/v1/stream",
+    pattern: AgentRoutes.stream,
     access: "agent",
     handler: async (req) => {
       const host = req.query.get("host");
-      if (!host) throw badRequest("host is required: GET /agent/v1/stream?host=HOST[&since=REVISION]");
+      if (!host) throw badRequest(`host is required: GET ${AgentRoutes.stream}?host=HOST[&since=REVISION]`);
       await hub.serve(host, resumeRevision(req), req.res);
       return "streamed";
     },

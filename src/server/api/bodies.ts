@@ -4,6 +4,24 @@
  */
 import { z } from "zod";
 import { ApiError } from "../api-errors.ts";
+import {
+  DB_INTEGER_MAX_VALUE,
+  type Direction,
+  VALID_DIRECTIONS,
+  VALID_DSCP_MARKS,
+} from "../services/qos-rule-types.ts";
+import {
+  type AttributeMap,
+  type BodyCaller,
+  nameString,
+  parseResource,
+  pyStr,
+  range,
+  string,
+  toBoolean,
+  toInt,
+  values,
+} from "./attributes.ts";
 
 const name = z.string().max(255);
 const description = z.string().max(255);
@@ -15,6 +33,12 @@ const fixedIp = z.object({ subnet_id: z.string().optional(), ip_address: z.strin
 const int = z.preprocess((v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v), z.number().int());
 const nullableInt = int.nullable();
 const tags = z.array(z.string()).optional();
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Neutron's type:uuid_or_none: null detaches. */
+const uuidOrNone = z.custom<string | null>(
+  (v) => v === null || (typeof v === "string" && uuidPattern.test(v)),
+  { error: (issue) => `'${pyStr(issue.input)}' is not a valid UUID` },
+);
 
 export const NetworkCreateBody = z
   .object({
@@ -31,6 +55,7 @@ export const NetworkCreateBody = z
     "provider:segmentation_id": nullableInt.optional(),
     "router:external": z.literal(false).optional(),
     availability_zone_hints: z.array(z.string()).optional(),
+    qos_policy_id: uuidOrNone.optional(),
     tags,
   })
   .strict();
@@ -85,6 +110,7 @@ export const PortCreateBody = z
     "binding:host_id": z.string().max(255).optional(),
     "binding:vnic_type": z.string().optional(),
     "binding:profile": z.record(z.string(), z.unknown()).optional(),
+    qos_policy_id: uuidOrNone.optional(),
     tags,
   })
   .strict();
@@ -94,6 +120,90 @@ export const PortUpdateBody = PortCreateBody.omit({ network_id: true, tenant_id:
 export const AgentUpdateBody = z
   .object({ admin_state_up: z.boolean().optional(), description: description.optional() })
   .strict();
+
+// QoS bodies follow Neutron's attribute maps exactly (neutron-lib api/definitions/qos.py, qos_default.py,
+// qos_bw_limit_direction.py, the standard attributes), so every error is Neutron's.
+
+const readOnly = { post: false, put: false } as const;
+
+const policyAttributes: AttributeMap = {
+  id: readOnly,
+  name: { post: true, put: true, default: "", validate: nameString(255) },
+  shared: { post: true, put: true, default: false, convert: toBoolean },
+  tenant_id: { post: true, put: false, validate: string(255) },
+  rules: readOnly,
+  is_default: { post: true, put: true, default: false, convert: toBoolean },
+  description: { post: true, put: true, default: "", validate: string(255) },
+  tags: readOnly,
+  revision_number: readOnly,
+  created_at: readOnly,
+  updated_at: readOnly,
+  project_id: { post: true, put: false, validate: string(255) },
+};
+
+const rate = { post: true, put: true, convert: toInt, validate: range(0, DB_INTEGER_MAX_VALUE) } as const;
+
+const bandwidthLimitRuleAttributes: AttributeMap = {
+  id: readOnly,
+  max_kbps: rate,
+  max_burst_kbps: { ...rate, default: 0 },
+  direction: { post: true, put: true, default: "egress", validate: values(VALID_DIRECTIONS) },
+};
+
+const dscpMarkingRuleAttributes: AttributeMap = {
+  id: readOnly,
+  dscp_mark: { post: true, put: true, convert: toInt, validate: values(VALID_DSCP_MARKS) },
+};
+
+export interface QosPolicyBody {
+  readonly name?: string;
+  readonly description?: string;
+  readonly shared?: boolean;
+  readonly is_default?: boolean;
+  readonly project_id?: string;
+}
+
+export interface BandwidthLimitRuleBody {
+  readonly max_kbps?: number;
+  readonly max_burst_kbps?: number;
+  readonly direction?: Direction;
+}
+
+export interface DscpMarkingRuleBody {
+  readonly dscp_mark?: number;
+}
+
+type Operation = "create" | "update";
+
+/** A create has every attribute (defaults filled); an update only those given. */
+export const parseQosPolicy = (body: unknown, operation: Operation, caller: BodyCaller): QosPolicyBody =>
+  parseResource(body, ["policy", "policies"], policyAttributes, operation, caller);
+
+export const parseBandwidthLimitRule = (
+  body: unknown,
+  operation: Operation,
+  caller: BodyCaller,
+): BandwidthLimitRuleBody =>
+  parseResource(
+    body,
+    ["bandwidth_limit_rule", "bandwidth_limit_rules"],
+    bandwidthLimitRuleAttributes,
+    operation,
+    caller,
+  );
+
+export const parseDscpMarkingRule = (
+  body: unknown,
+  operation: Operation,
+  caller: BodyCaller,
+): DscpMarkingRuleBody =>
+  parseResource(
+    body,
+    ["dscp_marking_rule", "dscp_marking_rules"],
+    dscpMarkingRuleAttributes,
+    operation,
+    caller,
+  );
 
 /** Parses `{"<resource>": {...}}`, with Neutron's messages for what is wrong. */
 export function parseBody<T>(body: unknown, resource: string, schema: z.ZodType<T>): T {

@@ -45,6 +45,7 @@ export function networkRoutes(router: Router, ctx: ServiceContext): void {
           shared: b.shared,
           mtu: b.mtu,
           portSecurityEnabled: b.port_security_enabled,
+          qosPolicyId: b.qos_policy_id,
           provider: hasProvider
             ? {
                 networkType: b["provider:network_type"],
@@ -86,6 +87,7 @@ export function networkRoutes(router: Router, ctx: ServiceContext): void {
           shared: b.shared,
           mtu: b.mtu,
           portSecurityEnabled: b.port_security_enabled,
+          qosPolicyId: b.qos_policy_id,
           providerGiven,
         }),
       );

@@ -1,7 +1,13 @@
 import type { ApiRequest, Router } from "../http/router.ts";
 import type { PortRow } from "../rows.ts";
 import type { ServiceContext } from "../services/context.ts";
-import { allocationsByPort, allocationsOf, port as findPort } from "../services/lookups.ts";
+import {
+  allocationsByPort,
+  allocationsOf,
+  network as findNetwork,
+  port as findPort,
+  networkPolicies,
+} from "../services/lookups.ts";
 import { createPort, deletePort, type PortUpdate, updatePort } from "../services/ports.ts";
 import { portView } from "../views.ts";
 import { PortCreateBody, PortUpdateBody, parseBody } from "./bodies.ts";
@@ -23,11 +29,17 @@ function portInput(b: PortBody): PortUpdate {
     hostId: b["binding:host_id"],
     vnicType: b["binding:vnic_type"],
     profile: b["binding:profile"],
+    qosPolicyId: b.qos_policy_id,
   };
 }
 
 export function portRoutes(router: Router, ctx: ServiceContext): void {
-  const view = async (row: PortRow) => portView(row, await allocationsOf(ctx.store.query, row.id));
+  const view = async (row: PortRow) =>
+    portView(
+      row,
+      await allocationsOf(ctx.store.query, row.id),
+      (await findNetwork(ctx.store.query, row.network_id)).qos_policy_id,
+    );
 
   router.add({
     method: "GET",
@@ -41,7 +53,10 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
         ctx.store.query,
         rows.length > 2000 ? "all" : rows.map((r) => r.id),
       );
-      const items = rows.map((r) => portView(r, allocations.get(r.id) ?? []));
+      const policies = await networkPolicies(ctx.store.query);
+      const items = rows.map((r) =>
+        portView(r, allocations.get(r.id) ?? [], policies.get(r.network_id) ?? null),
+      );
       return { status: 200, body: listBody("ports", items, req.query, req.baseUrl) };
     },
   });

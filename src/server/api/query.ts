@@ -3,6 +3,7 @@
  * sorting, and pagination with `limit`/`marker` and a `<collection>_links` next link.
  */
 import { badRequest } from "../api-errors.ts";
+import { booleanFrom } from "./attributes.ts";
 
 const reserved = new Set(["fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse"]);
 
@@ -18,6 +19,8 @@ function matches(item: Item, key: string, wanted: readonly string[]): boolean {
     });
   }
   if (value === undefined) return false;
+  // Neutron converts a boolean attribute's filter as it converts the attribute (shared=True, is_default=1).
+  if (typeof value === "boolean") return wanted.some((w) => booleanFrom(w) === value);
   const text = value === null ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
   return wanted.some((w) => w === text || (value === null && (w === "None" || w === "null")));
 }
@@ -32,11 +35,13 @@ export function filterItems(items: readonly Item[], query: URLSearchParams): Ite
   return items.filter((item) => [...filters].every(([key, values]) => matches(item, key, values)));
 }
 
+/** `path`: the collection's URL under /v2.0 when it is not just its name (qos/policies). */
 export function listBody(
   collection: string,
   all: readonly Item[],
   query: URLSearchParams,
   baseUrl: string,
+  path = collection,
 ): Item {
   let items = filterItems(all, query);
   const sortKey = query.get("sort_key") ?? "id";
@@ -62,7 +67,7 @@ export function listBody(
       items = items.slice(0, limit);
       const next = new URLSearchParams(query);
       next.set("marker", String(items.at(-1)!.id));
-      body[`${collection}_links`] = [{ rel: "next", href: `${baseUrl}/v2.0/${collection}?${next}` }];
+      body[`${collection}_links`] = [{ rel: "next", href: `${baseUrl}/v2.0/${path}?${next}` }];
     }
   }
   body[collection] = items.map((item) => pickFields(item, query));

@@ -34,6 +34,33 @@ export const extensions = [
     name: "Provider Network",
     description: "Expose mapping of virtual networks to physical networks",
   },
+  { alias: "qos", name: "Quality of Service", description: "The Quality of Service extension." },
+  {
+    alias: "qos-bw-limit-direction",
+    name: "Direction for QoS bandwidth limit rule",
+    description: "Allow to configure QoS bandwidth limit rule with specific direction: ingress or egress",
+  },
+  {
+    alias: "qos-default",
+    name: "QoS default policy",
+    description: "Expose the QoS default policy per project",
+  },
+  {
+    alias: "qos-port-network-policy",
+    name: "QoS port network policy ID",
+    description: "Adds a the QoS network ID to the port definition", // sic, as Neutron has it
+  },
+  {
+    alias: "qos-rule-type-details",
+    name: "Details of QoS rule types",
+    description: "Expose details about QoS rule types supported by loaded backend drivers",
+  },
+  {
+    alias: "qos-rule-type-filter",
+    name: "Allow to filter the list of QoS rule types",
+    description:
+      'Allows to filter the QoS rule type list adding two new flags. "all_rules" prints all implemented QoS rule types."all_supported" prints all supported QoS rule types by the loaded mechanism drivers',
+  },
   {
     alias: "standard-attr-description",
     name: "standard-attr-description",

@@ -1,4 +1,8 @@
-/** What agents ask of the server: device details, status reports, a consistent snapshot. */
+/**
+ * What agents ask of the server: device details, status reports, a consistent snapshot. Replies are
+ * tailored to what the asking agent reads (agent-capabilities.ts): the qos section and each port's
+ * qos_policy_id only for agents that declared `qos`.
+ */
 import type {
   DeviceDetails,
   DeviceDetailsResponse,
@@ -7,54 +11,41 @@ import type {
 } from "../../protocol/index.ts";
 import { type NetworkRow, type PortRow, timestamp } from "../rows.ts";
 import { deviceDetails, networkInfo } from "../views.ts";
+import { type AgentCapabilities, capabilitiesOf } from "./agent-capabilities.ts";
 import type { Queryable, ServiceContext, WriteTx } from "./context.ts";
 import { emitPortChange, endpointsOf, fdbEntry } from "./events.ts";
 import { allocationsByPort } from "./lookups.ts";
-import { writePort } from "./ports.ts";
+import { effectivePolicy, policyInfos } from "./qos-agents.ts";
 
 export async function devicesDetails(
   q: Queryable,
   host: string,
   ids: readonly string[],
 ): Promise<DeviceDetailsResponse> {
-  const devices: DeviceDetails[] = [];
-  const failed: { port_id: string; reason: string }[] = [];
   const unique = [...new Set(ids)];
-  const ports = new Map<string, PortRow>();
-  for (let i = 0; i < unique.length; i += 500) {
-    const chunk = unique.slice(i, i + 500);
-    for (const p of await q.all<PortRow>(
-      `SELECT * FROM ports WHERE id IN (${chunk.map(() => "?").join(",")})`,
-      chunk,
-    ))
-      ports.set(p.id, p);
-  }
-  const allocations = await allocationsByPort(q, [...ports.keys()]);
-  const networks = new Map<string, NetworkRow>();
+  const ports = byId(await rowsByIds<PortRow>(q, "ports", unique));
+  const capabilities = await capabilitiesOf(q, host);
+  const found: PortRow[] = [];
+  const failed: { port_id: string; reason: string }[] = [];
   for (const id of unique) {
     const port = ports.get(id);
-    if (port === undefined) {
-      failed.push({ port_id: id, reason: "no such port" });
-      continue;
-    }
-    if (port.binding_host_id !== host || port.binding_vif_type !== "ovs") {
+    if (port === undefined) failed.push({ port_id: id, reason: "no such port" });
+    else if (port.binding_host_id !== host || port.binding_vif_type !== "ovs") {
       failed.push({
         port_id: id,
         reason: `not bound to ${host} (host "${port.binding_host_id}", vif_type ${port.binding_vif_type})`,
       });
-      continue;
-    }
-    let network = networks.get(port.network_id);
-    if (network === undefined) {
-      network = (await q.get<NetworkRow>("SELECT * FROM networks WHERE id = ?", [port.network_id]))!;
-      networks.set(network.id, network);
-    }
-    devices.push(deviceDetails(port, network, allocations.get(id) ?? []));
+    } else found.push(port);
   }
-  return { devices, failed };
+  const { devices, qos } = await detailsOf(q, found, capabilities);
+  return qos === undefined ? { devices, failed } : { devices, failed, qos };
 }
 
-/** The agent wired (up) or unwired (down) ports: ACTIVE/DOWN, for ports bound to that host only. */
+/**
+ * The agent wired (up) or unwired (down) ports: ACTIVE/DOWN, for ports bound to that host only. A few
+ * queries whatever the number of ports: the ports, their networks and addresses, then one UPDATE per
+ * status.
+ */
 export async function devicesStatus(
   tx: WriteTx,
   ctx: ServiceContext,
@@ -62,26 +53,54 @@ export async function devicesStatus(
   up: readonly string[],
   down: readonly string[],
 ): Promise<DeviceStatusResponse> {
+  const ports = byId(await rowsByIds<PortRow>(tx, "ports", [...new Set([...up, ...down])]));
   const updated: string[] = [];
   const failed: { port_id: string; reason: string }[] = [];
+  const changes: { before: PortRow; after: PortRow }[] = [];
   const now = timestamp(ctx.now());
   for (const [ids, status] of [
     [up, "ACTIVE"],
     [down, "DOWN"],
   ] as const) {
+    const changed: string[] = [];
     for (const id of ids) {
-      const port = await tx.get<PortRow>("SELECT * FROM ports WHERE id = ?", [id]);
+      const port = ports.get(id);
       if (port === undefined || port.binding_host_id !== host) {
         failed.push({ port_id: id, reason: port === undefined ? "no such port" : `not bound to ${host}` });
         continue;
       }
       if (port.status === status) continue;
       const next = { ...port, status, revision_number: port.revision_number + 1, updated_at: now };
-      await writePort(tx, next);
-      const network = (await tx.get<NetworkRow>("SELECT * FROM networks WHERE id = ?", [port.network_id]))!;
-      await emitPortChange(tx, port, next, network);
+      ports.set(id, next);
+      changes.push({ before: port, after: next });
+      changed.push(id);
       updated.push(id);
     }
+    for (let i = 0; i < changed.length; i += 500) {
+      const chunk = changed.slice(i, i + 500);
+      await tx.run(
+        `UPDATE ports SET status = ?, revision_number = revision_number + 1, updated_at = ? WHERE id IN (${chunk.map(() => "?").join(",")})`,
+        [status, now, ...chunk],
+      );
+    }
+  }
+  if (changes.length === 0) return { updated, failed };
+  const networks = byId(
+    await rowsByIds<NetworkRow>(tx, "networks", [...new Set(changes.map((c) => c.after.network_id))]),
+  );
+  const allocations = await allocationsByPort(
+    tx,
+    changes.map((c) => c.after.id),
+  );
+  const capabilities = await capabilitiesOf(tx, host);
+  for (const { before, after } of changes) {
+    await emitPortChange(tx, {
+      before,
+      after,
+      network: networks.get(after.network_id)!,
+      allocations: allocations.get(after.id) ?? [],
+      capabilities,
+    });
   }
   return { updated, failed };
 }
@@ -94,21 +113,43 @@ export function sync(ctx: ServiceContext, host: string): Promise<SyncResponse> {
       [host],
     );
     const networkIds = [...new Set(ports.map((p) => p.network_id))].sort();
-    const networks = new Map<string, NetworkRow>();
-    for (const id of networkIds)
-      networks.set(id, (await q.get<NetworkRow>("SELECT * FROM networks WHERE id = ?", [id]))!);
-    const allocations = await allocationsByPort(
-      q,
-      ports.map((p) => p.id),
-    );
-    return {
+    const networks = await rowsByIds<NetworkRow>(q, "networks", networkIds);
+    const { devices, qos } = await detailsOf(q, ports, await capabilitiesOf(q, host));
+    const snapshot: SyncResponse = {
       revision,
-      ports: ports.map((p) => deviceDetails(p, networks.get(p.network_id)!, allocations.get(p.id) ?? [])),
-      networks: [...networks.values()].map(networkInfo),
+      ports: devices,
+      networks: networks.map(networkInfo),
       endpoints: await Promise.all(networkIds.map((id) => endpointsOf(q, id))),
       fdb: await fdbOf(q, networkIds, host),
     };
+    if (qos !== undefined) snapshot.qos = qos;
+    return snapshot;
   });
+}
+
+/** DeviceDetails of bound ports; for a qos agent, with their effective policies and those policies. */
+async function detailsOf(
+  q: Queryable,
+  ports: readonly PortRow[],
+  capabilities: AgentCapabilities,
+): Promise<{ devices: DeviceDetails[]; qos?: SyncResponse["qos"] }> {
+  const networks = byId(
+    await rowsByIds<NetworkRow>(q, "networks", [...new Set(ports.map((p) => p.network_id))]),
+  );
+  const allocations = await allocationsByPort(
+    q,
+    ports.map((p) => p.id),
+  );
+  const used = new Set<string>();
+  const devices = ports.map((p) => {
+    const network = networks.get(p.network_id)!;
+    if (!capabilities.qos) return deviceDetails(p, network, allocations.get(p.id) ?? []);
+    const policyId = effectivePolicy(p, network);
+    if (policyId !== null) used.add(policyId);
+    return deviceDetails(p, network, allocations.get(p.id) ?? [], { policyId });
+  });
+  if (!capabilities.qos) return { devices };
+  return { devices, qos: { policies: await policyInfos(q, used) } };
 }
 
 /** Bound ports of other hosts on these networks. */
@@ -123,4 +164,24 @@ async function fdbOf(q: Queryable, networkIds: readonly string[], host: string) 
     ports.map((p) => p.id),
   );
   return ports.map((p) => fdbEntry(p, allocations.get(p.id) ?? []));
+}
+
+/** Rows of `table` by id, in id order, 500 ids a query. */
+async function rowsByIds<T extends { id: string }>(
+  q: Queryable,
+  table: "ports" | "networks",
+  ids: readonly string[],
+): Promise<T[]> {
+  const rows: T[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    rows.push(
+      ...(await q.all<T>(`SELECT * FROM ${table} WHERE id IN (${chunk.map(() => "?").join(",")})`, chunk)),
+    );
+  }
+  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function byId<T extends { id: string }>(rows: readonly T[]): Map<string, T> {
+  return new Map(rows.map((r) => [r.id, r]));
 }

@@ -106,7 +106,7 @@ async function rebindHost(
       updated_at: timestamp(ctx.now()),
     };
     await writePort(tx, next);
-    await emitPortChange(tx, port, next, network);
+    await emitPortChange(tx, { before: port, after: next, network });
   }
 }
 

@@ -1,7 +1,15 @@
 /** Reads shared by the services. */
-import { notFound } from "../api-errors.ts";
-import type { AgentRow, IpAllocationRow, NetworkRow, PortRow, SubnetRow } from "../rows.ts";
-import type { Queryable } from "./context.ts";
+import { ApiError, notFound } from "../api-errors.ts";
+import type {
+  AgentRow,
+  IpAllocationRow,
+  NetworkRow,
+  PortRow,
+  QosPolicyRow,
+  QosRuleRow,
+  SubnetRow,
+} from "../rows.ts";
+import type { Caller, Queryable } from "./context.ts";
 
 export async function network(q: Queryable, id: string): Promise<NetworkRow> {
   const row = await q.get<NetworkRow>("SELECT * FROM networks WHERE id = ?", [id]);
@@ -82,4 +90,51 @@ export function agentOnHost(q: Queryable, host: string): Promise<AgentRow | unde
 
 export function isAlive(agent: AgentRow, agentDownTime: number, now: Date): boolean {
   return now.getTime() - Date.parse(agent.heartbeat_at) < agentDownTime * 1000;
+}
+
+export const qosPolicyNotFound = (id: string) =>
+  new ApiError(404, "QosPolicyNotFound", `QoS policy ${id} could not be found.`);
+
+/** Admins see every policy; others their project's and shared ones (Neutron's RBAC on policies). */
+export function qosPolicyVisible(caller: Caller, policy: QosPolicyRow): boolean {
+  return caller.admin || policy.project_id === caller.projectId || policy.shared !== 0;
+}
+
+/** A policy the caller may see, or QosPolicyNotFound (also for one that exists but is not visible). */
+export async function qosPolicy(q: Queryable, caller: Caller, id: string): Promise<QosPolicyRow> {
+  const row = await q.get<QosPolicyRow>("SELECT * FROM qos_policies WHERE id = ?", [id]);
+  if (row === undefined || !qosPolicyVisible(caller, row)) throw qosPolicyNotFound(id);
+  return row;
+}
+
+/** Rules grouped by policy, each policy's in Neutron's order: bandwidth limits, then DSCP marking. */
+export async function qosRulesByPolicy(
+  q: Queryable,
+  policyIds: readonly string[] | "all",
+): Promise<Map<string, QosRuleRow[]>> {
+  const order = "ORDER BY qos_policy_id, CASE type WHEN 'bandwidth_limit' THEN 0 ELSE 1 END, id";
+  const rows =
+    policyIds === "all"
+      ? await q.all<QosRuleRow>(`SELECT * FROM qos_rules ${order}`)
+      : await chunked(policyIds, (ids) =>
+          q.all<QosRuleRow>(
+            `SELECT * FROM qos_rules WHERE qos_policy_id IN (${ids.map(() => "?").join(",")}) ${order}`,
+            ids,
+          ),
+        );
+  const byPolicy = new Map<string, QosRuleRow[]>();
+  for (const row of rows) {
+    const list = byPolicy.get(row.qos_policy_id);
+    if (list) list.push(row);
+    else byPolicy.set(row.qos_policy_id, [row]);
+  }
+  return byPolicy;
+}
+
+/** network id → its QoS policy (null: none), for rendering ports' qos_network_policy_id. */
+export async function networkPolicies(q: Queryable): Promise<Map<string, string | null>> {
+  const rows = await q.all<{ id: string; qos_policy_id: string | null }>(
+    "SELECT id, qos_policy_id FROM networks",
+  );
+  return new Map(rows.map((r) => [r.id, r.qos_policy_id]));
 }

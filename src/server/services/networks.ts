@@ -3,7 +3,9 @@ import { conflict, forbidden, invalidInput } from "../api-errors.ts";
 import { type NetworkRow, timestamp } from "../rows.ts";
 import { networkInfo } from "../views.ts";
 import type { Caller, ServiceContext, WriteTx } from "./context.ts";
+import { emitNetworkPolicyChange } from "./events.ts";
 import { network as findNetwork } from "./lookups.ts";
+import { defaultPolicyOf, policyBinding } from "./qos-bindings.ts";
 import { chooseSegment, type ProviderInput, segmentMtu } from "./segments.ts";
 
 export interface NetworkCreate {
@@ -15,6 +17,8 @@ export interface NetworkCreate {
   readonly mtu?: number;
   readonly portSecurityEnabled?: boolean;
   readonly provider?: ProviderInput;
+  /** null or absent: the project's default policy, if it has one. */
+  readonly qosPolicyId?: string | null;
 }
 
 export type NetworkUpdate = Omit<NetworkCreate, "projectId"> & { readonly providerGiven?: boolean };
@@ -32,11 +36,16 @@ export async function createNetwork(
   const mtu = input.mtu ?? maxMtu;
   if (mtu < 68 || mtu > maxMtu) throw invalidInput(`Requested MTU is too big, maximum is ${maxMtu}.`);
   const now = timestamp(ctx.now());
+  const projectId = projectFor(caller, input.projectId);
+  // Neutron's _create_network_policy: a falsy qos_policy_id means the project's default.
+  const qosPolicyId = input.qosPolicyId
+    ? await policyBinding(tx, caller, null, input.qosPolicyId)
+    : await defaultPolicyOf(tx, projectId);
   const row: NetworkRow = {
     id: randomUUID(),
     name: input.name ?? "",
     description: input.description ?? "",
-    project_id: projectFor(caller, input.projectId),
+    project_id: projectId,
     admin_state_up: input.adminStateUp === false ? 0 : 1,
     shared: input.shared ? 1 : 0,
     mtu,
@@ -45,14 +54,15 @@ export async function createNetwork(
     network_type: segment.networkType,
     physical_network: segment.physicalNetwork,
     segmentation_id: segment.segmentationId,
+    qos_policy_id: qosPolicyId,
     revision_number: 1,
     created_at: now,
     updated_at: now,
   };
   await tx.run(
     `INSERT INTO networks (id, name, description, project_id, admin_state_up, shared, mtu, status, port_security_enabled,
-      network_type, physical_network, segmentation_id, revision_number, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      network_type, physical_network, segmentation_id, qos_policy_id, revision_number, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       row.id,
       row.name,
@@ -66,6 +76,7 @@ export async function createNetwork(
       row.network_type,
       row.physical_network,
       row.segmentation_id,
+      row.qos_policy_id,
       row.revision_number,
       row.created_at,
       row.updated_at,
@@ -96,6 +107,7 @@ export async function updateNetwork(
     admin_state_up: input.adminStateUp === undefined ? current.admin_state_up : input.adminStateUp ? 1 : 0,
     shared: input.shared === undefined ? current.shared : input.shared ? 1 : 0,
     mtu: input.mtu ?? current.mtu,
+    qos_policy_id: await policyBinding(tx, caller, current.qos_policy_id, input.qosPolicyId),
     port_security_enabled:
       input.portSecurityEnabled === undefined
         ? current.port_security_enabled
@@ -106,7 +118,7 @@ export async function updateNetwork(
     updated_at: timestamp(ctx.now()),
   };
   await tx.run(
-    "UPDATE networks SET name = ?, description = ?, admin_state_up = ?, shared = ?, mtu = ?, port_security_enabled = ?, revision_number = ?, updated_at = ? WHERE id = ?",
+    "UPDATE networks SET name = ?, description = ?, admin_state_up = ?, shared = ?, mtu = ?, port_security_enabled = ?, qos_policy_id = ?, revision_number = ?, updated_at = ? WHERE id = ?",
     [
       next.name,
       next.description,
@@ -114,12 +126,14 @@ export async function updateNetwork(
       next.shared,
       next.mtu,
       next.port_security_enabled,
+      next.qos_policy_id,
       next.revision_number,
       next.updated_at,
       id,
     ],
   );
   tx.emit({ kind: "network.updated", network: networkInfo(next) }, null);
+  await emitNetworkPolicyChange(tx, current, next);
   return next;
 }
 

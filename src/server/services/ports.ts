@@ -7,6 +7,7 @@ import type { Caller, ServiceContext, WriteTx } from "./context.ts";
 import { emitEndpointsIfChanged, emitPortChange, endpointsOf } from "./events.ts";
 import { allocationsOf, network as findNetwork, port as findPort, subnetsOf } from "./lookups.ts";
 import { checkOwner, projectFor } from "./networks.ts";
+import { policyBinding } from "./qos-bindings.ts";
 import { cidrOf } from "./subnets.ts";
 
 export interface FixedIpRequest {
@@ -29,6 +30,8 @@ export interface PortCreate {
   readonly hostId?: string;
   readonly vnicType?: string;
   readonly profile?: Record<string, unknown>;
+  /** null detaches the port's own policy (its network's may still apply). */
+  readonly qosPolicyId?: string | null;
 }
 
 export type PortUpdate = Omit<PortCreate, "networkId" | "projectId">;
@@ -88,6 +91,7 @@ export async function createPort(
     binding_profile: JSON.stringify(input.profile ?? {}),
     binding_vif_type: binding.vifType,
     binding_vif_details: JSON.stringify(binding.vifDetails),
+    qos_policy_id: await policyBinding(tx, caller, null, input.qosPolicyId),
     revision_number: 1,
     created_at: now,
     updated_at: now,
@@ -95,8 +99,8 @@ export async function createPort(
   await tx.run(
     `INSERT INTO ports (id, network_id, name, description, project_id, mac_address, admin_state_up, status, device_id,
       device_owner, port_security_enabled, allowed_address_pairs, binding_host_id, binding_vnic_type, binding_profile,
-      binding_vif_type, binding_vif_details, revision_number, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      binding_vif_type, binding_vif_details, qos_policy_id, revision_number, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       row.id,
       row.network_id,
@@ -115,13 +119,14 @@ export async function createPort(
       row.binding_profile,
       row.binding_vif_type,
       row.binding_vif_details,
+      row.qos_policy_id,
       row.revision_number,
       row.created_at,
       row.updated_at,
     ],
   );
   await allocate(tx, network, id, input.fixedIps, []);
-  await emitPortChange(tx, undefined, row, network);
+  await emitPortChange(tx, { after: row, network });
   await emitEndpointsIfChanged(tx, endpointsBefore);
   return row;
 }
@@ -147,8 +152,10 @@ export async function updatePort(
     }
     mac = await checkMac(tx, network.id, input.macAddress);
   }
+  let beforeIps: string[] | undefined;
   if (input.fixedIps !== undefined) {
     const existing = await allocationsOf(tx, id);
+    beforeIps = existing.map((a) => a.ip_address);
     await tx.run("DELETE FROM ip_allocations WHERE port_id = ?", [id]);
     await allocate(tx, network, id, input.fixedIps, existing);
   }
@@ -185,13 +192,14 @@ export async function updatePort(
     binding_profile: input.profile === undefined ? current.binding_profile : JSON.stringify(input.profile),
     binding_vif_type: binding.vifType,
     binding_vif_details: JSON.stringify(binding.vifDetails),
+    qos_policy_id: await policyBinding(tx, caller, current.qos_policy_id, input.qosPolicyId),
     // A port leaving its host is no longer wired anywhere.
     status: host !== current.binding_host_id ? "DOWN" : current.status,
     revision_number: current.revision_number + 1,
     updated_at: timestamp(ctx.now()),
   };
   await writePort(tx, next);
-  await emitPortChange(tx, current, next, network);
+  await emitPortChange(tx, { before: current, after: next, network, beforeIps });
   await emitEndpointsIfChanged(tx, endpointsBefore);
   return next;
 }
@@ -203,7 +211,7 @@ export async function deletePort(tx: WriteTx, caller: Caller, id: string): Promi
   const endpointsBefore = await endpointsOf(tx, network.id);
   await tx.run("DELETE FROM ip_allocations WHERE port_id = ?", [id]);
   await tx.run("DELETE FROM ports WHERE id = ?", [id]);
-  await emitPortChange(tx, current, undefined, network);
+  await emitPortChange(tx, { before: current, network });
   await emitEndpointsIfChanged(tx, endpointsBefore);
 }
 
@@ -211,7 +219,8 @@ export async function writePort(tx: WriteTx, p: PortRow): Promise<void> {
   await tx.run(
     `UPDATE ports SET name = ?, description = ?, mac_address = ?, admin_state_up = ?, status = ?, device_id = ?,
       device_owner = ?, port_security_enabled = ?, allowed_address_pairs = ?, binding_host_id = ?, binding_vnic_type = ?,
-      binding_profile = ?, binding_vif_type = ?, binding_vif_details = ?, revision_number = ?, updated_at = ? WHERE id = ?`,
+      binding_profile = ?, binding_vif_type = ?, binding_vif_details = ?, qos_policy_id = ?, revision_number = ?,
+      updated_at = ? WHERE id = ?`,
     [
       p.name,
       p.description,
@@ -227,6 +236,7 @@ export async function writePort(tx: WriteTx, p: PortRow): Promise<void> {
       p.binding_profile,
       p.binding_vif_type,
       p.binding_vif_details,
+      p.qos_policy_id,
       p.revision_number,
       p.updated_at,
       p.id,

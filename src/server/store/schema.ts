@@ -54,4 +54,28 @@ export const migrations: readonly Migration[] = [
       `CREATE TABLE events (revision ${big(d)} PRIMARY KEY, host TEXT, payload TEXT NOT NULL, created_at TEXT NOT NULL)`,
     ],
   },
+  {
+    version: 2,
+    description: "QoS policies and rules; qos_policy_id on ports and networks",
+    statements: () => [
+      `CREATE TABLE qos_policies (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, project_id TEXT NOT NULL,
+        shared INTEGER NOT NULL, is_default INTEGER NOT NULL, revision_number INTEGER NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      // One default per project (Neutron's qos_policies_default has project_id as its primary key).
+      "CREATE UNIQUE INDEX qos_policies_default ON qos_policies (project_id) WHERE is_default = 1",
+      `CREATE TABLE qos_rules (
+        id TEXT PRIMARY KEY, qos_policy_id TEXT NOT NULL REFERENCES qos_policies (id) ON DELETE CASCADE,
+        type TEXT NOT NULL CHECK (type IN ('bandwidth_limit', 'dscp_marking')),
+        max_kbps INTEGER, max_burst_kbps INTEGER, direction TEXT CHECK (direction IN ('egress', 'ingress')),
+        dscp_mark INTEGER)`,
+      // Neutron's backstops: qos_bandwidth_rules0qos_policy_id0direction, qos_dscp_marking_rules.qos_policy_id.
+      "CREATE UNIQUE INDEX qos_rules_bandwidth_limit ON qos_rules (qos_policy_id, direction) WHERE type = 'bandwidth_limit'",
+      "CREATE UNIQUE INDEX qos_rules_dscp_marking ON qos_rules (qos_policy_id) WHERE type = 'dscp_marking'",
+      "ALTER TABLE ports ADD COLUMN qos_policy_id TEXT REFERENCES qos_policies (id)",
+      "ALTER TABLE networks ADD COLUMN qos_policy_id TEXT REFERENCES qos_policies (id)",
+      "CREATE INDEX ports_qos_policy ON ports (qos_policy_id)",
+      "CREATE INDEX networks_qos_policy ON networks (qos_policy_id)",
+    ],
+  },
 ];

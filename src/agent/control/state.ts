@@ -1,0 +1,245 @@
+/**
+ * What the server has told this agent: its ports' details, the networks they are on, which hosts have
+ * ports on each network (tunnel endpoints), the other hosts' ports (fdb) and the sections its features
+ * read (QoS policies). Filled by a sync snapshot, kept current by stream events; pure data, no I/O. Every
+ * change says what it changed — and only what the agent's forwarding reads, so that a port going ACTIVE
+ * (its status, its revision) or an event repeating what is known triggers nothing.
+ */
+import type {
+  DeviceDetails,
+  EventPayload,
+  FdbEntry,
+  NetworkInfo,
+  QosPolicyInfo,
+  SyncResponse,
+} from "../../protocol/index.ts";
+
+export interface RemoteEndpoint {
+  readonly host: string;
+  readonly ip: string;
+}
+
+/** What a change touched. `full`: everything may have (a sync replaced the state). */
+export interface ControlChange {
+  readonly full: boolean;
+  /** Ports bound here whose details (as wiring reads them) or verdict changed. */
+  readonly ports: ReadonlySet<string>;
+  readonly networks: ReadonlySet<string>;
+  /** Networks whose endpoint list changed. */
+  readonly endpoints: ReadonlySet<string>;
+  /** Other hosts' ports (fdb entries) that appeared, changed or went. */
+  readonly remotePorts: ReadonlySet<string>;
+  /** "<section>/<key>" of section objects that changed ("qos/<policy id>"). */
+  readonly sections: ReadonlySet<string>;
+}
+
+export const noChange: ControlChange = {
+  full: false,
+  ports: new Set(),
+  networks: new Set(),
+  endpoints: new Set(),
+  remotePorts: new Set(),
+  sections: new Set(),
+};
+
+export function isEmptyChange(c: ControlChange): boolean {
+  return (
+    !c.full && c.ports.size + c.networks.size + c.endpoints.size + c.remotePorts.size + c.sections.size === 0
+  );
+}
+
+/** Section names the server may send, by where they come from. */
+export const Section = { qos: "qos" } as const;
+
+export class ControlState {
+  readonly host: string;
+  /** Ports bound to this host, by port id. */
+  readonly details = new Map<string, DeviceDetails>();
+  /** Ports the server says are not bound here (or do not exist), with its reason. */
+  readonly unknown = new Map<string, string>();
+  readonly networks = new Map<string, NetworkInfo>();
+  /** network → hosts with ports on it and their tunnel endpoints. */
+  readonly endpoints = new Map<string, RemoteEndpoint[]>();
+  readonly fdb = new Map<string, FdbEntry>();
+  readonly #fdbByNetwork = new Map<string, Set<string>>();
+  readonly #sections = new Map<string, Map<string, unknown>>();
+  /** The revision everything here is current to; 0 before the first sync. */
+  revision = 0;
+  /** True once a sync snapshot was applied: the maps are authoritative, not guesses from OVSDB. */
+  synced = false;
+
+  constructor(host: string) {
+    this.host = host;
+  }
+
+  /** Other hosts' ports on a network. */
+  remotePortsOf(networkId: string): ReadonlySet<string> {
+    return this.#fdbByNetwork.get(networkId) ?? new Set();
+  }
+
+  section<T>(name: string, key: string): T | undefined {
+    return this.#sections.get(name)?.get(key) as T | undefined;
+  }
+
+  applySync(snapshot: SyncResponse): ControlChange {
+    this.details.clear();
+    this.unknown.clear();
+    this.networks.clear();
+    this.endpoints.clear();
+    this.fdb.clear();
+    this.#fdbByNetwork.clear();
+    this.#sections.clear();
+    for (const port of snapshot.ports) this.details.set(port.port_id, port);
+    for (const network of snapshot.networks) this.networks.set(network.network_id, network);
+    for (const { network_id, endpoints } of snapshot.endpoints)
+      this.endpoints.set(network_id, toRemotes(endpoints));
+    for (const entry of snapshot.fdb) this.#setFdb(entry);
+    for (const policy of snapshot.qos?.policies ?? [])
+      this.#setSection(Section.qos, policy.policy_id, policy);
+    this.revision = snapshot.revision;
+    this.synced = true;
+    return { ...noChange, full: true };
+  }
+
+  /** Seeds endpoints from what OVSDB remembers (tunnel ports' networks), until the first sync. */
+  seedEndpoint(networkId: string, endpoint: RemoteEndpoint): void {
+    if (this.synced) return;
+    const list = this.endpoints.get(networkId) ?? [];
+    if (!list.some((e) => e.ip === endpoint.ip)) list.push(endpoint);
+    this.endpoints.set(networkId, list);
+  }
+
+  /** Applies one stream event; says what it changed (nothing, if it repeats what is known). */
+  applyEvent(event: EventPayload, revision: number): ControlChange {
+    this.revision = Math.max(this.revision, revision);
+    switch (event.kind) {
+      case "port.updated":
+        if (event.port.host !== this.host)
+          return this.#forget(event.port.port_id, `port is bound to host ${event.port.host}`);
+        return this.#setDetails(event.port);
+      case "port.deleted": {
+        const change = this.#forget(event.port_id, "port was deleted");
+        return this.#deleteFdb(event.port_id) ? { ...change, remotePorts: new Set([event.port_id]) } : change;
+      }
+      case "port.unbound":
+        return this.#forget(event.port_id, "port is no longer bound to this host");
+      case "network.updated": {
+        const before = this.networks.get(event.network.network_id);
+        this.networks.set(event.network.network_id, event.network);
+        return sameJson(before, event.network)
+          ? noChange
+          : { ...noChange, networks: new Set([event.network.network_id]) };
+      }
+      case "network.deleted":
+        this.networks.delete(event.network_id);
+        this.endpoints.delete(event.network_id);
+        return { ...noChange, networks: new Set([event.network_id]), endpoints: new Set([event.network_id]) };
+      case "endpoints.changed": {
+        const id = event.endpoints.network_id;
+        const next = toRemotes(event.endpoints.endpoints);
+        const before = this.endpoints.get(id);
+        this.endpoints.set(id, next);
+        return sameJson(before, next) ? noChange : { ...noChange, endpoints: new Set([id]) };
+      }
+      case "fdb.updated": {
+        const before = this.fdb.get(event.entry.port_id);
+        this.#setFdb(event.entry);
+        return sameJson(before, event.entry)
+          ? noChange
+          : { ...noChange, remotePorts: new Set([event.entry.port_id]) };
+      }
+      case "fdb.removed":
+        return this.#deleteFdb(event.port_id)
+          ? { ...noChange, remotePorts: new Set([event.port_id]) }
+          : noChange;
+      case "qos.policy.updated":
+        return this.#setSection(Section.qos, event.policy.policy_id, event.policy);
+      case "qos.policy.deleted":
+        return this.#deleteSection(Section.qos, event.policy_id);
+    }
+  }
+
+  /** Records a details reply for ports this agent asked about. */
+  applyDetails(
+    devices: readonly DeviceDetails[],
+    failed: readonly { port_id: string; reason: string }[],
+    qos?: readonly QosPolicyInfo[],
+  ): ControlChange {
+    const sections = new Set<string>();
+    for (const policy of qos ?? [])
+      for (const key of this.#setSection(Section.qos, policy.policy_id, policy).sections) sections.add(key);
+    const ports = new Set<string>();
+    for (const port of devices) for (const id of this.#setDetails(port).ports) ports.add(id);
+    for (const { port_id, reason } of failed)
+      for (const id of this.#forget(port_id, reason).ports) ports.add(id);
+    return { ...noChange, ports, sections };
+  }
+
+  /** Forgets "not bound here" verdicts about ports no VIF here claims (they would only grow). */
+  pruneUnknown(claimed: (portId: string) => boolean): void {
+    for (const id of [...this.unknown.keys()]) if (!claimed(id)) this.unknown.delete(id);
+  }
+
+  #setDetails(port: DeviceDetails): ControlChange {
+    const before = this.details.get(port.port_id);
+    this.details.set(port.port_id, port);
+    const wasUnknown = this.unknown.delete(port.port_id);
+    return !wasUnknown && before !== undefined && sameWiring(before, port)
+      ? noChange
+      : { ...noChange, ports: new Set([port.port_id]) };
+  }
+
+  #forget(portId: string, reason: string): ControlChange {
+    const had = this.details.delete(portId);
+    const before = this.unknown.get(portId);
+    this.unknown.set(portId, reason);
+    return !had && before === reason ? noChange : { ...noChange, ports: new Set([portId]) };
+  }
+
+  #setFdb(entry: FdbEntry): void {
+    const before = this.fdb.get(entry.port_id);
+    if (before !== undefined && before.network_id !== entry.network_id)
+      this.#fdbByNetwork.get(before.network_id)?.delete(entry.port_id);
+    this.fdb.set(entry.port_id, entry);
+    const set = this.#fdbByNetwork.get(entry.network_id) ?? new Set<string>();
+    set.add(entry.port_id);
+    this.#fdbByNetwork.set(entry.network_id, set);
+  }
+
+  #deleteFdb(portId: string): boolean {
+    const before = this.fdb.get(portId);
+    if (before === undefined) return false;
+    this.fdb.delete(portId);
+    this.#fdbByNetwork.get(before.network_id)?.delete(portId);
+    return true;
+  }
+
+  #setSection(name: string, key: string, value: unknown): ControlChange {
+    const section = this.#sections.get(name) ?? new Map<string, unknown>();
+    this.#sections.set(name, section);
+    const before = section.get(key);
+    section.set(key, value);
+    return sameJson(before, value) ? noChange : { ...noChange, sections: new Set([`${name}/${key}`]) };
+  }
+
+  #deleteSection(name: string, key: string): ControlChange {
+    return this.#sections.get(name)?.delete(key)
+      ? { ...noChange, sections: new Set([`${name}/${key}`]) }
+      : noChange;
+  }
+}
+
+/** The fields of a port's details that wiring and features read: all but its status and revision. */
+function sameWiring(a: DeviceDetails, b: DeviceDetails): boolean {
+  const { status: _s1, revision_number: _r1, ...x } = a;
+  const { status: _s2, revision_number: _r2, ...y } = b;
+  return sameJson(x, y);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);
+}
+
+function toRemotes(endpoints: readonly { host: string; tunneling_ip: string | null }[]): RemoteEndpoint[] {
+  return endpoints.flatMap((e) => (e.tunneling_ip === null ? [] : [{ host: e.host, ip: e.tunneling_ip }]));
+}
