@@ -3,6 +3,7 @@
 import { join } from "node:path";
 
 import {
+  type AgentSetup,
   addIdlePorts,
   addPhysicalBridge,
   defaultRunRoot,
@@ -44,6 +45,7 @@ export async function withBenchLab<T>(
   hosts: number,
   work: (lab: BenchLab) => Promise<T>,
   owner = benchOwner,
+  agent: Partial<AgentSetup> = {},
 ): Promise<T> {
   const cleanup = () => removeTestbed(defaultRunRoot, name);
   return withCleanupOnSignal(async () => {
@@ -56,7 +58,7 @@ export async function withBenchLab<T>(
     try {
       for (const host of testbed.info.hosts) await addPhysicalBridge(host);
       const server = await startServerProcess(join(testbed.info.runDir, "server"), await freeLoopbackPort());
-      const lab = new BenchLab(testbed, server, { physical: true });
+      const lab = new BenchLab(testbed, server, { physical: true, agent });
       try {
         return await work(lab);
       } finally {
@@ -81,7 +83,11 @@ export interface ProbedPaths {
  * host, VLAN across hosts, VXLAN across hosts); `idlePorts` more ports on h1 spread over both networks.
  * The agent restart tests use it too.
  */
-export async function probedPaths(lab: WeirLab, idlePorts: number): Promise<ProbedPaths> {
+export async function probedPaths(
+  lab: WeirLab,
+  idlePorts: number,
+  options: { qos?: boolean } = {},
+): Promise<ProbedPaths> {
   await lab.startAgent("h1");
   await lab.startAgent("h2");
   const vx = await lab.network({ name: "vx", type: "vxlan", segmentationId: 1001 });
@@ -93,6 +99,15 @@ export async function probedPaths(lab: WeirLab, idlePorts: number): Promise<Prob
   const v2 = await lab.vm("h2", vl, "v2", "198.19.2.11");
   const t1 = await lab.vm("h1", vx, "t1", "198.19.1.21");
   const t2 = await lab.vm("h2", vx, "t2", "198.19.2.21");
+  if (options.qos) {
+    // Every probed port marked and limited in both directions (well above what the probes and the TCP
+    // stream send): QoS's flows, meters and OVSDB rows are all in play during every restart.
+    const policy = await lab.api.createQosPolicy("probed");
+    await lab.api.addQosRule(policy, "dscp_marking", { dscp_mark: 26 });
+    for (const direction of ["egress", "ingress"])
+      await lab.api.addQosRule(policy, "bandwidth_limit", { max_kbps: 200_000, direction });
+    for (const vm of [s1, s2, x2, v1, v2, t1, t2]) await lab.api.setPortQosPolicy(vm.portId, policy);
+  }
   if (idlePorts > 0) {
     await addIdlePorts(lab, "h1", [vx, vl], idlePorts);
     const onH1 = [s1, s2, v1, t1].length;

@@ -78,7 +78,7 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
         name,
         2,
         async (lab) => {
-          const paths = await probedPaths(lab, idle);
+          const paths = await probedPaths(lab, idle, { qos: true });
           for (const scenario of list) {
             const repeats = options.repeats ?? scenario.repeats;
             const result = await runScenarioOrFailure(
@@ -99,6 +99,7 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
           }
         },
         owner,
+        { extensions: ["qos"] },
       );
     }
   } finally {

@@ -1,13 +1,22 @@
-// npm run bench -- scale: full resync with 1,000/5,000/10,000 ports, and port wiring latency on an idle
-// host and on a host holding 1,000 bound ports.
-import { addIdlePorts, waitInstalledCount } from "../src/testbed/index.ts";
-import { withBenchLab } from "./bench-lab.ts";
+// npm run bench -- scale: full resync with 1,000 and 10,000 ports (and where the agent's memory goes at
+// 10,000), what wiring one more port costs the agent on a host with 0, 1,000 and 10,000 bound ports, and
+// port wiring latency on an idle host and on a host holding 1,000 bound ports.
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sleep, waitFor } from "../src/base/index.ts";
+import { addIdlePorts, installedCount, waitInstalledCount } from "../src/testbed/index.ts";
+import { type BenchLab, withBenchLab } from "./bench-lab.ts";
+import { type HeapGroup, summarizeHeap } from "./heap-summary.ts";
 import { describeMachine, machine, saveResult, updateBenchmarksDoc } from "./report.ts";
 import { measureResync, type ResyncResult } from "./scale-resync.ts";
 import { ms, summary } from "./stats.ts";
 import { measureWiring, type WiringSample } from "./wiring.ts";
+import { measureWiringCost, type WiringCost } from "./wiring-cost.ts";
 
-const resyncSizes = [1000, 5000, 10000];
+const resyncSizes = [1000, 10000];
+const costBound = [0, 1000, 10000];
+const costPorts = 100;
 const wiringCount = 200;
 const floorCount = 50;
 const wiringBound = [0, 1000];
@@ -16,6 +25,7 @@ export async function runScaleBench(): Promise<void> {
   const m = machine();
   const log = (line: string) => console.log(`scale: ${line}`);
   const resync: ResyncResult[] = [];
+  let heap: HeapProfile | undefined;
   await withBenchLab("benchscl", 1, async (lab) => {
     await lab.startAgent("h1");
     const networks = [
@@ -34,10 +44,30 @@ export async function runScaleBench(): Promise<void> {
         `${size} ports bound, plugged and installed (${((performance.now() - started) / 1000).toFixed(0)} s)`,
       );
       const r = await measureResync(lab, size);
+      if (size === resyncSizes.at(-1)) heap = await heapProfile(lab);
       log(
         `${size} ports: process start → converged ${r.processToConvergedMs} ms (agent ${r.agentConvergeMs} ms), ${r.totalFlows} flows, raw bundle ${ms(r.rawBundleMs)} ms, RSS ${r.rssMiB.toFixed(0)} MiB (peak ${r.peakRssMiB.toFixed(0)})`,
       );
       resync.push(r);
+    }
+  });
+  const costs: WiringCost[] = [];
+  await withBenchLab("benchcost", 1, async (lab) => {
+    const metrics = "127.0.0.1:19477";
+    await lab.startAgent("h1", { metricsListen: metrics });
+    const net = await lab.network({ name: "cost", type: "vxlan", segmentationId: 3002 });
+    let bound = 0;
+    for (const want of costBound) {
+      if (want > bound) {
+        await addIdlePorts(lab, "h1", [net], want - bound, "dummy");
+        await waitInstalledCount(lab, "h1", want + costs.length * costPorts, 1_800_000);
+        bound = want;
+      }
+      const cost = await measureWiringCost(lab, net, costPorts, bound, `http://${metrics}/metrics`);
+      log(
+        `wiring cost with ${bound} bound ports: ${cost.cpuMsPerPort.toFixed(2)} ms CPU, ${cost.passesPerPort.toFixed(2)} passes (+${cost.idlePassesPerPort.toFixed(2)} idle) per port`,
+      );
+      costs.push(cost);
     }
   });
   const wiring: { bound: number; samples: WiringSample[]; floor: WiringSample[] }[] = [];
@@ -67,17 +97,76 @@ export async function runScaleBench(): Promise<void> {
   const file = saveResult("scale", {
     machine: m,
     resync: resync.map(({ report, ...rest }) => ({ ...rest, flowsReport: report.flows })),
+    heap,
+    costs,
     wiring,
   });
-  updateBenchmarksDoc("scale", render(resync, wiring, describeMachine(m), file));
+  updateBenchmarksDoc("scale", render({ resync, heap, costs, wiring }, describeMachine(m), file));
+}
+
+interface HeapProfile {
+  readonly ports: number;
+  readonly rssMiB: number;
+  readonly heapMiB: number;
+  readonly groups: readonly HeapGroup[];
+}
+
+/** Restarts the agent with heap snapshots on SIGUSR2, takes one once converged, and sums it up. */
+async function heapProfile(lab: BenchLab): Promise<HeapProfile> {
+  const dir = await mkdtemp(join(tmpdir(), "weir-bench-heap-"));
+  try {
+    await lab.agents.get("h1")?.stop();
+    await lab.startAgent(
+      "h1",
+      {},
+      { env: { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` } },
+    );
+    await sleep(3_000);
+    const agent = lab.agents.get("h1")!;
+    const rssMiB = await rss(agent.pid);
+    process.kill(agent.pid, "SIGUSR2");
+    const file = await waitFor(
+      async () => {
+        const names = (await readdir(dir)).filter((n) => n.endsWith(".heapsnapshot"));
+        if (names.length === 0) return undefined;
+        await sleep(2_000); // written in one go, but let it finish
+        return join(dir, names[0]!);
+      },
+      { timeoutMs: 120_000, intervalMs: 500, what: "the agent's heap snapshot" },
+    );
+    const { total, groups } = await summarizeHeap(file);
+    const ports = await installedCount(lab, "h1");
+    return { ports, rssMiB, heapMiB: total / 2 ** 20, groups };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function rss(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
 function render(
-  resync: readonly ResyncResult[],
-  wiring: readonly { bound: number; samples: readonly WiringSample[]; floor: readonly WiringSample[] }[],
+  r: {
+    resync: readonly ResyncResult[];
+    heap: HeapProfile | undefined;
+    costs: readonly WiringCost[];
+    wiring: readonly { bound: number; samples: readonly WiringSample[]; floor: readonly WiringSample[] }[];
+  },
   machineLine: string,
   file: string,
 ): string {
+  const { resync, heap, costs, wiring } = r;
+  const zero = costs.find((c) => c.bound === 0);
+  const costRows = costs.map(
+    (c) =>
+      `| ${c.bound.toLocaleString("en")} | ${c.ports} | **${c.cpuMsPerPort.toFixed(2)}** | ${zero ? `${(c.cpuMsPerPort / zero.cpuMsPerPort).toFixed(2)}×` : "–"} | **${c.passesPerPort.toFixed(2)}** | ${c.idlePassesPerPort.toFixed(2)} | ${c.wallMsPerPort.toFixed(0)} |`,
+  );
+  const heapRows = (heap?.groups ?? []).map(
+    (g) =>
+      `| ${g.what.replace(/\|/g, "\\|")} | ${g.count.toLocaleString("en")} | ${(g.bytes / 2 ** 20).toFixed(1)} |`,
+  );
   const resyncRows = resync.map(
     (r) =>
       `| ${r.ports.toLocaleString("en")} | ${r.totalFlows.toLocaleString("en")} (${r.flows["br-int"]} / ${r.flows["br-tun"]} / ${r.flows["br-phys"]}) | **${r.processToConvergedMs}** | ${r.agentConvergeMs} | ${ms(r.rawBundleMs)} | ${(r.agentConvergeMs / r.rawBundleMs).toFixed(1)}× | ${r.rssMiB.toFixed(0)} (${r.peakRssMiB.toFixed(0)}) |`,
@@ -111,6 +200,22 @@ function render(
           .map(([k, v]) => `${k} ${v}`)
           .join(", ")}.`,
     ),
+    "",
+    ...(heap === undefined
+      ? []
+      : [
+          `**Where the agent's memory goes** at ${heap.ports.toLocaleString("en")} ports: RSS ${heap.rssMiB.toFixed(0)} MiB, of which the JavaScript heap holds ${heap.heapMiB.toFixed(0)} MiB (a heap snapshot, objects' own sizes by constructor):`,
+          "",
+          "| what | objects | MiB |",
+          "| --- | ---: | ---: |",
+          ...heapRows,
+          "",
+        ]),
+    `**What one more port costs the agent** (CPU time and convergence passes per port, ${costPorts} ports plugged one after another as OVS dummy ports, each waited for):`,
+    "",
+    "| bound ports on the host | ports wired | agent CPU ms per port | ÷ idle host | passes per port | idle passes per port (echoes) | wall ms per port |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...costRows,
     "",
     `**Port wiring latency**, ${wiringCount} ports plugged one after another (p50 / p99 / max, ms from the add-port):`,
     "",

@@ -133,7 +133,7 @@ export async function startAgent(
   testbed: string,
   host: HostInfo,
   setup: AgentSetup | { configText: string },
-  options: { detached?: boolean; cli?: string } = {},
+  options: { detached?: boolean; cli?: string; env?: Readonly<Record<string, string>> } = {},
 ): Promise<AgentProcess> {
   const configPath = join(host.runDir, "agent.ini");
   const logPath = join(host.runDir, AGENT_LOG);
@@ -151,7 +151,7 @@ export async function startAgent(
   await once(log, "open");
   const child = spawn(process.execPath, [options.cli ?? cli, "agent", "--config", configPath], {
     stdio: ["ignore", log, log],
-    env: { ...process.env, WEIR_LOG_LEVEL: process.env.WEIR_AGENT_LOG_LEVEL ?? "info" },
+    env: { ...process.env, WEIR_LOG_LEVEL: process.env.WEIR_AGENT_LOG_LEVEL ?? "info", ...options.env },
     // Own process group (the demo): a Ctrl-C reaches the demo, which stops the agents in order, and
     // `--keep` can leave them running after it exits.
     detached: options.detached ?? false,

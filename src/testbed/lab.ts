@@ -78,7 +78,7 @@ export class WeirLab<S extends LabServer = LabServer> {
   async startAgent(
     host: string,
     overrides: Partial<AgentSetup> = {},
-    options: { cli?: string } = {},
+    options: { cli?: string; env?: Readonly<Record<string, string>> } = {},
   ): Promise<StartupReport> {
     const agent = await startAgent(this.testbed.info.name, this.testbed.host(host), this.setup(overrides), {
       detached: this.#setup.detachedAgents ?? false,
@@ -93,7 +93,7 @@ export class WeirLab<S extends LabServer = LabServer> {
     host: string,
     how: "term" | "kill",
     overrides: Partial<AgentSetup> = {},
-    options: { cli?: string } = {},
+    options: { cli?: string; env?: Readonly<Record<string, string>> } = {},
   ): Promise<StartupReport> {
     const agent = this.agents.get(host);
     if (agent !== undefined) {

@@ -249,8 +249,10 @@ test("the echo of the agent's own writes, and a status-only event from the serve
   const r = rig();
   r.control.applySync(sync({ ports: [details(uuid(1), N1)], networks: [network(N1)] }));
   await r.converger.passNow();
+  const idleBefore = r.converger.counts.idle;
   r.plug("tap1", uuid(1), 5);
   await settle(r);
+  assert.equal(r.converger.counts.idle, idleBefore, "the echoes of the tag and mark writes started no pass");
   const passes = r.converger.counts.passes;
   const decided = r.converger.counts.vifsDecided;
   // The port went ACTIVE: the server says so with a port.updated carrying only a new status and revision.
@@ -262,6 +264,7 @@ test("the echo of the agent's own writes, and a status-only event from the serve
   r.converger.onControlChange(r.control.applyEvent({ kind: "network.updated", network: network(N1) }, 11));
   await settle(r);
   assert.equal(r.converger.counts.passes, passes, "no pass for echoes or repeats");
+  assert.equal(r.converger.counts.idle, idleBefore, "not even one that finds nothing");
   assert.equal(r.converger.counts.vifsDecided, decided, "no VIF looked at again");
   // Someone else re-tags the port: that is a change, and the agent puts its tag back.
   const port = r.sw.find("Port", "tap1")!;

@@ -8,7 +8,7 @@ import { runRestartMatrix } from "../../bench/restart-matrix.ts";
 import { scenarios } from "../../bench/restart-scenarios.ts";
 import { testName, testOwner } from "../support/ovs.ts";
 
-test("3 restarts of each kind with 100 idle ports on the host lose no packet", async (t) => {
+test("3 restarts of each kind, with QoS on every probed port and 100 idle ports on the host, lose no packet", async (t) => {
   const agentScenarios = scenarios.filter((s) => s.agentRestart && (s.idlePorts ?? 0) <= 100);
   assert.ok(agentScenarios.length >= 5, "SIGTERM, SIGKILL, upgrade, server restart, server away");
   const results = await runRestartMatrix({

@@ -21,7 +21,7 @@ import { transact, type VswitchDb, WeirKeys } from "../../ovs/index.ts";
 import type { CacheEvent, Operation, VswitchTables } from "../../ovsdb/index.ts";
 import type { DeviceDetailsResponse } from "../../protocol/index.ts";
 import type { AgentConfig } from "../config.ts";
-import type { ControlChange, ControlState } from "../control/state.ts";
+import { type ControlChange, type ControlState, isEmptyChange } from "../control/state.ts";
 import type { StatusReports } from "../control/status-reports.ts";
 import { physPatchNames } from "../host/bridges.ts";
 import type { OvsView } from "../host/ovs-view.ts";
@@ -36,6 +36,7 @@ import type {
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { VifDecision } from "../ports/decisions.ts";
 import { DEAD_VLAN, type LocalVlans, segmentToOtherConfig } from "../ports/local-vlans.ts";
+import { interfaceView } from "../ports/vifs.ts";
 import { Claims, type Decided, decide } from "./decide.ts";
 import { LocalVlanUsers } from "./local-vlan-users.ts";
 import { type FlowChanges, Planner, type PlanResult, type PlanRound } from "./planner.ts";
@@ -119,6 +120,11 @@ export class Converger {
   #tunnels = new Map<string, TunnelPortState>();
   #staleTunnels: readonly string[] = [];
   #flood = new Map<string, readonly number[]>();
+  /**
+   * What a VIF's rows will look like once a transaction in flight commits: its echo comes back before the
+   * reply (ovsdb-server sends monitor updates first), and must be recognised as ours then already.
+   */
+  readonly #expectedSoon = new Map<string, Pick<VifRecord, "portUuid" | "expected" | "wishes">>();
   /** VIFs wired whose flows were not confirmed yet: their marks and status reports wait. */
   readonly #unconfirmed = new Set<string>();
   readonly #failed = new Map<string, string>();
@@ -141,17 +147,53 @@ export class Converger {
       });
   }
 
-  /** Feeds the replica's changes; triggers a pass only if a VIF or a bridge of the agent's changed. */
+  /**
+   * Feeds the replica's changes. A VIF whose rows are as the agent left them — the echo of its own
+   * writes — is not news: it triggers nothing.
+   */
   onOvsdbEvents(events: readonly CacheEvent<VswitchTables>[]): void {
     const changes = this.#deps.view.apply(events);
-    this.#work.addView(changes, this.#deps.config.integrationBridge);
+    const bridge = this.#deps.config.integrationBridge;
+    const news = changes.ports.filter(
+      (p) => p.bridge !== bridge || !(this.#settled(p.name) || this.#notYet(p.name)),
+    );
+    if (news.length === 0 && changes.bridges.size === 0) return;
+    this.#work.addView({ ports: news, bridges: changes.bridges }, bridge);
     this.#wake();
   }
 
-  /** Feeds what the server changed (ControlState says what); nothing that matters triggers nothing. */
+  /** Feeds what the server changed (ControlState says what); a change of nothing triggers nothing. */
   onControlChange(change: ControlChange): void {
-    this.#work.addControl(change);
+    const relevant = change.full ? change : this.#forwardingHere(change);
+    if (isEmptyChange(relevant)) return;
+    this.#work.addControl(relevant);
     this.#wake();
+  }
+
+  /**
+   * The part of a server change that concerns what this host forwards: ports plugged here, networks with
+   * a local VLAN or a VIF here, other hosts' ports on those, section objects something here read. The
+   * rest is kept in ControlState and read when it matters (a VIF plugged later reads its details then).
+   */
+  #forwardingHere(change: ControlChange): ControlChange {
+    const { vlans, control } = this.#deps;
+    const local = (networkId: string) => vlans.get(networkId) !== undefined || this.#onNetwork.has(networkId);
+    return {
+      full: false,
+      ports: new Set(
+        [...change.ports].filter((id) => this.#byPortId.has(id) || this.#claims.of(id).length > 0),
+      ),
+      networks: new Set([...change.networks].filter(local)),
+      endpoints: new Set([...change.endpoints].filter(local)),
+      remotePorts: new Set(
+        [...change.remotePorts].filter((id) => {
+          const entry = control.fdb.get(id);
+          // A removed entry is no longer in ControlState: whether it had flows here, the pass finds out.
+          return entry === undefined || (entry.host !== control.host && local(entry.network_id));
+        }),
+      ),
+      sections: new Set([...change.sections].filter((key) => this.#planner.readersOf(key).size > 0)),
+    };
   }
 
   /** Asks for a pass over everything (a sync, a repair). */
@@ -325,7 +367,9 @@ export class Converger {
 
     // ── confirmations: only once the flows are on the switch ────────────────────────────────────
     const confirmed = this.#confirmed();
-    const marked = confirmed ? await this.#writeMarks(decided, decisions, tagged, writes) : new Set<string>();
+    const marked = confirmed
+      ? await this.#writeMarks(decided, decisions, tagged, writes, plan)
+      : new Set<string>();
     if (confirmed && this.#staleTunnels.length > 0 && this.#deps.isSwapped())
       await this.#deleteStaleTunnels(writes);
     this.#record({ decided, decisions, gone, plan, contexts, confirmed, marked, tagged });
@@ -393,25 +437,51 @@ export class Converger {
   /** The VIF's rows are what the agent left them as, and every feature's OVSDB wish holds. */
   #settled(name: string): boolean {
     const record = this.vifs.get(name);
+    const soon = this.#expectedSoon.get(name);
     const entry = this.#deps.view.port(this.#deps.config.integrationBridge, name);
-    if (record === undefined || entry === undefined || entry.iface === undefined) return false;
-    if (record.portUuid !== entry.port._uuid) return false;
-    const view = {
-      name: entry.iface.name,
-      uuid: entry.iface._uuid,
-      portName: entry.port.name,
-      type: entry.iface.type,
-      ofport: entry.iface.ofport,
-      externalIds: entry.iface.external_ids,
-      tag: entry.port.tag,
-      portOtherConfig: entry.port.other_config,
-    };
-    if (observedKey(view, entry.port._uuid) !== record.expected) return false;
-    if (record.wishes === undefined) return true;
+    if (entry === undefined || entry.iface === undefined) return false;
+    const candidates = [
+      ...(record !== undefined && record.portUuid === entry.port._uuid ? [record] : []),
+      ...(soon !== undefined && soon.portUuid === entry.port._uuid ? [soon] : []),
+    ];
+    if (candidates.length === 0) return false;
+    const view = interfaceView(entry)!;
+    const key = observedKey(view, entry.port._uuid);
+    const match = candidates.find((c) => c.expected === key);
+    if (match === undefined) return false;
     const rows = this.#rows(entry.port, entry.iface);
-    for (const wish of record.wishes.values())
+    for (const wish of match.wishes?.values() ?? [])
       if (safe(() => wish(rows, this.#deps.db.ops))?.length !== 0) return false;
     return true;
+  }
+
+  /** A port that appeared without a usable ofport yet and was never looked at: nothing to do until it has one. */
+  #notYet(name: string): boolean {
+    if (this.vifs.has(name) || this.#expectedSoon.has(name)) return false;
+    const ofport = this.#deps.view.port(this.#deps.config.integrationBridge, name)?.iface?.ofport;
+    return ofport === null || ofport === undefined;
+  }
+
+  /** What the VIF's rows will hold once this pass's writes are in (tag, other_config; the mark as given). */
+  #expectedKey(d: Decided, decision: VifDecision, installed: boolean): string {
+    const lvid = decision.kind === "wire" ? this.#deps.vlans.get(decision.networkId)?.lvid : undefined;
+    const tag = decision.kind === "keep" ? d.view.tag : decision.kind === "wire" ? lvid! : DEAD_VLAN;
+    const otherConfig =
+      decision.kind === "keep"
+        ? d.view.portOtherConfig
+        : decision.kind === "wire"
+          ? { ...d.view.portOtherConfig, ...segmentToOtherConfig(decision.networkId, decision.segment) }
+          : withoutNetworkKeys(d.view.portOtherConfig);
+    return observedKey(d.view, d.portUuid, { tag, otherConfig, installed });
+  }
+
+  /** Before a transaction: its echo is ours. */
+  #expect(d: Decided, decision: VifDecision, installed: boolean, plan: PlanResult): void {
+    this.#expectedSoon.set(d.iface, {
+      portUuid: d.portUuid,
+      expected: this.#expectedKey(d, decision, installed),
+      wishes: plan.ovsdb.get(d.iface),
+    });
   }
 
   #hostContext(): HostContext {
@@ -628,6 +698,7 @@ export class Converger {
         if (ops.some((op) => op.op === "update")) tagged.add(d.iface);
         operations.push(...ops);
       }
+      this.#expect(d, decision, d.view.externalIds[WeirKeys.installed] !== undefined, plan);
       const wishes = plan.ovsdb.get(d.iface);
       const entry = this.#deps.view.port(this.#deps.config.integrationBridge, d.iface);
       if (wishes === undefined || entry?.iface === undefined) continue;
@@ -645,6 +716,7 @@ export class Converger {
     decisions: ReadonlyMap<string, VifDecision>,
     tagged: ReadonlySet<string>,
     writes: { count: number },
+    plan: PlanResult,
   ): Promise<Set<string>> {
     const { db, vlans } = this.#deps;
     const operations: Operation[] = [];
@@ -664,8 +736,10 @@ export class Converger {
           record?.markedLvid === lvid || (installed && d.view.tag === lvid && !tagged.has(d.iface));
         marked.add(d.iface);
         if (!already) operations.push(markOperation(db.ops, d.view.uuid, stamp));
+        this.#expect(d, decision, true, plan);
       } else if (decision.kind === "dead" && installed) {
         operations.push(unmarkOperation(db.ops, d.view.uuid));
+        this.#expect(d, decision, false, plan);
       }
     }
     if (operations.length > 0) await transact(db, operations);
@@ -717,6 +791,7 @@ export class Converger {
     const { log, control, status, vlans } = this.#deps;
     for (const record of gone) {
       this.vifs.delete(record.iface);
+      this.#expectedSoon.delete(record.iface);
       this.#warned.delete(record.iface);
       this.#unconfirmed.delete(record.iface);
       if (record.portId !== undefined && this.#byPortId.get(record.portId) === record.iface)
@@ -774,13 +849,6 @@ export class Converger {
         this.#byPortId.get(previous.portId) === d.iface
       )
         this.#byPortId.delete(previous.portId);
-      const tag = decision.kind === "keep" ? d.view.tag : decision.kind === "wire" ? lvid! : DEAD_VLAN;
-      const otherConfig =
-        decision.kind === "keep"
-          ? d.view.portOtherConfig
-          : decision.kind === "wire"
-            ? { ...d.view.portOtherConfig, ...segmentToOtherConfig(decision.networkId, decision.segment) }
-            : withoutNetworkKeys(d.view.portOtherConfig);
       const wasInstalled = d.view.externalIds[WeirKeys.installed] !== undefined;
       const installed =
         decision.kind === "wire" && marked.has(d.iface)
@@ -798,10 +866,11 @@ export class Converger {
         reason: decision.kind === "dead" ? decision.reason : undefined,
         markedLvid,
         reportedUp,
-        expected: observedKey(d.view, d.portUuid, { tag, otherConfig, installed }),
+        expected: this.#expectedKey(d, decision, installed),
         wishes: plan.ovsdb.get(d.iface),
       };
       this.vifs.set(d.iface, record);
+      this.#expectedSoon.delete(d.iface);
       const context = contexts.get(d.iface);
       if (context !== undefined) {
         if (previous === undefined) this.#hook((f) => f.onPortAdded?.(context));

@@ -50,7 +50,7 @@ export interface PortRef {
 export interface ViewChanges {
   /** Ports whose Port, Interface (or QoS/Queue) rows changed, that appeared, or that went away. */
   readonly ports: readonly PortRef[];
-  /** Bridges whose own row changed, appeared or went away. */
+  /** Bridges that appeared, went away, or whose name, fail_mode or datapath changed. */
   readonly bridges: ReadonlySet<string>;
 }
 
@@ -92,8 +92,16 @@ export class OvsView {
     for (const e of events) {
       if (e.table !== "Bridge") continue;
       const name = e.type === "delete" ? e.old.name : e.new.name;
-      bridges.add(name);
-      if (e.type !== "insert") bridges.add(e.old.name);
+      // A bridge's own settings, or its coming and going, concern the agent; its port list is ports' news.
+      if (
+        e.type !== "modify" ||
+        e.old.name !== e.new.name ||
+        e.old.fail_mode !== e.new.fail_mode ||
+        e.old.datapath_type !== e.new.datapath_type
+      ) {
+        bridges.add(name);
+        if (e.type !== "insert") bridges.add(e.old.name);
+      }
       this.#indexBridge(
         e.type === "insert" ? undefined : e.old,
         e.type === "delete" ? undefined : e.new,
