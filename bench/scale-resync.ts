@@ -1,10 +1,13 @@
 // Full resync after an agent restart on a host holding N bound, idle ports: how long from the process's
 // start to converged, how many flows, the agent's memory — and beside it the physical limit, the time
 // `ovs-ofctl --bundle add-flows` takes to load the same flows into empty bridges of the same switch.
-import { readFile, writeFile } from "node:fs/promises";
+import { access, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { StartupReport } from "../src/agent/index.ts";
-import { type HostInfo, ovsPaths, run, vsctl, waitInstalledCount } from "../src/testbed/index.ts";
+import { waitFor } from "../src/base/index.ts";
+import { deleteBridge, ensureBridge, openVswitchDb } from "../src/ovs/index.ts";
+import { OvsdbClient } from "../src/ovsdb/index.ts";
+import { type HostInfo, ovsPaths, run, waitInstalledCount } from "../src/testbed/index.ts";
 import type { BenchLab } from "./bench-lab.ts";
 
 export interface ResyncResult {
@@ -69,34 +72,39 @@ export async function measureResync(lab: BenchLab, ports: number): Promise<Resyn
 
 /** Loads `lines` into a new empty bridge with one bundle; returns the ovs-ofctl wall time. */
 async function rawBundle(host: HostInfo, bridge: string, lines: readonly string[]): Promise<number> {
-  const paths = ovsPaths(host.runDir);
   const scratch = `raw-${bridge.slice(3)}`;
   const file = join(host.runDir, `${scratch}.flows`);
   await writeFile(file, `${lines.join("\n")}\n`);
-  await vsctl(paths, [
-    "--may-exist",
-    "add-br",
-    scratch,
-    "--",
-    "set",
-    "Bridge",
-    scratch,
-    `datapath_type=${host.datapathType}`,
-    "fail_mode=secure",
-  ]);
+  // Weir's OVSDB client, not ovs-vsctl: vsctl reads the whole database and times out past 5,000 ports.
+  const client = await OvsdbClient.connect({ endpoint: ovsPaths(host.runDir).ovsdb, probeIntervalMs: 0 });
   try {
-    const started = performance.now();
-    await run("ovs-ofctl", [
-      "-O",
-      "OpenFlow15",
-      "--no-names",
-      "--bundle",
-      "add-flows",
-      socket(host, scratch),
-      file,
-    ]);
-    return performance.now() - started;
+    const db = await openVswitchDb(client);
+    await ensureBridge(db, { name: scratch, datapathType: host.datapathType, failMode: "secure" });
+    await waitFor(
+      () =>
+        access(join(host.runDir, `${scratch}.mgmt`)).then(
+          () => true,
+          () => undefined,
+        ),
+      {
+        timeoutMs: 60_000,
+        what: `${scratch}'s management socket`,
+      },
+    );
+    try {
+      const started = performance.now();
+      await run(
+        "ovs-ofctl",
+        ["-O", "OpenFlow15", "--no-names", "--bundle", "add-flows", socket(host, scratch), file],
+        {
+          timeoutMs: 600_000,
+        },
+      );
+      return performance.now() - started;
+    } finally {
+      await deleteBridge(db, scratch);
+    }
   } finally {
-    await vsctl(paths, ["--if-exists", "del-br", scratch]);
+    client.close();
   }
 }

@@ -1,7 +1,7 @@
 // npm run bench -- scale: full resync with 1,000 and 10,000 ports (and where the agent's memory goes at
 // 10,000), what wiring one more port costs the agent on a host with 0, 1,000 and 10,000 bound ports, and
 // port wiring latency on an idle host and on a host holding 1,000 bound ports.
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sleep, waitFor } from "../src/base/index.ts";
@@ -44,11 +44,11 @@ export async function runScaleBench(): Promise<void> {
         `${size} ports bound, plugged and installed (${((performance.now() - started) / 1000).toFixed(0)} s)`,
       );
       const r = await measureResync(lab, size);
-      if (size === resyncSizes.at(-1)) heap = await heapProfile(lab);
       log(
         `${size} ports: process start → converged ${r.processToConvergedMs} ms (agent ${r.agentConvergeMs} ms), ${r.totalFlows} flows, raw bundle ${ms(r.rawBundleMs)} ms, RSS ${r.rssMiB.toFixed(0)} MiB (peak ${r.peakRssMiB.toFixed(0)})`,
       );
       resync.push(r);
+      if (size === resyncSizes.at(-1)) heap = await heapProfile(lab);
     }
   });
   const costs: WiringCost[] = [];
@@ -129,8 +129,11 @@ async function heapProfile(lab: BenchLab): Promise<HeapProfile> {
       async () => {
         const names = (await readdir(dir)).filter((n) => n.endsWith(".heapsnapshot"));
         if (names.length === 0) return undefined;
-        await sleep(2_000); // written in one go, but let it finish
-        return join(dir, names[0]!);
+        // Written as the process goes: done when its size holds still for two seconds.
+        const path = join(dir, names[0]!);
+        const before = (await stat(path)).size;
+        await sleep(2_000);
+        return (await stat(path)).size === before && before > 0 ? path : undefined;
       },
       { timeoutMs: 120_000, intervalMs: 500, what: "the agent's heap snapshot" },
     );

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Weir needs on a Debian/Ubuntu host, and nothing that is already there:
-#   Debian packages  openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates,
+#   Debian packages  openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates, python3 (the tests
+#                    read raw frames in VMs with it),
 #                    postgresql and python3-openstackclient (the server tests run against both)
 #   Node.js >= 24    Debian's nodejs+npm when node is missing, then node@24 into /usr/local when older
 #   npm packages     npm ci, only when package-lock.json changed since the last install
@@ -11,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
-packages=(openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates postgresql python3-openstackclient)
+packages=(openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates postgresql python3-openstackclient python3)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

@@ -127,6 +127,13 @@ export async function runStartup(
   parts.observer = new Observer(log, metrics, pipeline);
   step("pipeline");
 
+  // The server is asked now, and answers while the switch is being set up: start-up waits for it only
+  // after the physical bridges have their flows, and never needs it to forward.
+  const session = makeSession(parts);
+  parts.session = session;
+  const syncStarted = performance.now();
+  const first = session.first();
+
   const bridges = agentBridges(config);
   const { setups, disruptions, patchPortsCreated } = await setUpBridges(parts, bridges);
   await writeClassRecord(parts.db, classRecord);
@@ -156,23 +163,22 @@ export async function runStartup(
   parts.converger = converger;
   parts.cleanups.push(cache.subscribe((events) => converger.onOvsdbEvents(events)));
   await attachMetrics(parts);
-  await converger.passNow(); // records every flow OVSDB alone can tell; nothing is sent yet
+  // Every flow the server's snapshot (if it came already) or OVSDB alone tells; nothing is sent yet.
+  const passSynced = parts.control.synced;
+  await converger.passNow();
   step("restore");
 
   for (const bridge of parts.bridges.values())
     if (bridge.spec.role === "physical") await bridge.flows.installAdditive(bridge.previous);
 
-  const session = makeSession(parts);
-  parts.session = session;
-  const syncStarted = performance.now();
-  const online = await session.first();
+  const online = await first;
   step("server");
-  const flows = online ? await swapAll(parts) : await installWithoutServer(parts);
+  const flows = online ? await swapAll(parts, !passSynced) : await installWithoutServer(parts);
   if (online) metrics.resyncSeconds.observe({ kind: "start" }, (performance.now() - syncStarted) / 1000);
   step("flows");
   parts.running = true;
   session.run();
-  converger.triggerFull();
+  // What changed meanwhile, and the marks and status reports that waited for the swap, follow at once.
   await converger.idle();
   step("settled");
 
@@ -392,12 +398,12 @@ async function attachMetrics(parts: AgentParts): Promise<void> {
 }
 
 function makeSession(parts: AgentParts): ServerSession {
-  const { converger, control, metrics, log, config } = parts;
+  const { control, metrics, log, config } = parts;
   return new ServerSession(
     parts.server,
     {
       onSync: (snapshot) => onSync(parts, snapshot),
-      onEvent: (event, revision) => converger!.onControlChange(control.applyEvent(event, revision)),
+      onEvent: (event, revision) => parts.converger!.onControlChange(control.applyEvent(event, revision)),
       onReachability: (online) => {
         if (!online) metrics.reconnects.inc({ peer: "server" });
         else void parts.status?.flush();
@@ -429,9 +435,10 @@ async function onSync(parts: AgentParts, snapshot: SyncResponse): Promise<void> 
 }
 
 /** Every flow, now known in full, replaces the previous generation; the class record drops removed extensions. */
-async function swapAll(parts: AgentParts): Promise<Record<string, FlowReport>> {
+async function swapAll(parts: AgentParts, full = true): Promise<Record<string, FlowReport>> {
   const converger = parts.converger!;
-  converger.triggerFull();
+  // A full pass unless the last one already saw the server's snapshot (then: what changed since).
+  if (full) converger.triggerFull();
   await converger.passNow();
   return converger.exclusive(async () => {
     const failed = parts.pipeline!.features.filter((f) => converger.failedFeatures.has(f.feature.name));

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import ini from "ini";
-import { InvalidArgumentError } from "../base/index.ts";
+import { IniSections, InvalidArgumentError } from "../base/index.ts";
 
 export interface VlanRange {
   readonly physicalNetwork: string;
@@ -66,44 +66,14 @@ export function loadServerConfig(path: string | undefined): ServerConfig {
 }
 
 export function parseServerConfig(text: string, file = "server.ini"): ServerConfig {
-  const parsed = ini.parse(text) as Record<string, unknown>;
-  const sections: Record<string, Record<string, string>> = { DEFAULT: {} };
-  for (const [key, value] of Object.entries(parsed)) {
-    if (typeof value === "object" && value !== null) sections[key] = value as Record<string, string>;
-    else sections.DEFAULT![key] = String(value);
-  }
-  for (const [section, values] of Object.entries(sections)) {
-    const keys = known[section];
-    if (keys === undefined) throw new InvalidArgumentError(`${file} [${section}]`, "unknown section");
-    for (const key of Object.keys(values)) {
-      if (!keys.includes(key)) throw new InvalidArgumentError(`${file} [${section}] ${key}`, "unknown key");
-    }
-  }
-  const get = (section: string, key: string) => {
-    const v = sections[section]?.[key];
-    return v === undefined ? undefined : String(v).trim();
-  };
-  const field = (section: string, key: string) => `${file} [${section}] ${key}`;
-  const list = (section: string, key: string, fallback: readonly string[]) => {
-    const v = get(section, key);
-    return v === undefined
-      ? fallback
-      : v
-          .split(",")
-          .map((s) => s.trim())
-          .filter(Boolean);
-  };
-  const int = (section: string, key: string, fallback: number, min: number, max: number) => {
-    const v = get(section, key);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n < min || n > max)
-      throw new InvalidArgumentError(
-        field(section, key),
-        `must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`,
-      );
-    return n;
-  };
+  const sections = new IniSections(ini.parse(text) as Record<string, unknown>, file);
+  sections.checkKnown(known);
+  const get = (section: string, key: string) => sections.get(section, key);
+  const field = (section: string, key: string) => sections.where(section, key);
+  const list = (section: string, key: string, fallback: readonly string[]) =>
+    sections.list(section, key, fallback);
+  const int = (section: string, key: string, fallback: number, min: number, max: number) =>
+    sections.int(section, key, fallback, min, max);
   const typeDrivers = list("ml2", "type_drivers", defaultServerConfig.typeDrivers);
   for (const t of typeDrivers) {
     if (!["flat", "vlan", "vxlan", "gre", "geneve", "local"].includes(t))

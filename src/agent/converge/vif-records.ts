@@ -34,18 +34,19 @@ export interface VifRecord {
 export function observedKey(
   view: InterfaceView,
   portUuid: string,
-  overrides: { tag?: number | null; otherConfig?: Record<string, string>; installed?: boolean } = {},
+  overrides: {
+    tag?: number | null;
+    otherConfig?: Readonly<Record<string, string>>;
+    installed?: boolean;
+  } = {},
 ): string {
-  const { [WeirKeys.installed]: mark, ...ids } = view.externalIds;
+  // A plain concatenation (it is computed for every VIF event): fields separated by NUL, which OVSDB
+  // strings cannot hold.
+  const ids = view.externalIds;
+  let key = `${view.uuid}\0${portUuid}\0${view.type}\0${view.ofport}\0`;
+  for (const k of Object.keys(ids).sort()) if (k !== WeirKeys.installed) key += `${k}=${ids[k]}\0`;
   const otherConfig = overrides.otherConfig ?? view.portOtherConfig;
-  return JSON.stringify([
-    view.uuid,
-    portUuid,
-    view.type,
-    view.ofport,
-    Object.entries(ids).sort(([a], [b]) => (a < b ? -1 : 1)),
-    overrides.tag === undefined ? view.tag : overrides.tag,
-    portNetworkKeys.map((k) => otherConfig[k] ?? null),
-    overrides.installed ?? mark !== undefined,
-  ]);
+  key += `\0${overrides.tag === undefined ? view.tag : overrides.tag}`;
+  for (const k of portNetworkKeys) key += `\0${otherConfig[k] ?? ""}`;
+  return `${key}\0${(overrides.installed ?? ids[WeirKeys.installed] !== undefined) ? 1 : 0}`;
 }
