@@ -68,6 +68,24 @@ export interface AgentParts {
   stopped: boolean;
 }
 
+/** The parts once start-up built them all; callbacks that run after that read them through built(). */
+export interface BuiltParts extends AgentParts {
+  readonly pipeline: Pipeline;
+  readonly view: OvsView;
+  readonly converger: Converger;
+  readonly session: ServerSession;
+  readonly observer: Observer;
+  readonly status: StatusReports;
+}
+
+/** The parts as BuiltParts; throws if start-up has not built them yet (a bug in the start-up order). */
+export function built(parts: AgentParts): BuiltParts {
+  const { pipeline, view, converger, session, observer, status } = parts;
+  if ([pipeline, view, converger, session, observer, status].includes(undefined))
+    throw new WeirError("WEIR_AGENT_NOT_STARTED", "a part of the agent was used before start-up built it");
+  return parts as BuiltParts;
+}
+
 export class Agent {
   readonly config: AgentConfig;
   readonly metrics: AgentMetrics;

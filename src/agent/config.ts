@@ -9,8 +9,8 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { hostname } from "node:os";
 import ini from "ini";
-import { IniSections, InvalidArgumentError } from "../base/index.ts";
-import { isTunnelType, type TunnelType } from "../protocol/index.ts";
+import { describeError, IniSections, InvalidArgumentError } from "../base/index.ts";
+import { FEATURE_NAME, isTunnelType, type TunnelType } from "../protocol/index.ts";
 
 export type { TunnelType };
 
@@ -76,7 +76,7 @@ export function loadAgentConfig(path: string): AgentConfig {
   try {
     text = readFileSync(path, "utf8");
   } catch (cause) {
-    throw new InvalidArgumentError(path, `cannot read the configuration file: ${(cause as Error).message}`);
+    throw new InvalidArgumentError(path, `cannot read the configuration file: ${describeError(cause)}`);
   }
   return parseAgentConfig(text, path);
 }
@@ -244,7 +244,7 @@ function extensionSpecs(ini_: IniSections): string[] {
   const seen = new Set<string>();
   for (const spec of specs) {
     const isPath = spec.includes("/");
-    if (!isPath && !/^[a-z][a-z0-9_-]{0,63}$/.test(spec))
+    if (!isPath && !FEATURE_NAME.test(spec))
       throw new InvalidArgumentError(
         ini_.where("agent", "extensions"),
         `${JSON.stringify(spec)} is neither an extension name nor a path to an extension module`,

@@ -3,7 +3,13 @@
 export { ServerClient, ServerRejectedError, ServerUnavailableError } from "./control/client.ts";
 export { ControlState, isEmptyChange } from "./control/state.ts";
 export { StatusReports } from "./control/status-reports.ts";
-export { Converger, type ConvergerDeps, type FlowSink, type MeterSink } from "./converge/converger.ts";
+export {
+  Converger,
+  type ConvergerDeps,
+  FEATURE_RETRY_MS,
+  type FlowSink,
+  type MeterSink,
+} from "./converge/converger.ts";
 export { Claims, decide } from "./converge/decide.ts";
 export { LocalVlanUsers } from "./converge/local-vlan-users.ts";
 export { Planner } from "./converge/planner.ts";
@@ -11,9 +17,17 @@ export { markOperation, portOperations, unmarkOperation } from "./converge/port-
 export { floodLists, tunnelPhase } from "./converge/tunnel-phase.ts";
 export { observedKey } from "./converge/vif-records.ts";
 export { assignClasses, formatClassRecord, parseClassRecord } from "./extensions/classes.ts";
+export { removedMeterRanges } from "./extensions/removed.ts";
 export { allCoreFeatures, coreFeatures } from "./features/index.ts";
 export { qos } from "./features/qos/feature.ts";
-export { ingressQos, policingOperations, portQosOperations } from "./features/qos/ovsdb.ts";
+export { cleanup as qosCleanup } from "./features/qos/index.ts";
+export {
+  ingressQos,
+  leftoverOperations,
+  policingOperations,
+  portQosOperations,
+  vifQosClearOperations,
+} from "./features/qos/ovsdb.ts";
 export { portQos } from "./features/qos/rules.ts";
 export { OvsView, replicaSpec } from "./host/ovs-view.ts";
 export {

@@ -56,6 +56,7 @@ export {
   type MeterIdRange,
   type MeterReconcileOptions,
   type MeterReconcileResult,
+  meterRangesWithout,
 } from "./meters.ts";
 export type { Action, LearnSpec, NatSpec, Subfield } from "./model/actions.ts";
 export * as actions from "./model/actions.ts";

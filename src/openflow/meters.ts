@@ -33,18 +33,26 @@ export interface MeterIdRange {
 }
 
 export interface MeterReconcileOptions {
-  readonly range: MeterIdRange;
-  /** Ids in the range that must stay although not desired (flows still using them, say). */
+  /**
+   * The ids the caller reserves on the bridge, as disjoint ranges (one per feature, say): every desired
+   * meter must lie in one of them, and stale meters are looked for in them.
+   */
+  readonly ranges: readonly MeterIdRange[];
+  /** Ids that must stay although not desired (flows still using them, say). */
   readonly keepIds?: Iterable<number>;
-  /** Delete stale meters too (default true). With false, they are only reported, for a later prune(). */
-  readonly prune?: boolean;
+  /**
+   * Delete stale meters too: in every range (true, the default), in none (false: they are only reported,
+   * for a later prune()), or only in these ranges (disjoint; a failed feature's meters stay, like its
+   * flows, and a removed one's may go although no range reserves them any more).
+   */
+  readonly prune?: boolean | readonly MeterIdRange[];
 }
 
 export interface MeterReconcileResult {
   readonly added: readonly number[];
   readonly modified: readonly number[];
   readonly unchanged: number;
-  /** Ids in the range that are not desired (and not kept). */
+  /** Ids in the ranges (or the prune ranges) that are not desired (and not kept). */
   readonly stale: readonly number[];
   /** Those of `stale` that were deleted. */
   readonly deleted: readonly number[];
@@ -157,19 +165,21 @@ export class BridgeMeters {
 
   /**
    * Makes the switch hold every desired meter (dump, then add what is missing and modify what differs),
-   * and deletes the meters in `range` that are neither desired nor in `keepIds` — unless `prune: false`,
-   * for a caller whose flow bundle must come in between (then prune() after it). Meters outside `range`
-   * are never touched; a desired meter outside it is refused before anything is sent.
+   * and deletes the meters in `ranges` that are neither desired nor in `keepIds` — unless `prune` says
+   * otherwise (false: for a caller whose flow bundle must come in between; then prune() after it). Meters
+   * outside the ranges are never touched; a desired meter outside them, or ranges that overlap, are
+   * refused before anything is sent.
    */
   reconcile(connection: OpenFlowConnection, options: MeterReconcileOptions): Promise<MeterReconcileResult> {
     return this.#serial(async () => {
       const started = performance.now();
-      const range = checkRange(options.range);
+      const ranges = checkRanges(options.ranges);
+      const staleIn = typeof options.prune === "object" ? checkRanges(options.prune) : ranges;
       for (const m of this.#byId.values()) {
-        if (!inRange(range, m.meter.id)) {
+        if (!ranges.some((r) => inRange(r, m.meter.id))) {
           throw new InvalidArgumentError(
             `meter ${m.meter.id}`,
-            `of ${m.owner} lies outside the reconciled range ${range.min}..${range.max}`,
+            `of ${m.owner} lies outside the reconciled ranges ${formatRanges(ranges)}`,
           );
         }
       }
@@ -187,27 +197,33 @@ export class BridgeMeters {
           modified.push(m.id);
         } else unchanged++;
       }
-      const stale = this.#stale([...installed.keys()], range, options.keepIds);
+      const stale = this.#stale([...installed.keys()], staleIn, options.keepIds);
       const deleted = options.prune === false ? [] : await this.#delete(connection, stale);
       return { added, modified, unchanged, stale, deleted, durationMs: performance.now() - started };
     });
   }
 
-  /** Deletes the meters in `range` that are neither desired nor in `keepIds` (after a dump); their ids. */
+  /** Deletes the meters in `ranges` (disjoint) that are neither desired nor in `keepIds` (after a dump); their ids. */
   prune(
     connection: OpenFlowConnection,
-    options: { readonly range: MeterIdRange; readonly keepIds?: Iterable<number> },
+    options: { readonly ranges: readonly MeterIdRange[]; readonly keepIds?: Iterable<number> },
   ): Promise<number[]> {
     return this.#serial(async () => {
-      const range = checkRange(options.range);
+      const ranges = checkRanges(options.ranges);
       const installed = (await connection.dumpMeters()).map((m) => m.id);
-      return this.#delete(connection, this.#stale(installed, range, options.keepIds));
+      return this.#delete(connection, this.#stale(installed, ranges, options.keepIds));
     });
   }
 
-  #stale(installed: readonly number[], range: MeterIdRange, keepIds: Iterable<number> | undefined): number[] {
+  #stale(
+    installed: readonly number[],
+    ranges: readonly MeterIdRange[],
+    keepIds: Iterable<number> | undefined,
+  ): number[] {
     const keep = new Set(keepIds ?? []);
-    return installed.filter((id) => inRange(range, id) && !this.#byId.has(id) && !keep.has(id));
+    return installed.filter(
+      (id) => ranges.some((r) => inRange(r, id)) && !this.#byId.has(id) && !keep.has(id),
+    );
   }
 
   async #delete(connection: OpenFlowConnection, ids: readonly number[]): Promise<number[]> {
@@ -251,4 +267,36 @@ function checkRange(range: MeterIdRange): MeterIdRange {
     throw new InvalidArgumentError("meter range", `${range.min}..${range.max} is not within 1..${METER_MAX}`);
   }
   return range;
+}
+
+/** Valid ranges that do not overlap: two owners of one id would delete each other's meters. */
+function checkRanges(ranges: readonly MeterIdRange[]): readonly MeterIdRange[] {
+  const sorted = ranges.map(checkRange).sort((a, b) => a.min - b.min);
+  for (let i = 1; i < sorted.length; i++) {
+    const [a, b] = [sorted[i - 1]!, sorted[i]!];
+    if (b.min <= a.max)
+      throw new InvalidArgumentError("meter ranges", `${formatRanges([a])} and ${formatRanges([b])} overlap`);
+  }
+  return ranges;
+}
+
+const formatRanges = (ranges: readonly MeterIdRange[]) =>
+  ranges.length === 0 ? "(none)" : ranges.map((r) => `${r.min}..${r.max}`).join(", ");
+
+/** The ids of `ranges` that none of `holes` holds, as ranges (for prune ranges that must not touch `holes`). */
+export function meterRangesWithout(
+  ranges: readonly MeterIdRange[],
+  holes: readonly MeterIdRange[],
+): MeterIdRange[] {
+  let out = [...ranges];
+  for (const h of holes)
+    out = out.flatMap((r) =>
+      r.max < h.min || r.min > h.max
+        ? [r]
+        : [
+            ...(r.min < h.min ? [{ min: r.min, max: h.min - 1 }] : []),
+            ...(r.max > h.max ? [{ min: h.max + 1, max: r.max }] : []),
+          ],
+    );
+  return out;
 }

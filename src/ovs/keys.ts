@@ -11,8 +11,9 @@ export const WeirKeys = {
   /** Bridge.external_ids: the physical network a physical bridge carries. */
   physicalNetwork: "weir-physical-network",
   /**
-   * Open_vSwitch.external_ids: the cookie class the agent assigned to each extension, "name=class,…"
-   * (hex), so an extension keeps its class across restarts and a removed one's flows can be swept.
+   * Open_vSwitch.external_ids: the cookie class the agent assigned to each extension and the meter ids it
+   * declares, "name=class[:min-max],…" (class hex, ids decimal), so an extension keeps its class across
+   * restarts and a removed one's flows and meters can be swept.
    */
   extensionClasses: "weir-extension-classes",
   /** Interface.external_ids: set when the agent confirmed the VIF's flows (an ISO time). */
@@ -23,6 +24,11 @@ export const WeirKeys = {
   tunnelRemoteHost: "weir-remote-host",
   /** external_ids of QoS and Queue rows the agent made: the interface they are for. */
   qosInterface: "weir-interface",
+  /**
+   * Interface.external_ids of a VIF whose ingress_policing_rate/burst the agent set: "rate/burst" as set
+   * (kbit/s, kbit), so that only policing the agent set is cleared when QoS no longer applies.
+   */
+  qosPolicing: "weir-policing",
 } as const;
 
 /** Port.other_config keys recording a VIF's network, named as Neutron's agent names them. */

@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import { QosSection } from "./qos.ts";
-import { uuid } from "./values.ts";
+import { FEATURE_NAME, uuid } from "./values.ts";
 
 export const AGENT_TYPE_OVS = "Open vSwitch agent";
 
@@ -38,10 +38,7 @@ export const AgentConfigurations = z
     arp_responder: z.boolean(),
     devices: z.number().int().min(0),
     /** The features beyond L2 this agent runs ([agent] extensions): the server sends their data only to such agents. */
-    extensions: z
-      .array(z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, "an extension name"))
-      .max(64)
-      .optional(),
+    extensions: z.array(z.string().regex(FEATURE_NAME, "an extension name")).max(64).optional(),
   })
   .strict();
 export type AgentConfigurations = z.infer<typeof AgentConfigurations>;

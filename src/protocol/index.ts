@@ -48,3 +48,4 @@ export {
 } from "./qos.ts";
 export { type AgentRoute, AgentRoutes } from "./routes.ts";
 export { type SseMessage, SseParser } from "./sse.ts";
+export { FEATURE_NAME, Section } from "./values.ts";

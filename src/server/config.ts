@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import ini from "ini";
-import { IniSections, InvalidArgumentError } from "../base/index.ts";
+import { describeError, IniSections, InvalidArgumentError } from "../base/index.ts";
 
 export interface VlanRange {
   readonly physicalNetwork: string;
@@ -60,7 +60,7 @@ export function loadServerConfig(path: string | undefined): ServerConfig {
   try {
     text = readFileSync(path, "utf8");
   } catch (cause) {
-    throw new InvalidArgumentError(path, `cannot read the configuration file: ${(cause as Error).message}`);
+    throw new InvalidArgumentError(path, `cannot read the configuration file: ${describeError(cause)}`);
   }
   return parseServerConfig(text, path);
 }

@@ -214,3 +214,44 @@ test("restarts with QoS on lose nothing and keep every mark and limit in place",
   assert.deepEqual(await meters(), metersBefore, "the meters are as they were");
   assert.deepEqual([...(await dscpSeen(a, b))], [26], "still marked");
 });
+
+test("qos removed at a restart: its meters, QoS rows and Port.qos go after the swap, and the ports still forward (B11)", async (t) => {
+  const { l, a, b } = await qosLab(t);
+  const runDir = l.testbed.host("h1").runDir;
+  const paths = ovsPaths(runDir);
+  const policy = await l.api.createQosPolicy("limits");
+  await l.api.addQosRule(policy, "bandwidth_limit", { max_kbps: 50_000, direction: "egress" });
+  await l.api.addQosRule(policy, "bandwidth_limit", { max_kbps: 50_000, direction: "ingress" });
+  await l.api.setPortQosPolicy(a.portId, policy);
+  await l.api.setPortQosPolicy(b.portId, policy);
+  const meters = async () =>
+    (await run("ovs-ofctl", ["-O", "OpenFlow15", "dump-meters", `unix:${runDir}/br-int.mgmt`]))
+      .split("\n")
+      .filter((x) => x.includes("meter="));
+  const portQos = async (port: string) => (await vsctl(paths, ["get", "Port", port, "qos"])).trim();
+  const rows = async (table: string) =>
+    (await vsctl(paths, ["--columns=_uuid", "--bare", "list", table])).split("\n").filter((x) => x !== "");
+  await waitFor(
+    async () =>
+      (await meters()).length === 2 && (await portQos(a.port)) !== "[]" && (await portQos(b.port)) !== "[]"
+        ? true
+        : undefined,
+    { timeoutMs: 15_000, what: "a meter and a QoS row per port" },
+  );
+  const record = () => vsctl(paths, ["get", "Open_vSwitch", ".", "external_ids:weir-extension-classes"]);
+  assert.equal((await record()).trim(), '"qos=80:65536-131071"', "the record keeps qos's meter ids");
+
+  const results = await probePairs([{ name: "a → b", from: a, to: b }], async () => {
+    const report = await l.restartAgent("h1", "term", { extensions: [] });
+    assert.equal(report.features.qos, undefined);
+    assert.equal(report.server, "synced");
+  });
+  for (const r of results)
+    assert.equal(r.result.lost, 0, `${r.name}: lost ${r.result.lost} of ${r.result.sent}`);
+  assert.deepEqual(await meters(), [], "qos's meters were deleted after the swap removed their flows");
+  assert.deepEqual([await portQos(a.port), await portQos(b.port)], ["[]", "[]"], "Port.qos cleared");
+  assert.deepEqual([await rows("QoS"), await rows("Queue")], [[], []], "the QoS and Queue rows deleted");
+  assert.equal((await record()).trim(), '""', "qos left the record once cleaned up");
+  const free = await measureThroughput(a, b, 3);
+  assert.ok(free > 60, `the ports forward, unlimited: ${free.toFixed(0)} Mbit/s`);
+});

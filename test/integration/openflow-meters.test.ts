@@ -298,7 +298,7 @@ test("BridgeMeters adds meters before the flows bundle, prunes after it, and nev
   });
   await assert.rejects(c.bundle([add(newFlow)]), BundleError, "the flow needs its meter first");
 
-  const installed = await meters.reconcile(c, { range, prune: false });
+  const installed = await meters.reconcile(c, { ranges: [range], prune: false });
   assert.deepEqual(
     [installed.added, installed.modified, installed.stale, installed.deleted],
     [[65536, 65537], [], [70000], []],
@@ -309,7 +309,7 @@ test("BridgeMeters adds meters before the flows bundle, prunes after it, and nev
   );
   const oldFlow = (await c.dumpFlows()).find((s) => s.flow.actions[0]?.type === "meter")!.flow;
   await c.bundle([add(newFlow), { flow: oldFlow, options: { command: FlowModCommand.deleteStrict } }]);
-  assert.deepEqual(await meters.prune(c, { range }), [70000]);
+  assert.deepEqual(await meters.prune(c, { ranges: [range] }), [70000]);
 
   const after = byId(await c.dumpMeters());
   assert.deepEqual(after, byId([...foreign, ...wanted]));
@@ -327,7 +327,7 @@ test("BridgeMeters adds meters before the flows bundle, prunes after it, and nev
     [65537],
   );
   await meters.applyUpserts(c, delta);
-  const again = await meters.reconcile(c, { range });
+  const again = await meters.reconcile(c, { ranges: [range] });
   assert.deepEqual([again.added, again.modified, again.unchanged, again.deleted], [[], [], 2, []]);
   assert.equal((await c.dumpFlows()).length, 1);
   assert.deepEqual(byId((await c.dumpMeters()).filter((m) => m.id < range.min || m.id > range.max)), foreign);

@@ -14,6 +14,7 @@ import {
   MeterModError,
   meter,
   meterEqual,
+  meterRangesWithout,
   type OpenFlowConnection,
   OpenFlowError,
 } from "../../src/openflow/index.ts";
@@ -122,7 +123,7 @@ test("reconcile adds and modifies desired meters, deletes only stale ones inside
   const sw = scriptedSwitch([m(100, 1), m(150), m(160), m(5), m(200)]);
   const meters = new BridgeMeters();
   meters.replace("qos:a", [m(100), m(101)]);
-  const result = await meters.reconcile(sw.connection, { range, keepIds: [160] });
+  const result = await meters.reconcile(sw.connection, { ranges: [range], keepIds: [160] });
   assert.deepEqual(
     [result.added, result.modified, result.unchanged, result.stale, result.deleted],
     [[101], [100], 0, [150], [150]],
@@ -133,7 +134,7 @@ test("reconcile adds and modifies desired meters, deletes only stale ones inside
   );
   assert.ok(meterEqual(sw.table.get(100)!, m(100)));
   sw.calls.length = 0;
-  const again = await meters.reconcile(sw.connection, { range });
+  const again = await meters.reconcile(sw.connection, { ranges: [range] });
   assert.deepEqual([again.unchanged, again.deleted], [2, [160]]);
   assert.deepEqual(sw.calls, ["dump", "delete 160"]);
 });
@@ -143,10 +144,10 @@ test("reconcile with prune: false only reports stale meters; prune() deletes the
   const sw = scriptedSwitch([m(150), m(5)]);
   const meters = new BridgeMeters();
   meters.replace("qos:a", [m(101)]);
-  const first = await meters.reconcile(sw.connection, { range, prune: false });
+  const first = await meters.reconcile(sw.connection, { ranges: [range], prune: false });
   assert.deepEqual([first.added, first.stale, first.deleted], [[101], [150], []]);
   assert.ok(sw.table.has(150), "stale meter left for after the flows bundle");
-  assert.deepEqual(await meters.prune(sw.connection, { range }), [150]);
+  assert.deepEqual(await meters.prune(sw.connection, { ranges: [range] }), [150]);
   assert.deepEqual(
     [...sw.table.keys()].sort((a, b) => a - b),
     [5, 101],
@@ -158,11 +159,83 @@ test("a desired meter outside the range is refused before anything is sent", asy
   const meters = new BridgeMeters();
   meters.replace("qos:a", [m(7)]);
   await assert.rejects(
-    meters.reconcile(sw.connection, { range: { min: 100, max: 199 } }),
-    /meter 7: of qos:a lies outside the reconciled range 100\.\.199/,
+    meters.reconcile(sw.connection, { ranges: [{ min: 100, max: 199 }] }),
+    /meter 7: of qos:a lies outside the reconciled ranges 100\.\.199/,
   );
-  await assert.rejects(meters.prune(sw.connection, { range: { min: 9, max: 3 } }), /meter range: 9\.\.3/);
+  await assert.rejects(meters.prune(sw.connection, { ranges: [{ min: 9, max: 3 }] }), /meter range: 9\.\.3/);
   assert.deepEqual(sw.calls, []);
+});
+
+test("two features' ranges in one reconcile: each one's meters are kept, stale ones deleted in both (B8)", async () => {
+  const qos = { min: 100, max: 199 };
+  const other = { min: 300, max: 399 };
+  // 150 and 350: stale, one in each range; 250: between them, nobody's.
+  const sw = scriptedSwitch([m(150), m(350), m(250)]);
+  const meters = new BridgeMeters();
+  meters.replace("qos:a", [m(100)]);
+  meters.replace("other:a", [m(300)]);
+  const result = await meters.reconcile(sw.connection, { ranges: [qos, other] });
+  assert.deepEqual(
+    [result.added, result.stale, result.deleted],
+    [
+      [100, 300],
+      [150, 350],
+      [150, 350],
+    ],
+  );
+  assert.deepEqual(
+    [...sw.table.keys()].sort((a, b) => a - b),
+    [100, 250, 300],
+  );
+  await assert.rejects(
+    meters.reconcile(sw.connection, { ranges: [qos, { min: 199, max: 250 }] }),
+    /meter ranges: 100\.\.199 and 199\.\.250 overlap/,
+  );
+});
+
+test("pruning a subset of the ranges: every desired meter is put back, only the listed ranges lose stale ones", async () => {
+  const ok = { min: 100, max: 199 };
+  const failed = { min: 300, max: 399 };
+  const removed = { min: 500, max: 599 }; // an extension no longer configured: nobody desires its ids
+  const sw = scriptedSwitch([m(150), m(350), m(550), m(300, 1)]);
+  const meters = new BridgeMeters();
+  meters.replace("ok:a", [m(100)]);
+  meters.replace("failed:a", [m(300)]);
+  const result = await meters.reconcile(sw.connection, { ranges: [ok, failed], prune: [ok, removed] });
+  assert.deepEqual(
+    [result.added, result.modified, result.stale, result.deleted],
+    [[100], [300], [150, 550], [150, 550]],
+  );
+  assert.deepEqual(
+    [...sw.table.keys()].sort((a, b) => a - b),
+    [100, 300, 350],
+    "the failed feature's stale meter stays, like its flows",
+  );
+  assert.deepEqual(await meters.prune(sw.connection, { ranges: [ok, failed] }), [350]);
+  const none = await meters.reconcile(sw.connection, { ranges: [ok, failed], prune: [] });
+  assert.deepEqual([none.stale, none.deleted], [[], []]);
+});
+
+test("meterRangesWithout cuts holes out of ranges", () => {
+  assert.deepEqual(
+    meterRangesWithout(
+      [
+        { min: 1, max: 100 },
+        { min: 200, max: 300 },
+      ],
+      [
+        { min: 10, max: 20 },
+        { min: 250, max: 400 },
+        { min: 1, max: 1 },
+      ],
+    ),
+    [
+      { min: 2, max: 9 },
+      { min: 21, max: 100 },
+      { min: 200, max: 249 },
+    ],
+  );
+  assert.deepEqual(meterRangesWithout([{ min: 5, max: 6 }], [{ min: 1, max: 10 }]), []);
 });
 
 test("deltas apply in two steps; an add of an existing meter becomes a modify, a delete of a re-desired id is skipped", async () => {

@@ -13,6 +13,7 @@ import type {
   QosPolicyInfo,
   SyncResponse,
 } from "../../protocol/index.ts";
+import { Section } from "../../protocol/index.ts";
 
 export interface RemoteEndpoint {
   readonly host: string;
@@ -47,9 +48,6 @@ export function isEmptyChange(c: ControlChange): boolean {
     !c.full && c.ports.size + c.networks.size + c.endpoints.size + c.remotePorts.size + c.sections.size === 0
   );
 }
-
-/** Section names the server may send, by where they come from. */
-export const Section = { qos: "qos" } as const;
 
 export class ControlState {
   readonly host: string;

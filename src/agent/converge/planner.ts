@@ -5,7 +5,7 @@
  * other feature's are applied as usual. Reads of server sections are recorded per object, so that a
  * change to a section object (a QoS policy) brings back exactly the objects that read it.
  */
-import { describeError } from "../../base/index.ts";
+import { describeError, WeirError } from "../../base/index.ts";
 import { type Flow, type FlowOwner, type Meter, ownerId } from "../../openflow/index.ts";
 import type { ControlState } from "../control/state.ts";
 import type {
@@ -30,7 +30,24 @@ export type MeterChanges = Map<string, Map<string, readonly [FlowOwner, readonly
 /** A VIF's OVSDB wishes, per feature. */
 export type VifOvsdb = ReadonlyMap<string, NonNullable<VifPlan["ovsdb"]>>;
 
-type ObjectKind = "vif" | "net" | "remote" | "tunnel";
+/** What a feature is called for: the host (its base), a VIF, a network, another host's port, a tunnel port. */
+export type ObjectKind = "base" | "vif" | "net" | "remote" | "tunnel";
+
+/** One object a feature was called for; section reads are recorded per object. */
+export interface ObjectRef {
+  readonly kind: ObjectKind;
+  readonly id: string;
+}
+
+/** A feature returned what it may not (a flow outside its tables, a meter outside its ids). */
+export class FeatureViolationError extends WeirError {
+  readonly feature: string;
+
+  constructor(feature: string, message: string) {
+    super("WEIR_FEATURE_VIOLATION", message);
+    this.feature = feature;
+  }
+}
 
 /** The bridges of this host, and whether an owner has flows on one now. */
 export interface OwnerLookup {
@@ -38,7 +55,8 @@ export interface OwnerLookup {
   has(bridge: string, owner: FlowOwner): boolean;
   hasMeters(bridge: string, owner: FlowOwner): boolean;
 }
-const objectKey = (kind: ObjectKind, id: string) => `${kind}:${id}`;
+/** An owner's key, and the key of reads: "vif:tap1", "net:<id>", "" for the base. */
+const objectKey = (kind: ObjectKind, id: string) => (kind === "base" ? "" : `${kind}:${id}`);
 
 export interface PlanResult {
   readonly changes: FlowChanges;
@@ -50,20 +68,21 @@ export interface PlanResult {
 
 export class Planner {
   readonly #pipeline: Pipeline;
-  readonly #readers = new Map<string, Set<string>>();
+  /** section key ("qos/<id>") → object key → the object that read it. */
+  readonly #readers = new Map<string, Map<string, ObjectRef>>();
   readonly #readsOf = new Map<string, Set<string>>();
 
   constructor(pipeline: Pipeline) {
     this.#pipeline = pipeline;
   }
 
-  get pipeline(): Pipeline {
-    return this.#pipeline;
+  /** The objects that read a section object ("qos/<id>") when they were last planned. */
+  readersOf(sectionKey: string): Iterable<ObjectRef> {
+    return this.#readers.get(sectionKey)?.values() ?? [];
   }
 
-  /** Objects ("vif:<iface>", "net:<id>", …) that read a section object ("qos/<id>"). */
-  readersOf(sectionKey: string): ReadonlySet<string> {
-    return this.#readers.get(sectionKey) ?? new Set();
+  isRead(sectionKey: string): boolean {
+    return (this.#readers.get(sectionKey)?.size ?? 0) > 0;
   }
 
   /** `has`: whether an owner has flows on a bridge now (so that nothing is sent for owners that have none). */
@@ -72,14 +91,19 @@ export class Planner {
   }
 
   /** Records what one object read this round (replacing what it read before). */
-  recordReads(object: string, reads: ReadonlySet<string>): void {
-    for (const key of this.#readsOf.get(object) ?? []) this.#readers.get(key)?.delete(object);
-    if (reads.size === 0) this.#readsOf.delete(object);
-    else this.#readsOf.set(object, new Set(reads));
+  recordReads(object: ObjectRef, reads: ReadonlySet<string>): void {
+    const id = objectKey(object.kind, object.id);
+    for (const key of this.#readsOf.get(id) ?? []) {
+      const readers = this.#readers.get(key);
+      readers?.delete(id);
+      if (readers?.size === 0) this.#readers.delete(key);
+    }
+    if (reads.size === 0) this.#readsOf.delete(id);
+    else this.#readsOf.set(id, new Set(reads));
     for (const key of reads) {
-      const set = this.#readers.get(key) ?? new Set<string>();
-      set.add(object);
-      this.#readers.set(key, set);
+      const readers = this.#readers.get(key) ?? new Map<string, ObjectRef>();
+      readers.set(id, object);
+      this.#readers.set(key, readers);
     }
   }
 }
@@ -94,7 +118,7 @@ export class PlanRound {
   readonly #meters: MeterChanges = new Map();
   readonly #ovsdb = new Map<string, Map<string, NonNullable<VifPlan["ovsdb"]>>>();
   readonly #failures = new Map<string, string>();
-  readonly #reads = new Map<string, Set<string>>();
+  readonly #reads = new Map<string, { object: ObjectRef; keys: Set<string> }>();
   /** Owners planned this round, per bridge (a full round removes the rest). */
   readonly #planned = new Set<string>();
 
@@ -115,7 +139,7 @@ export class PlanRound {
   base(): void {
     for (const f of this.#pipeline.features) {
       const owner = this.#pipeline.baseOwner(f);
-      this.#call(f, owner, undefined, (ctx) => this.#pipeline.baseFlows(f, ctx));
+      this.#call(f, owner, { kind: "base", id: "" }, (ctx) => this.#pipeline.baseFlows(f, ctx));
     }
   }
 
@@ -124,7 +148,7 @@ export class PlanRound {
       if (f.feature.vif === undefined) continue;
       const fn = f.feature.vif.bind(f.feature);
       const owner = { ownerClass: f.ownerClass, key: objectKey("vif", iface) };
-      this.#call(f, owner, objectKey("vif", iface), (ctx) => {
+      this.#call(f, owner, { kind: "vif", id: iface }, (ctx) => {
         if (vif === undefined) {
           if (f.feature.meterIds !== undefined) this.#putMeters(owner, new Map());
           return undefined;
@@ -138,7 +162,7 @@ export class PlanRound {
         if (plan?.meters !== undefined || f.feature.meterIds !== undefined) {
           const meters = plan?.meters ?? new Map();
           const why = this.#pipeline.meterViolation(f, meters);
-          if (why !== undefined) throw new Error(why);
+          if (why !== undefined) throw new FeatureViolationError(f.feature.name, why);
           this.#putMeters(owner, meters);
         }
         return plan?.flows;
@@ -156,6 +180,17 @@ export class PlanRound {
 
   tunnelPort(name: string, tunnel: TunnelPortContext | undefined): void {
     this.#each("tunnelPort", "tunnel", name, tunnel);
+  }
+
+  /**
+   * A VIF OVS cannot use for now (no ofport: its VM stopped, say): its owners are not planned, and a full
+   * round must not sweep them — the VIF usually comes back with the same ofport, and a dead port's drop
+   * flow must be there when it does.
+   */
+  keepVif(iface: string): void {
+    for (const f of this.#pipeline.features)
+      if (f.feature.vif !== undefined)
+        this.#planned.add(ownerId({ ownerClass: f.ownerClass, key: objectKey("vif", iface) }));
   }
 
   /** In a full round: every owner on these bridges that nothing planned goes (but failed features' stay). */
@@ -176,7 +211,7 @@ export class PlanRound {
   }
 
   finish(): PlanResult {
-    for (const [object, reads] of this.#reads) this.#planner.recordReads(object, reads);
+    for (const { object, keys } of this.#reads.values()) this.#planner.recordReads(object, keys);
     const failedClasses = new Set(
       [...this.#failures.keys()].map((name) => this.#pipeline.feature(name)?.ownerClass),
     );
@@ -208,7 +243,7 @@ export class PlanRound {
       const fn = f.feature[method] as ((c: C, ctx: FeatureContext) => FlowsByBridge | undefined) | undefined;
       if (fn === undefined) continue;
       const owner = { ownerClass: f.ownerClass, key: objectKey(kind, id) };
-      this.#call(f, owner, objectKey(kind, id), (ctx) =>
+      this.#call(f, owner, { kind, id }, (ctx) =>
         context === undefined ? undefined : fn.call(f.feature, context, ctx),
       );
     }
@@ -217,7 +252,7 @@ export class PlanRound {
   #call(
     f: LoadedFeature,
     owner: FlowOwner,
-    object: string | undefined,
+    object: ObjectRef,
     plan: (ctx: FeatureContext) => FlowsByBridge | undefined,
   ): void {
     if (this.#failures.has(f.feature.name)) return;
@@ -231,16 +266,15 @@ export class PlanRound {
     try {
       flows = plan(ctx) ?? new Map();
       const why = this.#pipeline.violation(f, flows, this.#host);
-      if (why !== undefined) throw new Error(why);
+      if (why !== undefined) throw new FeatureViolationError(f.feature.name, why);
     } catch (error) {
       this.#failures.set(f.feature.name, describeError(error));
       return;
     }
-    if (object !== undefined) {
-      const all = this.#reads.get(object) ?? new Set<string>();
-      for (const key of reads) all.add(key);
-      this.#reads.set(object, all);
-    }
+    const id = objectKey(object.kind, object.id);
+    const all = this.#reads.get(id) ?? { object, keys: new Set<string>() };
+    for (const key of reads) all.keys.add(key);
+    this.#reads.set(id, all);
     this.#planned.add(ownerId(owner));
     for (const bridge of this.#has.bridges) {
       const list = flows.get(bridge) ?? [];

@@ -5,6 +5,7 @@
  */
 import { WeirKeys } from "../../ovs/index.ts";
 import type { VifPlan } from "../pipeline/feature.ts";
+import type { VifDecision } from "../ports/decisions.ts";
 import { portNetworkKeys } from "../ports/local-vlans.ts";
 import type { InterfaceView } from "../ports/vifs.ts";
 
@@ -49,4 +50,8 @@ export function observedKey(
   key += `\0${overrides.tag === undefined ? view.tag : overrides.tag}`;
   for (const k of portNetworkKeys) key += `\0${otherConfig[k] ?? ""}`;
   return `${key}\0${(overrides.installed ?? ids[WeirKeys.installed] !== undefined) ? 1 : 0}`;
+}
+
+export function stateOf(decision: VifDecision): VifState {
+  return decision.kind === "wire" ? "wired" : decision.kind === "keep" ? "kept" : "dead";
 }

@@ -7,13 +7,20 @@
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { InvalidArgumentError } from "../../base/index.ts";
+import { describeError, InvalidArgumentError } from "../../base/index.ts";
+import type { VswitchDb } from "../../ovs/index.ts";
 import type { AgentConfig } from "../config.ts";
 import type { Feature } from "../pipeline/feature.ts";
 import { type ExtensionApi, extensionApi } from "./api.ts";
 
 export interface ExtensionModule {
   createFeature(api: ExtensionApi): Feature;
+  /**
+   * Built-in extensions only (a module loaded by path is not known once its path left the configuration):
+   * removes the OVSDB state the extension made, run by the generation swap that swept the flows of an
+   * extension that ran before but is configured no more.
+   */
+  cleanup?(db: VswitchDb): Promise<void>;
 }
 
 /** The extensions that come with Weir, by the name [agent] extensions uses. */
@@ -22,6 +29,16 @@ const builtIn: Readonly<Record<string, () => Promise<ExtensionModule>>> = {
 };
 
 export const builtInExtensions = Object.keys(builtIn);
+
+/** A built-in extension that is not configured: what it declares (its meter ids) and its cleanup. */
+export async function removedBuiltIn(
+  name: string,
+): Promise<{ feature: Feature; cleanup: ExtensionModule["cleanup"] } | undefined> {
+  const load = builtIn[name];
+  if (load === undefined) return undefined;
+  const module = await load();
+  return { feature: module.createFeature(extensionApi), cleanup: module.cleanup };
+}
 
 /** Loads every extension the configuration names, checks it and hands it its config section. */
 export async function loadExtensions(config: AgentConfig): Promise<Feature[]> {
@@ -35,7 +52,7 @@ export async function loadExtensions(config: AgentConfig): Promise<Feature[]> {
     try {
       feature.onConfigLoaded?.(section);
     } catch (error) {
-      throw new InvalidArgumentError(`${config.file} [${feature.name}]`, (error as Error).message);
+      throw new InvalidArgumentError(`${config.file} [${feature.name}]`, describeError(error));
     }
     features.push(feature);
   }
@@ -61,7 +78,7 @@ async function loadOne(spec: string, file: string, where: string): Promise<Featu
     try {
       module = (await import(pathToFileURL(path).href)) as Partial<ExtensionModule>;
     } catch (error) {
-      throw new InvalidArgumentError(where, `cannot load ${path}: ${(error as Error).message}`);
+      throw new InvalidArgumentError(where, `cannot load ${path}: ${describeError(error)}`);
     }
   }
   if (typeof module.createFeature !== "function")
@@ -70,7 +87,7 @@ async function loadOne(spec: string, file: string, where: string): Promise<Featu
   try {
     feature = module.createFeature(extensionApi);
   } catch (error) {
-    throw new InvalidArgumentError(where, `${spec}: createFeature failed: ${(error as Error).message}`);
+    throw new InvalidArgumentError(where, `${spec}: createFeature failed: ${describeError(error)}`);
   }
   if (feature === null || typeof feature !== "object" || typeof feature.name !== "string")
     throw new InvalidArgumentError(where, `${spec}: createFeature did not return a feature`);

@@ -162,6 +162,8 @@ export const tunnels: Feature = {
       purpose:
         "Floods a local VLAN's frames to the tunnel ports of the other hosts with ports on that network (all of the type's without l2-population).",
       miss: () => [],
+      // arp-responder sends the ARP requests it cannot answer here, to be flooded as without it.
+      handOff: "a frame on a local VLAN, flooded to that network's tunnel ports",
     },
   ],
   bands: [

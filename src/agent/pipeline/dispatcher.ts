@@ -4,11 +4,21 @@
  * translated), which match only unclassified frames; then one dispatcher flow per stage, highest first,
  * sends it to the first stage whose mark is still clear. A stage ends by setting its mark and resubmitting
  * to table 0 (Neutron's DSCP marking resubmits the same way, with reg2). So:
- *   - features never reference each other's tables: a stage knows only its own tables and `next()`;
+ *   - features never reference each other's tables: a stage knows only its own tables and `next()`, and
+ *     the pipeline refuses a flow that jumps elsewhere or writes another's mark (flow-reach.ts) — short
+ *     of a table its feature declares a hand-off (TableDecl.handOff; only br-tun's FLOOD_TO_TUN is);
  *   - the order is declared (by kind, then by cookie class), not implied by table numbers, so Neutron's
  *     numbers stay (security groups in 71–94, after QoS in 59, before TRANSIENT 60);
  *   - a feature is added or removed with its own flows only: its dispatcher flow is its own, its mark bit
  *     and priority derive from its cookie class, which the agent keeps stable.
+ * Within a kind, lower class runs first: core features' pinned classes (0x01–0x1f) before every
+ * extension (0x80–0x9f can have stages). An extension's class is assigned on the host when it is first
+ * enabled there (the lowest free one; in `[agent] extensions` order for several at once) and kept in
+ * OVSDB across restarts (extensions/classes.ts), so on one host the order stays as it is. But hosts that
+ * enabled the same extensions in different orders run same-kind extensions in different orders, and so
+ * can one host after its record is lost or after an extension is removed (its class is freed once its
+ * flows are swept) and enabled again. That order is not a contract: an extension that must run before
+ * another has to be of an earlier kind (or the two one extension).
  * Marks live in registers (registers.ts); the forward stage (TRANSIENT) never sets its mark, so its
  * dispatcher flow is where every frame ends up once the other stages are done.
  */
@@ -27,7 +37,10 @@ export const ENTRY_MIN_PRIORITY = 10_000;
 const kindBase: Record<StageKind, number> = { modify: 3_000, filter: 2_000, forward: 1_000 };
 export const stageKindOrder: readonly StageKind[] = ["modify", "filter", "forward"];
 
-/** The dispatcher priority of a stage: by kind, then by cookie class (lower class first). */
+/**
+ * The dispatcher priority of a stage: by kind, then by cookie class (lower class first; for extensions
+ * that is the order they were first enabled on this host, see above).
+ */
 export function dispatchPriority(kind: StageKind, ownerClass: number): number {
   return kindBase[kind] + (0xff - ownerClass);
 }

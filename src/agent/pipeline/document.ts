@@ -72,11 +72,13 @@ export function renderPipelineDocument(): string {
     "",
     "The agent's flow tables, per bridge, as its features declare them: every table belongs to one feature,",
     "and a feature's flows live only in its own tables and in bands of priorities it declares in tables",
-    "another feature shares (the agent checks both before it touches OVS). Table numbers and names are",
-    "Neutron's wherever the function is the same, so `ovs-ofctl dump-flows br-tun table=22` means what an",
-    "operator expects. Every flow's cookie carries its feature's class, so one feature's flows can be listed",
-    "with a cookie mask, whatever generation installed them. Shown here: every core feature, and the QoS",
-    "extension (`[agent] extensions = qos`); a host runs the features its configuration needs.",
+    "another feature shares; they jump only to their own tables, to br-int table 0 (the dispatcher) and to",
+    "tables declared hand-offs, and set only their own marks (the agent checks all of it before it touches",
+    "OVS). Table numbers and names are Neutron's wherever the function is the same, so `ovs-ofctl",
+    "dump-flows br-tun table=22` means what an operator expects. Every flow's cookie carries its feature's",
+    "class, so one feature's flows can be listed with a cookie mask, whatever generation installed them.",
+    "Shown here: every core feature, and the QoS extension (`[agent] extensions = qos`); a host runs the",
+    "features its configuration needs.",
     "",
     ...dispatcherSection(pipeline),
   ];
@@ -106,8 +108,11 @@ function dispatcherSection(pipeline: Pipeline): string[] {
     "mark the frame classified. Then one flow per stage sends the frame to the first stage whose mark is",
     "still clear; a stage ends by setting its mark and resubmitting to table 0. Stages run by kind — those",
     "that rewrite frames in place before those that redirect or drop them, L2 forwarding last — and within a",
-    "kind by cookie class. A feature's dispatcher flow, mark and priority are its own, so adding or removing",
-    "one touches no other feature's flows.",
+    "kind by cookie class: core features' pinned classes first, then extensions by the class each got when",
+    "it was first enabled on the host (kept in OVSDB across restarts), so two extensions of one kind may run",
+    "in different orders on different hosts ([EXTENSIONS.md](EXTENSIONS.md#stage-order)). A feature's",
+    "dispatcher flow, mark and priority are its own, so adding or removing one touches no other feature's",
+    "flows.",
     "",
     "| order | stage | kind | first table | mark | dispatcher priority |",
     "|---:|---|---|---:|---|---:|",
@@ -138,8 +143,12 @@ function bridgeSection(
           `${b.min === b.max ? b.min : `${b.min}–${b.max}`}: ${b.owner === undefined ? "dispatcher" : `\`${b.owner.feature.name}\``} (${b.purpose})`,
       );
     const miss = t.miss(ctx(t.owner));
+    const purpose =
+      t.handOff === undefined
+        ? t.purpose
+        : `${t.purpose} **Hand-off**, other features may jump here: ${t.handOff}.`;
     lines.push(
-      `| ${t.number} | ${t.name} | \`${t.owner.feature.name}\` | ${t.purpose} | ${miss.length === 0 ? "drop" : `\`${named(formatActions(miss))}\``} | ${bands.join("; ") || "—"} |`,
+      `| ${t.number} | ${t.name} | \`${t.owner.feature.name}\` | ${purpose} | ${miss.length === 0 ? "drop" : `\`${named(formatActions(miss))}\``} | ${bands.join("; ") || "—"} |`,
     );
   }
   const base: Flow[] = [];

@@ -24,6 +24,13 @@ export interface TableDecl {
   miss(ctx: FeatureContext): readonly Action[];
   /** Other features may use priority bands of this table that they declare. */
   readonly shared?: boolean;
+  /**
+   * Other features' flows may jump here (goto_table, resubmit, ct(table=…)); says what a frame sent here
+   * gets. A feature's flows jump only to its own tables, to br-int table 0 by ctx.next(), and to
+   * hand-offs: declare one only where the table's function is a service to the others too (tunnels'
+   * FLOOD_TO_TUN floods whatever reaches it), never to let another feature into the middle of a stage.
+   */
+  readonly handOff?: string;
 }
 
 /** Priorities a feature may use in a shared table that another feature (or the pipeline) owns. */

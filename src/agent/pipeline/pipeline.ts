@@ -2,10 +2,12 @@
  * The pipeline of this agent run: its features with their cookie classes, checked as a whole before
  * anything touches OVS. Building it refuses — naming both features — two features claiming one table,
  * overlapping bands in a shared table, a band in a table nobody shares, a stage outside the feature's
- * tables, a table number out of range, and any base flow outside its feature's tables and bands. Flows
- * computed later (per port, per network) are checked against the same declarations as they are planned.
+ * tables, a table number out of range, and any base flow outside its feature's tables and bands or
+ * whose actions reach further than they may (flow-reach.ts: jumps into another feature's table, writes to
+ * another's mark). Flows computed later (per port, per network) are checked against the same declarations
+ * as they are planned.
  */
-import { WeirError } from "../../base/index.ts";
+import { describeError, WeirError } from "../../base/index.ts";
 import {
   EXTENSION_CLASS_MAX,
   EXTENSION_CLASS_MIN,
@@ -14,7 +16,9 @@ import {
   METER_MAX,
   type Meter,
   flow as makeFlow,
+  type Subfield,
 } from "../../openflow/index.ts";
+import { FEATURE_NAME } from "../../protocol/index.ts";
 import {
   classifiedAsIs,
   DISPATCH_TABLE,
@@ -35,7 +39,8 @@ import type {
   StageDecl,
   TableDecl,
 } from "./feature.ts";
-import { MAX_CORE_STAGE_CLASS, MAX_EXTENSION_STAGE_CLASS } from "./registers.ts";
+import { reachViolation } from "./flow-reach.ts";
+import { ENTRY_MARK, MAX_CORE_STAGE_CLASS, MAX_EXTENSION_STAGE_CLASS, stageMark } from "./registers.ts";
 
 /** The pipeline's declarations contradict each other; nothing was touched. */
 export class PipelineError extends WeirError {
@@ -70,7 +75,6 @@ const sampleHost: HostContext = {
   physPatches: new Map([["physnet", { intSide: 65003, physSide: 65004 }]]),
 };
 
-const namePattern = /^[a-z][a-z0-9_-]{0,63}$/;
 const tableKey = (bridge: BridgeKind, number: number) => `${bridge}:${number}`;
 
 export class Pipeline {
@@ -117,6 +121,22 @@ export class Pipeline {
     return this.#byClass.get(ownerClass);
   }
 
+  table(bridge: BridgeKind, number: number): TableInfo | undefined {
+    return this.#tables.get(tableKey(bridge, number));
+  }
+
+  /**
+   * The register bits the feature may set: its stage's mark, and the entry mark if it has entry flows
+   * (it owns br-int table 0 or has a band there).
+   */
+  ownMarks(f: LoadedFeature): Subfield[] {
+    const marks = f.feature.stage === undefined ? [] : [stageMark(f.ownerClass)];
+    const entry = this.#tables.get(tableKey("int", DISPATCH_TABLE));
+    if (entry !== undefined && (entry.owner === f || entry.bands.some((b) => b.owner === f)))
+      marks.push(ENTRY_MARK);
+    return marks;
+  }
+
   /** The tables of one bridge kind, by number. */
   tables(bridge: BridgeKind): TableInfo[] {
     return [...this.#tables.values()].filter((t) => t.bridge === bridge).sort((a, b) => a.number - b.number);
@@ -159,14 +179,16 @@ export class Pipeline {
 
   /**
    * Why `flows` may not be the feature's, or undefined: each must lie in one of its own tables (outside
-   * the bands others hold there) or in one of its bands, and be a valid flow.
+   * the bands others hold there) or in one of its bands, and its actions may jump only where the
+   * feature may and set only its own marks (flow-reach.ts).
    */
   violation(f: LoadedFeature, flows: FlowsByBridge, host: HostContext): string | undefined {
     for (const [bridge, list] of flows) {
       const kind = kindOf(bridge, host);
       if (kind === undefined) return `flows for ${bridge}, which is not one of the agent's bridges`;
       for (const flow of list) {
-        const why = this.#placement(f, kind, flow);
+        const where = `${kindName[kind]} table ${flow.table} priority ${flow.priority}`;
+        const why = this.#placement(f, kind, flow, where) ?? reachViolation(f, kind, flow, where, this);
         if (why !== undefined) return why;
       }
     }
@@ -190,8 +212,7 @@ export class Pipeline {
     return this.features.flatMap((f) => (f.feature.meterIds ? [f.feature.meterIds] : []));
   }
 
-  #placement(f: LoadedFeature, kind: BridgeKind, flow: Flow): string | undefined {
-    const where = `${kindName[kind]} table ${flow.table} priority ${flow.priority}`;
+  #placement(f: LoadedFeature, kind: BridgeKind, flow: Flow, where: string): string | undefined {
     const table = this.#tables.get(tableKey(kind, flow.table));
     if (table === undefined) return `${f.feature.name}'s flow in ${where}: no feature declares that table`;
     const band = table.bands.find((b) => flow.priority >= b.min && flow.priority <= b.max);
@@ -299,7 +320,7 @@ export class Pipeline {
     try {
       flows = this.baseFlows(f, ctx);
     } catch (error) {
-      throw new PipelineError(`${f.feature.name}'s base flows cannot be built: ${(error as Error).message}`);
+      throw new PipelineError(`${f.feature.name}'s base flows cannot be built: ${describeError(error)}`);
     }
     const why = this.violation(f, flows, sampleHost);
     if (why !== undefined) throw new PipelineError(why);
@@ -317,7 +338,7 @@ function checkIdentities(features: readonly LoadedFeature[]): void {
   const classes = new Map<number, LoadedFeature>();
   for (const f of features) {
     const { name } = f.feature;
-    if (!namePattern.test(name))
+    if (!FEATURE_NAME.test(name))
       throw new PipelineError(
         `feature name ${JSON.stringify(name)} is not lower case letters, digits, - and _`,
       );

@@ -8,7 +8,9 @@
  *   reg1  bits 0..31   stage marks of extensions: bit N = the extension with cookie class 0x80 + N is done
  *
  * Neutron's OVS firewall uses reg5 (port) and reg6 (network); they stay free for the security groups
- * feature, as do the others.
+ * feature, as do the others. reg0 and reg1 are the pipeline's: a feature writes into them only its own
+ * marks (its stage's; the entry mark if it has entry flows), by ctx.next() — flow-reach.ts refuses any
+ * other write.
  */
 import { actions as A, type Action, type Subfield } from "../../openflow/index.ts";
 
@@ -32,6 +34,24 @@ export function stageMark(ownerClass: number): Subfield {
   }
   throw new RangeError(`cookie class 0x${ownerClass.toString(16)} cannot have a pipeline stage`);
 }
+
+/** The registers that hold marks. */
+export const MARK_REGISTERS: readonly string[] = [CORE_MARKS, EXTENSION_MARKS];
+
+/**
+ * Whose mark a register bit is: "entry" (reg0 bit 0), the cookie class of the stage it marks, or
+ * undefined for a bit that is no mark (another register).
+ */
+export function markAt(field: string, bit: number): "entry" | number | undefined {
+  if (field === ENTRY_MARK.field && bit === ENTRY_MARK.start) return "entry";
+  if (field === CORE_MARKS) return bit;
+  if (field === EXTENSION_MARKS) return EXTENSION_CLASS_BASE + bit;
+  return undefined;
+}
+
+/** The bits of a subfield as a mask of its whole field. */
+export const bitsOf = (sub: Subfield): bigint =>
+  ((1n << BigInt(sub.end - sub.start + 1)) - 1n) << BigInt(sub.start);
 
 /** A match spec entry: `mark` is clear. */
 export function markClear(mark: Subfield): Record<string, readonly [bigint, bigint]> {

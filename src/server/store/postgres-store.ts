@@ -1,4 +1,5 @@
 import pg from "pg";
+import { describeError } from "../../base/index.ts";
 import { appendEvents, Listeners, migrate, type PendingEvent, prune, readEvents } from "./sql-store.ts";
 import {
   type EventBatch,
@@ -91,10 +92,9 @@ export class PostgresStore implements Store {
       return store;
     } catch (error) {
       await store.#pool.end().catch(() => {});
-      throw new StoreUnavailableError(
-        `cannot use PostgreSQL at ${redact(url)}: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw new StoreUnavailableError(`cannot use PostgreSQL at ${redact(url)}: ${describeError(error)}`, {
+        cause: error,
+      });
     }
   }
 

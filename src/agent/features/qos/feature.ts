@@ -7,14 +7,20 @@
  *     there ingress policing (a tc filter on the device) never sees what OVS reads from the device;
  *   - bandwidth_limit, ingress (towards the VM): a QoS row on the VIF's port (ovsdb.ts).
  * A restart keeps all of it: the OVSDB state is compared, not rewritten, and the flows and meters are the
- * same values again.
+ * same values again. A VIF gone dead loses its QoS row and policing; an agent started without qos removes
+ * what qos left (index.ts cleanup; its meters go with the swap that sweeps its flows).
  */
 import { actions as A, type Action, type Flow, flow, meter } from "../../../openflow/index.ts";
-import type { QosPolicyInfo } from "../../../protocol/index.ts";
-import { Section } from "../../control/state.ts";
+import { type QosPolicyInfo, Section } from "../../../protocol/index.ts";
 import { DocPort } from "../../pipeline/doc-ports.ts";
-import { type Feature, type FeatureContext, on, type VifContext } from "../../pipeline/feature.ts";
-import { ingressQos, policingOperations, portQosOperations } from "./ovsdb.ts";
+import {
+  type Feature,
+  type FeatureContext,
+  on,
+  type VifContext,
+  type VifPlan,
+} from "../../pipeline/feature.ts";
+import { ingressQos, policingOperations, portQosOperations, vifQosClearOperations } from "./ovsdb.ts";
 import { type PortQos, portQos } from "./rules.ts";
 
 /** Neutron's BANDWIDTH_RATE_LIMIT table number: per-port meters of bandwidth limits live there. */
@@ -53,7 +59,11 @@ export function qosFlows(ofport: number, want: PortQos, metered: boolean, next: 
   return flows;
 }
 
-function plan(vif: VifContext, ctx: FeatureContext) {
+/** A dead VIF (unbound, say) loses the agent's QoS row and policing; one kept as it was keeps them. */
+const deadPlan: VifPlan = { ovsdb: (rows, ops) => vifQosClearOperations(ops, rows) };
+
+function plan(vif: VifContext, ctx: FeatureContext): VifPlan | undefined {
+  if (vif.state === "dead") return deadPlan;
   if (vif.state !== "wired" || vif.details === undefined) return undefined;
   const policyId = vif.details.qos_policy_id;
   const policy = policyId ? ctx.section<QosPolicyInfo>(Section.qos, policyId) : undefined;
@@ -77,14 +87,14 @@ function plan(vif: VifContext, ctx: FeatureContext) {
           : [],
       ],
     ]),
-    ovsdb: ((rows, ops) => [
+    ovsdb: (rows, ops) => [
       ...(host.datapath === "system" ? policingOperations(ops, rows, want.egress) : []),
       ...portQosOperations(
         ops,
         rows,
         want.ingress === undefined ? undefined : ingressQos(rows.iface.type, want.ingress),
       ),
-    ]) satisfies NonNullable<ReturnType<NonNullable<Feature["vif"]>>>["ovsdb"],
+    ],
   };
 }
 
