@@ -82,180 +82,207 @@ export function loadAgentConfig(path: string): AgentConfig {
 }
 
 export function parseAgentConfig(text: string, file = "agent.ini"): AgentConfig {
-  const ini_ = new IniSections(ini.parse(text) as Record<string, unknown>, file);
+  const cfg = new IniSections(ini.parse(text) as Record<string, unknown>, file);
   // Sections the agent does not know are left to the extensions, if any are named; [OVS] is a typo.
-  const extending = ini_.list("agent", "extensions").length > 0;
-  ini_.checkKnown(known, (section) => extending && /^[a-z][a-z0-9_-]*$/.test(section));
-  const where = (section: string, key: string) => ini_.where(section, key);
-  const get = (section: string, key: string) => ini_.get(section, key);
-  const bool = (section: string, key: string, fallback: boolean) => ini_.bool(section, key, fallback);
-  const bridge = (section: string, key: string, fallback: string) => {
-    const v = get(section, key) ?? fallback;
-    if (!bridgeName.test(v))
-      throw new InvalidArgumentError(
-        where(section, key),
-        `${JSON.stringify(v)} is not a bridge or port name (1-15 of A-Z a-z 0-9 _ . -)`,
-      );
-    return v;
+  const extending = cfg.list("agent", "extensions").length > 0;
+  cfg.checkKnown(known, (section) => extending && /^[a-z][a-z0-9_-]*$/.test(section));
+  const tunnels = tunnelSettings(cfg);
+  const bridges = bridgeSettings(cfg);
+  const host = cfg.get("DEFAULT", "host") ?? hostname();
+  if (host.length === 0 || host.length > 255)
+    throw new InvalidArgumentError(cfg.where("DEFAULT", "host"), "must be 1-255 characters");
+  return {
+    file,
+    host,
+    ...bridges,
+    ...tunnels,
+    ...ovsSettings(cfg),
+    ...serverSettings(cfg),
+    l2Population: cfg.bool("agent", "l2_population", true),
+    arpResponder: cfg.bool("agent", "arp_responder", false),
+    dropFlowsOnStart: cfg.bool("agent", "drop_flows_on_start", false),
+    firewallDriver: firewallDriver(cfg),
+    extensions: extensionSpecs(cfg),
+    otherSections: Object.fromEntries(
+      cfg
+        .names()
+        .filter((name) => !(name in known))
+        .map((name) => [name, cfg.section(name)!]),
+    ),
   };
+}
 
-  const tunnelTypes = (get("agent", "tunnel_types") ?? "")
+/** A bridge or port name from the file (OVS's 15 characters), or the default. */
+function portOrBridgeName(cfg: IniSections, section: string, key: string, fallback: string): string {
+  const v = cfg.get(section, key) ?? fallback;
+  if (!bridgeName.test(v))
+    throw new InvalidArgumentError(
+      cfg.where(section, key),
+      `${JSON.stringify(v)} is not a bridge or port name (1-15 of A-Z a-z 0-9 _ . -)`,
+    );
+  return v;
+}
+
+/** [agent] tunnel_types, vxlan_udp_port and [ovs] local_ip, which tunnels need. */
+function tunnelSettings(cfg: IniSections) {
+  const tunnelTypes = (cfg.get("agent", "tunnel_types") ?? "")
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
   for (const t of tunnelTypes) {
     if (!isTunnelType(t))
       throw new InvalidArgumentError(
-        where("agent", "tunnel_types"),
+        cfg.where("agent", "tunnel_types"),
         `unknown tunnel type ${JSON.stringify(t)} (vxlan, gre, geneve)`,
       );
   }
-  const localIp = get("ovs", "local_ip");
+  const localIp = cfg.get("ovs", "local_ip");
   if (localIp !== undefined && isIP(localIp) === 0)
     throw new InvalidArgumentError(
-      where("ovs", "local_ip"),
+      cfg.where("ovs", "local_ip"),
       `${JSON.stringify(localIp)} is not an IP address`,
     );
   if (tunnelTypes.length > 0 && localIp === undefined)
-    throw new InvalidArgumentError(where("ovs", "local_ip"), "is required when [agent] tunnel_types is set");
+    throw new InvalidArgumentError(
+      cfg.where("ovs", "local_ip"),
+      "is required when [agent] tunnel_types is set",
+    );
+  const udp = Number(cfg.get("agent", "vxlan_udp_port") ?? "4789");
+  if (!Number.isInteger(udp) || udp < 1 || udp > 65535)
+    throw new InvalidArgumentError(cfg.where("agent", "vxlan_udp_port"), "must be a port number 1-65535");
+  return { tunnelTypes: tunnelTypes.filter(isTunnelType), localIp, vxlanUdpPort: udp };
+}
 
+/** br-int, br-tun, their patch ports and the physical bridges of bridge_mappings: all different. */
+function bridgeSettings(cfg: IniSections) {
+  const integrationBridge = portOrBridgeName(cfg, "ovs", "integration_bridge", "br-int");
+  const tunnelBridge = portOrBridgeName(cfg, "ovs", "tunnel_bridge", "br-tun");
+  if (tunnelBridge === integrationBridge)
+    throw new InvalidArgumentError(
+      cfg.where("ovs", "tunnel_bridge"),
+      `must differ from integration_bridge (${integrationBridge})`,
+    );
+  const bridgeMappings = bridgeMappingsOf(cfg);
+  for (const br of Object.values(bridgeMappings)) {
+    if (br === integrationBridge || br === tunnelBridge)
+      throw new InvalidArgumentError(
+        cfg.where("ovs", "bridge_mappings"),
+        `bridge ${br} is also the integration or tunnel bridge`,
+      );
+  }
+  return {
+    integrationBridge,
+    tunnelBridge,
+    intPeerPatchPort: portOrBridgeName(cfg, "ovs", "int_peer_patch_port", "patch-tun"),
+    tunPeerPatchPort: portOrBridgeName(cfg, "ovs", "tun_peer_patch_port", "patch-int"),
+    bridgeMappings,
+  };
+}
+
+/** [ovs] bridge_mappings: PHYSNET:BRIDGE, each physical network and bridge once. */
+function bridgeMappingsOf(cfg: IniSections): Record<string, string> {
+  const where = cfg.where("ovs", "bridge_mappings");
   const bridgeMappings: Record<string, string> = {};
-  for (const entry of (get("ovs", "bridge_mappings") ?? "")
+  for (const entry of (cfg.get("ovs", "bridge_mappings") ?? "")
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean)) {
     const [physnet, br, ...rest] = entry.split(":").map((part) => part.trim());
-    if (!physnet || !br || rest.length > 0 || !bridgeName.test(br)) {
-      throw new InvalidArgumentError(
-        where("ovs", "bridge_mappings"),
-        `${JSON.stringify(entry)} is not PHYSNET:BRIDGE`,
-      );
-    }
+    if (!physnet || !br || rest.length > 0 || !bridgeName.test(br))
+      throw new InvalidArgumentError(where, `${JSON.stringify(entry)} is not PHYSNET:BRIDGE`);
     if (physnet in bridgeMappings)
-      throw new InvalidArgumentError(
-        where("ovs", "bridge_mappings"),
-        `physical network ${physnet} is mapped twice`,
-      );
+      throw new InvalidArgumentError(where, `physical network ${physnet} is mapped twice`);
     if (br.length > 11)
       throw new InvalidArgumentError(
-        where("ovs", "bridge_mappings"),
+        where,
         `bridge name ${br} is longer than 11 characters: its patch ports int-${br} and phy-${br} would not fit OVS's 15`,
       );
     if (Object.values(bridgeMappings).includes(br))
-      throw new InvalidArgumentError(where("ovs", "bridge_mappings"), `bridge ${br} is mapped twice`);
+      throw new InvalidArgumentError(where, `bridge ${br} is mapped twice`);
     bridgeMappings[physnet] = br;
   }
+  return bridgeMappings;
+}
 
-  const datapathType = get("ovs", "datapath_type") ?? "system";
+/** How to reach Open vSwitch, and which datapath its bridges get. */
+function ovsSettings(cfg: IniSections) {
+  const datapathType = cfg.get("ovs", "datapath_type") ?? "system";
   if (datapathType !== "system" && datapathType !== "netdev")
     throw new InvalidArgumentError(
-      where("ovs", "datapath_type"),
+      cfg.where("ovs", "datapath_type"),
       `must be system or netdev, got ${JSON.stringify(datapathType)}`,
     );
-  const ovsdbConnection = get("ovs", "ovsdb_connection") ?? "unix:/var/run/openvswitch/db.sock";
+  const ovsdbConnection = cfg.get("ovs", "ovsdb_connection") ?? "unix:/var/run/openvswitch/db.sock";
   if (!/^(unix:.+|tcp:.+:\d+)$/.test(ovsdbConnection))
     throw new InvalidArgumentError(
-      where("ovs", "ovsdb_connection"),
+      cfg.where("ovs", "ovsdb_connection"),
       `${JSON.stringify(ovsdbConnection)} is not unix:PATH or tcp:HOST:PORT`,
     );
-  const firewall = get("securitygroup", "firewall_driver") ?? "noop";
+  return {
+    datapathType,
+    ovsdbConnection,
+    ovsRundir: cfg.get("ovs", "ovs_rundir") ?? "/var/run/openvswitch",
+  } as const;
+}
+
+/** [securitygroup] firewall_driver: only noop until the security-groups feature lands. */
+function firewallDriver(cfg: IniSections): "noop" {
+  const firewall = cfg.get("securitygroup", "firewall_driver") ?? "noop";
   if (firewall !== "noop")
     throw new InvalidArgumentError(
-      where("securitygroup", "firewall_driver"),
+      cfg.where("securitygroup", "firewall_driver"),
       `only noop is supported for now, got ${JSON.stringify(firewall)}`,
     );
-  const server = get("weir", "server") ?? "http://127.0.0.1:9696";
+  return firewall;
+}
+
+/** [weir]: the server, its token, how often to report, where /metrics listens. */
+function serverSettings(cfg: IniSections) {
+  const server = cfg.get("weir", "server") ?? "http://127.0.0.1:9696";
   if (!/^https?:\/\/[^/]+\/?$/.test(server))
     throw new InvalidArgumentError(
-      where("weir", "server"),
+      cfg.where("weir", "server"),
       `${JSON.stringify(server)} is not http(s)://HOST:PORT`,
     );
-  const udp = Number(get("agent", "vxlan_udp_port") ?? "4789");
-  if (!Number.isInteger(udp) || udp < 1 || udp > 65535)
-    throw new InvalidArgumentError(where("agent", "vxlan_udp_port"), "must be a port number 1-65535");
-  const report = Number(get("weir", "report_interval") ?? "10");
+  const report = Number(cfg.get("weir", "report_interval") ?? "10");
   if (!Number.isInteger(report) || report < 1 || report > 300)
-    throw new InvalidArgumentError(where("weir", "report_interval"), "must be 1-300 seconds");
-  const metricsListen = get("weir", "metrics_listen");
+    throw new InvalidArgumentError(cfg.where("weir", "report_interval"), "must be 1-300 seconds");
+  const metricsListen = cfg.get("weir", "metrics_listen");
   if (metricsListen !== undefined) {
     const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(metricsListen);
     const port = Number(m?.[2]);
-    if (m === null || port < 1 || port > 65535) {
+    if (m === null || port < 1 || port > 65535)
       throw new InvalidArgumentError(
-        where("weir", "metrics_listen"),
+        cfg.where("weir", "metrics_listen"),
         `${JSON.stringify(metricsListen)} is not HOST:PORT (port 1-65535; IPv6 as [ADDR]:PORT)`,
       );
-    }
   }
-
-  const integrationBridge = bridge("ovs", "integration_bridge", "br-int");
-  const tunnelBridge = bridge("ovs", "tunnel_bridge", "br-tun");
-  if (tunnelBridge === integrationBridge) {
-    throw new InvalidArgumentError(
-      where("ovs", "tunnel_bridge"),
-      `must differ from integration_bridge (${integrationBridge})`,
-    );
-  }
-  for (const br of Object.values(bridgeMappings)) {
-    if (br === integrationBridge || br === tunnelBridge)
-      throw new InvalidArgumentError(
-        where("ovs", "bridge_mappings"),
-        `bridge ${br} is also the integration or tunnel bridge`,
-      );
-  }
-  const host = get("DEFAULT", "host") ?? hostname();
-  if (host.length === 0 || host.length > 255)
-    throw new InvalidArgumentError(where("DEFAULT", "host"), "must be 1-255 characters");
   return {
-    file,
-    host,
-    integrationBridge,
-    tunnelBridge,
-    intPeerPatchPort: bridge("ovs", "int_peer_patch_port", "patch-tun"),
-    tunPeerPatchPort: bridge("ovs", "tun_peer_patch_port", "patch-int"),
-    localIp,
-    bridgeMappings,
-    datapathType,
-    ovsdbConnection,
-    ovsRundir: get("ovs", "ovs_rundir") ?? "/var/run/openvswitch",
-    tunnelTypes: tunnelTypes.filter(isTunnelType),
-    vxlanUdpPort: udp,
-    l2Population: bool("agent", "l2_population", true),
-    arpResponder: bool("agent", "arp_responder", false),
-    dropFlowsOnStart: bool("agent", "drop_flows_on_start", false),
-    firewallDriver: "noop",
     server: server.replace(/\/$/, ""),
-    token: get("weir", "token") || undefined,
+    token: cfg.get("weir", "token") || undefined,
     metricsListen,
     reportInterval: report,
-    extensions: extensionSpecs(ini_),
-    otherSections: Object.fromEntries(
-      ini_
-        .names()
-        .filter((name) => !(name in known))
-        .map((name) => [name, ini_.section(name)!]),
-    ),
   };
 }
 
 /** [agent] extensions: names (lower case) or module paths; a name twice is a mistake. */
-function extensionSpecs(ini_: IniSections): string[] {
-  const specs = ini_.list("agent", "extensions");
+function extensionSpecs(cfg: IniSections): string[] {
+  const specs = cfg.list("agent", "extensions");
   const seen = new Set<string>();
   for (const spec of specs) {
     const isPath = spec.includes("/");
     if (!isPath && !FEATURE_NAME.test(spec))
       throw new InvalidArgumentError(
-        ini_.where("agent", "extensions"),
+        cfg.where("agent", "extensions"),
         `${JSON.stringify(spec)} is neither an extension name nor a path to an extension module`,
       );
     if (isPath && !/\.(ts|js|mjs)$/.test(spec))
       throw new InvalidArgumentError(
-        ini_.where("agent", "extensions"),
+        cfg.where("agent", "extensions"),
         `${JSON.stringify(spec)}: an extension module is a .ts, .js or .mjs file`,
       );
     if (seen.has(spec))
-      throw new InvalidArgumentError(ini_.where("agent", "extensions"), `${spec} is named twice`);
+      throw new InvalidArgumentError(cfg.where("agent", "extensions"), `${spec} is named twice`);
     seen.add(spec);
   }
   return specs;

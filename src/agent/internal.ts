@@ -1,28 +1,15 @@
 // For the agent's own unit tests only: the parts they exercise one by one. Nothing outside test/ imports
 // this (the import-graph test says so).
-export { ServerClient, ServerRejectedError, ServerUnavailableError } from "./control/client.ts";
+export { ServerClient } from "./control/client.ts";
 export { ControlState, isEmptyChange } from "./control/state.ts";
 export { StatusReports } from "./control/status-reports.ts";
-export {
-  Converger,
-  type ConvergerDeps,
-  FEATURE_RETRY_MS,
-  type FlowSink,
-  type MeterSink,
-} from "./converge/converger.ts";
-export { Claims, decide } from "./converge/decide.ts";
-export { LocalVlanUsers } from "./converge/local-vlan-users.ts";
-export { Planner } from "./converge/planner.ts";
-export { markOperation, portOperations, unmarkOperation } from "./converge/port-ops.ts";
-export { floodLists, tunnelPhase } from "./converge/tunnel-phase.ts";
-export { observedKey } from "./converge/vif-records.ts";
+export { Converger, FEATURE_RETRY_MS, type FlowSink, type MeterSink } from "./converge/converger.ts";
 export { assignClasses, formatClassRecord, parseClassRecord } from "./extensions/classes.ts";
 export { removedMeterRanges } from "./extensions/removed.ts";
 export { allCoreFeatures, coreFeatures } from "./features/index.ts";
 export { qos } from "./features/qos/feature.ts";
 export { cleanup as qosCleanup } from "./features/qos/index.ts";
 export {
-  ingressQos,
   leftoverOperations,
   policingOperations,
   portQosOperations,
@@ -37,20 +24,13 @@ export {
   tunnelPortName,
   wantedTunnelPorts,
 } from "./host/tunnel-ports.ts";
-export {
-  DispatchBand,
-  dispatcherFlow,
-  ENTRY_MIN_PRIORITY,
-  entryDone,
-  stageDone,
-} from "./pipeline/dispatcher.ts";
+export { dispatcherFlow } from "./pipeline/dispatcher.ts";
 export { documentedPipeline } from "./pipeline/document.ts";
 export { type LoadedFeature, Pipeline, PipelineError } from "./pipeline/pipeline.ts";
 export { stageMark } from "./pipeline/registers.ts";
 export { decideVif, type HostCapabilities, type PortFacts, unwireable } from "./ports/decisions.ts";
 export {
   DEAD_VLAN,
-  type LocalVlan,
   LocalVlanExhaustedError,
   LocalVlans,
   MAX_LVID,

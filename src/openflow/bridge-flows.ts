@@ -13,6 +13,7 @@ import {
   MAGIC_MASK,
   MAGIC_VALUE,
   ownerCookie,
+  ownerId,
 } from "./cookie.ts";
 import { DesiredFlows, type FlowDelta } from "./desired.ts";
 import { BundleError } from "./errors.ts";
@@ -390,7 +391,7 @@ export class BridgeFlows {
       if (parts?.ownerClass === LEARNED_CLASS) continue; // the switch learning and expiring is normal
       relevant.push(update);
       const owner = this.desired.ownerOf(flowKey(update));
-      if (owner !== undefined) owners.set(`${owner.ownerClass}/${owner.key}`, owner);
+      if (owner !== undefined) owners.set(ownerId(owner), owner);
       else if (parts === undefined) foreign.push(update);
       else stale.add(parts.generation);
     }

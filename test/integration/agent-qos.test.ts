@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { test } from "node:test";
-import { sleep, waitFor } from "../../src/base/index.ts";
+import { waitFor } from "../../src/base/index.ts";
 import {
   captureFrames,
   ipv4Dscp,
@@ -112,11 +112,31 @@ test("bandwidth limits: egress and ingress measured within ±20 %, changed and r
   assert.ok(within(limited, 10), `egress limit 10 Mbit/s measured ${limited.toFixed(1)}`);
 
   await l.api.updateQosRule(egress, "bandwidth_limit", rule, { max_kbps: 20_000 });
-  await sleep(1_000);
-  const raised = await measureThroughput(a, b, 4);
+  const raised = await waitFor(
+    async () => {
+      const mbps = await measureThroughput(a, b, 4);
+      return mbps > 15 ? mbps : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 0, what: "a's egress limit raised" },
+  );
   t.diagnostic(`egress 20 Mbit/s: ${raised.toFixed(1)} Mbit/s`);
   assert.ok(within(raised, 20), `egress limit raised to 20 Mbit/s measured ${raised.toFixed(1)}`);
   await l.api.setPortQosPolicy(a.portId, null);
+  const unlimitedAgain = await waitFor(
+    async () => {
+      const mbps = await measureThroughput(a, b, 3);
+      return mbps > 30 ? mbps : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 0, what: "a's egress limit removed" },
+  );
+  t.diagnostic(`egress limit removed: ${unlimitedAgain.toFixed(0)} Mbit/s`);
+  const meters = await run("ovs-ofctl", [
+    "-O",
+    "OpenFlow15",
+    "dump-meters",
+    `unix:${l.testbed.host("h1").runDir}/br-int.mgmt`,
+  ]);
+  assert.doesNotMatch(meters, /meter=/, "a's meter went with its limit");
 
   const ingress = await l.api.createQosPolicy("ingress");
   await l.api.addQosRule(ingress, "bandwidth_limit", { max_kbps: 8_000, direction: "ingress" });
@@ -145,29 +165,50 @@ test("bandwidth limits: egress and ingress measured within ±20 %, changed and r
   assert.ok(free > 30, `no limit any more: ${free.toFixed(0)} Mbit/s`);
 });
 
-test("a policy with an invalid rule is refused by the API, and nothing reaches the switch", async (t) => {
+test("a policy with an invalid rule is refused by the API, and nothing of it reaches the switch", async (t) => {
   const { l, a } = await qosLab(t);
-  const policy = await l.api.createQosPolicy("bad");
+  const policy = await l.api.createQosPolicy("partly-bad");
+  await l.api.addQosRule(policy, "dscp_marking", { dscp_mark: 26 });
   await assert.rejects(l.api.addQosRule(policy, "dscp_marking", { dscp_mark: 27 }), /HTTP 400/);
   await assert.rejects(l.api.addQosRule(policy, "bandwidth_limit", { max_kbps: -1 }), /HTTP 400/);
   await l.api.setPortQosPolicy(a.portId, policy);
-  await sleep(1_000);
   const host = l.testbed.host("h1");
-  const flows = await run("ovs-ofctl", [
-    "-O",
-    "OpenFlow15",
-    "dump-flows",
-    `unix:${host.runDir}/br-int.mgmt`,
-    "table=59",
-  ]);
-  assert.deepEqual(
-    flows
-      .split("\n")
-      .filter((line) => line.includes("table=59"))
-      .map((line) => /priority=(\d+)/.exec(line)?.[1]),
-    ["0"],
-    "only the table's miss flow: no rule was applied",
+  const ofctl = (...args: string[]) =>
+    run("ovs-ofctl", [
+      "-O",
+      "OpenFlow15",
+      ...args.slice(0, 1),
+      `unix:${host.runDir}/br-int.mgmt`,
+      ...args.slice(1),
+    ]);
+  // The valid rule arrives: the agent processed the policy.
+  const rules = await waitFor(
+    async () => {
+      const lines = (await ofctl("dump-flows", "table=59"))
+        .split("\n")
+        .filter((line) => line.includes("table=59"));
+      const applied = lines.filter((line) => !/priority=0\b/.test(line));
+      return applied.length > 0 ? applied : undefined;
+    },
+    { timeoutMs: 15_000, what: "the valid DSCP rule in table 59" },
   );
+  // The DSCP rule's flows (IPv4 and IPv6), and nothing else.
+  assert.deepEqual(
+    rules.map((line) => /priority=\d+,(ipv6|ip),/.exec(line)?.[1]).sort(),
+    ["ip", "ipv6"],
+    rules.join(" | "),
+  );
+  for (const line of rules) {
+    assert.match(line, /set_field:26->ip_dscp/, "it marks DSCP 26");
+    assert.doesNotMatch(line, /meter:/, "no limit applied");
+  }
+  assert.doesNotMatch(await ofctl("dump-meters"), /meter=/, "no meter");
+  const qos = (await vsctl(ovsPaths(host.runDir), ["get", "Port", a.port, "qos"])).trim();
+  assert.equal(qos, "[]", "no QoS row");
+  const policing = (
+    await vsctl(ovsPaths(host.runDir), ["get", "Interface", a.port, "ingress_policing_rate"])
+  ).trim();
+  assert.equal(policing, "0", "no policing");
 });
 
 test("restarts with QoS on lose nothing and keep every mark and limit in place", async (t) => {

@@ -55,39 +55,33 @@ export class Work {
   /** Moves everything into a new Work and leaves this one empty. */
   take(): Work {
     const taken = new Work();
-    taken.full = this.full;
-    taken.host = this.host;
-    for (const [from, to] of [
-      [this.vifs, taken.vifs],
-      [this.portIds, taken.portIds],
-      [this.networks, taken.networks],
-      [this.endpoints, taken.endpoints],
-      [this.remotePorts, taken.remotePorts],
-      [this.sections, taken.sections],
-      [this.bridges, taken.bridges],
-    ] as const) {
-      for (const x of from) to.add(x);
-      from.clear();
-    }
+    taken.merge(this);
     this.full = false;
     this.host = false;
+    for (const set of this.#sets()) set.clear();
     return taken;
   }
 
-  /** Puts work back (a pass failed: it is retried). */
+  /** Adds another's work to this one (a pass failed: its work is retried). */
   merge(other: Work): void {
     this.full ||= other.full;
     this.host ||= other.host;
-    for (const [from, to] of [
-      [other.vifs, this.vifs],
-      [other.portIds, this.portIds],
-      [other.networks, this.networks],
-      [other.endpoints, this.endpoints],
-      [other.remotePorts, this.remotePorts],
-      [other.sections, this.sections],
-      [other.bridges, this.bridges],
-    ] as const) {
-      for (const x of from) to.add(x);
-    }
+    const mine = this.#sets();
+    other.#sets().forEach((set, i) => {
+      for (const x of set) mine[i]!.add(x);
+    });
+  }
+
+  /** Every set of names, in one order. */
+  #sets(): Set<string>[] {
+    return [
+      this.vifs,
+      this.portIds,
+      this.networks,
+      this.endpoints,
+      this.remotePorts,
+      this.sections,
+      this.bridges,
+    ];
   }
 }

@@ -12,6 +12,7 @@
  * marks (its stage's; the entry mark if it has entry flows), by ctx.next() — flow-reach.ts refuses any
  * other write.
  */
+import { InvalidArgumentError } from "../../base/index.ts";
 import { actions as A, type Action, type Subfield } from "../../openflow/index.ts";
 
 export const ENTRY_MARK: Subfield = A.subfield("reg0", 0, 0);
@@ -32,7 +33,10 @@ export function stageMark(ownerClass: number): Subfield {
     const bit = ownerClass - EXTENSION_CLASS_BASE;
     return A.subfield(EXTENSION_MARKS, bit, bit);
   }
-  throw new RangeError(`cookie class 0x${ownerClass.toString(16)} cannot have a pipeline stage`);
+  throw new InvalidArgumentError(
+    `cookie class 0x${ownerClass.toString(16)}`,
+    "cannot have a pipeline stage (its mark would not fit a register)",
+  );
 }
 
 /** The registers that hold marks. */
