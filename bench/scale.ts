@@ -8,6 +8,7 @@ import { sleep, waitFor } from "../src/base/index.ts";
 import { addIdlePorts, installedCount, waitInstalledCount } from "../src/testbed/index.ts";
 import { type BenchLab, withBenchLab } from "./bench-lab.ts";
 import { type HeapGroup, summarizeHeap } from "./heap-summary.ts";
+import { referenceCpuMs } from "./reference-work.ts";
 import { describeMachine, machine, saveResult, updateBenchmarksDoc } from "./report.ts";
 import { measureResync, type ResyncResult } from "./scale-resync.ts";
 import { ms, summary } from "./stats.ts";
@@ -16,7 +17,8 @@ import { measureWiringCost, type WiringCost } from "./wiring-cost.ts";
 
 const resyncSizes = [1000, 10000];
 const costBound = [0, 1000, 10000];
-const costPorts = 100;
+/** Ports wired per cost measurement: at 10,000 bound ports one add takes ovs-vswitchd tens of seconds. */
+const costPorts = (bound: number) => (bound >= 10_000 ? 10 : 100);
 const wiringCount = 200;
 const floorCount = 50;
 const wiringBound = [0, 1000];
@@ -52,22 +54,27 @@ export async function runScaleBench(): Promise<void> {
     }
   });
   const costs: WiringCost[] = [];
+  let referenceIdleMs = Number.NaN;
   await withBenchLab("benchcost", 1, async (lab) => {
     const metrics = "127.0.0.1:19477";
     await lab.startAgent("h1", { metricsListen: metrics });
     const net = await lab.network({ name: "cost", type: "vxlan", segmentationId: 3002 });
+    referenceIdleMs = await referenceCpuMs();
+    log(`reference work on the idle host: ${referenceIdleMs.toFixed(0)} ms CPU`);
     let bound = 0;
+    let wired = 0;
     for (const want of costBound) {
       if (want > bound) {
         await addIdlePorts(lab, "h1", [net], want - bound, "dummy");
-        await waitInstalledCount(lab, "h1", want + costs.length * costPorts, 1_800_000);
+        await waitInstalledCount(lab, "h1", want + wired, 1_800_000);
         bound = want;
       }
-      const cost = await measureWiringCost(lab, net, costPorts, bound, `http://${metrics}/metrics`);
+      const cost = await measureWiringCost(lab, net, costPorts(bound), bound, `http://${metrics}/metrics`);
       log(
-        `wiring cost with ${bound} bound ports: ${cost.cpuMsPerPort.toFixed(2)} ms CPU, ${cost.passesPerPort.toFixed(2)} passes (+${cost.idlePassesPerPort.toFixed(2)} idle) per port`,
+        `wiring cost with ${bound} bound ports: ${cost.cpuMsPerPort.toFixed(2)} ms CPU (net ${cost.netCpuMsPerPort.toFixed(2)}; ovs-vswitchd ${cost.vswitchdCpuMsPerPort.toFixed(0)}), ${cost.passesPerPort.toFixed(2)} passes (+${cost.idlePassesPerPort.toFixed(2)} idle) per port; reference work ${cost.referenceCpuMs.toFixed(0)} ms CPU meanwhile`,
       );
       costs.push(cost);
+      wired += cost.ports + cost.extraPorts;
     }
   });
   const wiring: { bound: number; samples: WiringSample[]; floor: WiringSample[] }[] = [];
@@ -101,7 +108,10 @@ export async function runScaleBench(): Promise<void> {
     costs,
     wiring,
   });
-  updateBenchmarksDoc("scale", render({ resync, heap, costs, wiring }, describeMachine(m), file));
+  updateBenchmarksDoc(
+    "scale",
+    render({ resync, heap, costs, referenceIdleMs, wiring }, describeMachine(m), file),
+  );
 }
 
 interface HeapProfile {
@@ -155,17 +165,19 @@ function render(
     resync: readonly ResyncResult[];
     heap: HeapProfile | undefined;
     costs: readonly WiringCost[];
+    referenceIdleMs: number;
     wiring: readonly { bound: number; samples: readonly WiringSample[]; floor: readonly WiringSample[] }[];
   },
   machineLine: string,
   file: string,
 ): string {
-  const { resync, heap, costs, wiring } = r;
+  const { resync, heap, costs, referenceIdleMs, wiring } = r;
   const zero = costs.find((c) => c.bound === 0);
-  const costRows = costs.map(
-    (c) =>
-      `| ${c.bound.toLocaleString("en")} | ${c.ports} | **${c.cpuMsPerPort.toFixed(2)}** | ${zero ? `${(c.cpuMsPerPort / zero.cpuMsPerPort).toFixed(2)}×` : "–"} | **${c.passesPerPort.toFixed(2)}** | ${c.idlePassesPerPort.toFixed(2)} | ${c.wallMsPerPort.toFixed(0)} |`,
-  );
+  const costRows = costs.map((c) => {
+    const ratio = zero ? c.netCpuMsPerPort / zero.netCpuMsPerPort : Number.NaN;
+    const slowdown = c.referenceCpuMs / referenceIdleMs;
+    return `| ${c.bound.toLocaleString("en")} | ${c.ports} | ${c.cpuMsPerPort.toFixed(2)} | ${c.idleCpuMsPerS.toFixed(2)} | **${c.netCpuMsPerPort.toFixed(2)}** | ${ratio.toFixed(2)}× | ${slowdown.toFixed(2)}× | **${(ratio / slowdown).toFixed(2)}×** | **${c.passesPerPort.toFixed(2)}** | ${c.idlePassesPerPort.toFixed(2)} | ${c.wallMsPerPort.toFixed(0)} | ${c.vswitchdCpuMsPerPort.toFixed(0)} |`;
+  });
   const heapRows = (heap?.groups ?? []).map(
     (g) =>
       `| ${g.what.replace(/\|/g, "\\|")} | ${g.count.toLocaleString("en")} | ${(g.bytes / 2 ** 20).toFixed(1)} |`,
@@ -214,10 +226,10 @@ function render(
           ...heapRows,
           "",
         ]),
-    `**What one more port costs the agent** (CPU time and convergence passes per port, ${costPorts} ports plugged one after another as OVS dummy ports, each waited for):`,
+    `**What one more port costs the agent** (CPU time and convergence passes per port; ${costPorts(0)} ports plugged one after another as OVS dummy ports, each waited for, ${costPorts(10_000)} at 10,000 bound ports; "net" takes out what the idle agent spends in the same wall time). The reference work (bench/reference-work.ts: the same amount of JSON, map and string work each time, ${referenceIdleMs.toFixed(0)} ms CPU on the idle host) runs in its own process while more ports are plugged: how much slower this machine runs such code while ovs-vswitchd adds ports beside it.`,
     "",
-    "| bound ports on the host | ports wired | agent CPU ms per port | ÷ idle host | passes per port | idle passes per port (echoes) | wall ms per port |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| bound ports on the host | ports wired | agent CPU ms per port | idle agent CPU ms/s | net agent CPU ms per port | net ÷ idle host | reference work ÷ idle host | net ÷ idle host, for the same speed | passes per port | idle passes per port (echoes) | wall ms per port | ovs-vswitchd CPU ms per port |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...costRows,
     "",
     `**Port wiring latency**, ${wiringCount} ports plugged one after another (p50 / p99 / max, ms from the add-port):`,

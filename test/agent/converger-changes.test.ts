@@ -3,7 +3,7 @@
 // are not confirmed, a section object a network's flows read, a network that stops being tunnelled.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type Feature, parseAgentConfig } from "../../src/agent/index.ts";
+import type { Feature } from "../../src/agent/index.ts";
 import { flow } from "../../src/openflow/index.ts";
 import { guard, guardOwner, labels, N1, providerConfig, type Rig, rig, settle } from "./converger-rig.ts";
 import { details, fdbEntry, HOST, network, sync, uuid } from "./fixtures.ts";
@@ -11,20 +11,6 @@ import { details, fdbEntry, HOST, network, sync, uuid } from "./fixtures.ts";
 /** The VIF's weir-installed mark in OVSDB. */
 const markOf = (r: Rig, iface: string) =>
   (r.sw.find("Interface", iface)!.external_ids as Record<string, string>)["weir-installed"];
-
-const l2popConfig = parseAgentConfig(
-  [
-    "[DEFAULT]",
-    `host = ${HOST}`,
-    "[ovs]",
-    "local_ip = 198.18.0.1",
-    "datapath_type = netdev",
-    "[agent]",
-    "tunnel_types = vxlan",
-    "l2_population = true",
-    "arp_responder = true",
-  ].join("\n"),
-);
 
 const ARP_RESPONDER = 0x08;
 const L2POP = 0x07;
@@ -50,7 +36,7 @@ test("a VIF unready during a full pass keeps its flows, and is looked at again w
 });
 
 test("a remote port that moves to this host, or to a network not here, loses its l2pop and ARP flows", async () => {
-  const r = rig({ config: l2popConfig });
+  const r = rig();
   const P = uuid(2);
   const Q = uuid(3);
   const N2 = uuid(0x200);

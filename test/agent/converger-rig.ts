@@ -39,32 +39,27 @@ import { details, HOST, uuid } from "./fixtures.ts";
 
 export const N1 = uuid(0x100);
 
-export const tunnelConfig = parseAgentConfig(
-  [
-    "[DEFAULT]",
-    `host = ${HOST}`,
-    "[ovs]",
-    "local_ip = 198.18.0.1",
-    "datapath_type = netdev",
-    "[agent]",
-    "tunnel_types = vxlan",
-    "arp_responder = true",
-  ].join("\n"),
-);
+/** This host's agent configuration: tunnelling (vxlan, l2-population, ARP responder), plus `ovs` lines. */
+function hostConfig(ovs: readonly string[] = []) {
+  return parseAgentConfig(
+    [
+      "[DEFAULT]",
+      `host = ${HOST}`,
+      "[ovs]",
+      "local_ip = 198.18.0.1",
+      "datapath_type = netdev",
+      ...ovs,
+      "[agent]",
+      "tunnel_types = vxlan",
+      "arp_responder = true",
+    ].join("\n"),
+  );
+}
+
+export const tunnelConfig = hostConfig();
 
 /** The same host with a provider network mapped: physnet1 on br-phys. */
-export const providerConfig = parseAgentConfig(
-  [
-    "[DEFAULT]",
-    `host = ${HOST}`,
-    "[ovs]",
-    "local_ip = 198.18.0.1",
-    "datapath_type = netdev",
-    "bridge_mappings = physnet1:br-phys",
-    "[agent]",
-    "tunnel_types = vxlan",
-  ].join("\n"),
-);
+export const providerConfig = hostConfig(["bridge_mappings = physnet1:br-phys"]);
 
 export const GUARD_CLASS = 0x80;
 export const GUARD_TABLE = 120;
