@@ -1,10 +1,11 @@
 /**
  * Prometheus metrics of one agent ([weir] metrics_listen): ports by state, flows per bridge and owner
- * class, how long convergence took, reconnects, out-of-band repairs and start-up disruptions. Gauges are
+ * class, how long convergence took, reconnects, out-of-band repairs and start-up disruptions, and the
+ * process's own (memory, CPU, event loop). Gauges are
  * read from the agent's state at scrape time, so they are never stale.
  */
 import { createServer, type Server } from "node:http";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export interface AgentGaugeSource {
   portsByState(): Record<string, number>;
@@ -29,6 +30,9 @@ export class AgentMetrics {
 
   constructor() {
     const registers = [this.registry];
+    // The process's own (memory by kind, CPU, event-loop delay, GC), read at scrape time, under the
+    // names every Node.js dashboard knows.
+    collectDefaultMetrics({ register: this.registry });
     this.reconnects = new Counter({
       name: "weir_agent_reconnects_total",
       help: "Sessions re-established after a loss, by peer (ovsdb, openflow, server)",

@@ -161,6 +161,8 @@ export class OpenFlowConnection {
     return this.#status.state === "connected" ? this.#status.datapathId : undefined;
   }
 
+  /** Starts connecting (and reconnecting, for as long as it lives); resolves at the first session, or
+   * throws after `waitMs` (Infinity: waits as long as it takes). */
   async start(waitMs: number): Promise<void> {
     const connected = new Promise<void>((resolve) => {
       const off = this.onStatus((s) => {
@@ -171,6 +173,7 @@ export class OpenFlowConnection {
       });
     });
     void this.#run();
+    if (!Number.isFinite(waitMs)) return connected;
     try {
       await withTimeout(connected, waitMs, `OpenFlow session with ${this.endpoint}`);
     } catch (cause) {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { rm, symlink } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -12,7 +13,7 @@ import {
   OpenFlowDecodeError,
   type SwitchStatus,
 } from "../../src/openflow/index.ts";
-import { daemonPid, ovsPaths, restartVswitchd } from "../../src/testbed/index.ts";
+import { daemonPid, ovsPaths, restartVswitchd, vsctl } from "../../src/testbed/index.ts";
 import { openflowBed } from "../support/openflow.ts";
 
 const add = (f: ReturnType<typeof flow>) => ({ flow: f, options: { command: FlowModCommand.add } });
@@ -67,6 +68,48 @@ test("a restart of ovs-vswitchd is detected: the session comes back marked as re
     statuses.some((s) => s.state === "disconnected"),
     statuses.map((s) => s.state).join(" → "),
   );
+  await c.barrier();
+});
+
+test("with no deadline, start waits through a switch that stalls hello and one not there yet, and connects once it answers", async (t) => {
+  const bed = await openflowBed(t);
+  const path = join(bed.host.runDir, "late.mgmt");
+  let accepted = 0;
+  // First a switch that accepts and never says hello (one busy reconfiguring thousands of ports).
+  const stalled = createServer((socket) => {
+    accepted++;
+    socket.on("data", () => {});
+  });
+  await new Promise<void>((resolve) => stalled.listen(path, resolve));
+  const c = new OpenFlowConnection({
+    endpoint: `unix:${path}`,
+    backoff: { initialMs: 20, maxMs: 50, factor: 2 },
+    connectTimeoutMs: 200,
+  });
+  t.after(() => c.close());
+  let connected = false;
+  const started = c.start(Number.POSITIVE_INFINITY).then(() => {
+    connected = true;
+  });
+  await sleep(700);
+  assert.ok(accepted >= 2, `attempts while the switch stalled: ${accepted}`);
+  assert.equal(connected, false);
+  await new Promise<void>((resolve) => stalled.close(() => resolve()));
+  // Then nothing listening at all for a while, then the real bridge behind the same path.
+  await sleep(300);
+  assert.equal(connected, false);
+  await vsctl(ovsPaths(bed.host.runDir), [
+    "add-br",
+    "br-late",
+    "--",
+    "set",
+    "Bridge",
+    "br-late",
+    "datapath_type=netdev",
+  ]);
+  await rm(path, { force: true });
+  await symlink(join(bed.host.runDir, "br-late.mgmt"), path);
+  await started;
   await c.barrier();
 });
 

@@ -48,6 +48,8 @@ export async function setUpBridges(
   return { setups, disruptions, patchPortsCreated };
 }
 
+const SLOW_SWITCH_MS = 30_000;
+
 /** An OpenFlow session and the flows of each bridge, watched for others' changes and switch restarts. */
 export async function openBridges(
   parts: AgentParts,
@@ -58,9 +60,31 @@ export async function openBridges(
   const { config, log } = parts;
   const { pipeline, observer } = uses;
   for (const spec of bridges) {
-    const connection = new OpenFlowConnection({ endpoint: `unix:${config.ovsRundir}/${spec.name}.mgmt` });
+    // A switch holding thousands of ports can take longer than a few seconds to answer hello and
+    // features (it reconfigures every port in its main loop): each attempt gets SLOW_SWITCH_MS, and the
+    // agent waits as long as it takes — its flows keep forwarding meanwhile — warning while it does.
+    const connection = new OpenFlowConnection({
+      endpoint: `unix:${config.ovsRundir}/${spec.name}.mgmt`,
+      connectTimeoutMs: SLOW_SWITCH_MS,
+    });
     parts.cleanups.push(() => connection.close());
-    await connection.start(15_000);
+    const since = Date.now();
+    const warning = setInterval(() => {
+      const status = connection.status;
+      log.warn(
+        {
+          bridge: spec.name,
+          waitedS: Math.round((Date.now() - since) / 1000),
+          ...(status.state === "disconnected" ? { error: status.error.message } : {}),
+        },
+        "no OpenFlow session with the bridge yet; still trying",
+      );
+    }, SLOW_SWITCH_MS);
+    try {
+      await connection.start(Number.POSITIVE_INFINITY);
+    } finally {
+      clearInterval(warning);
+    }
     const meters = new BridgeMeters();
     const flows = new BridgeFlows({
       connection,
