@@ -9,10 +9,13 @@ import { describeError } from "../base/index.ts";
 import { AgentRoutes } from "../protocol/index.ts";
 import { agentChannelRoutes } from "./agent-channel/routes.ts";
 import { StreamHub } from "./agent-channel/stream-hub.ts";
+import { addressGroupRoutes } from "./api/address-groups.ts";
 import { agentRoutes } from "./api/agents.ts";
 import { networkRoutes } from "./api/networks.ts";
 import { portRoutes } from "./api/ports.ts";
 import { qosRoutes } from "./api/qos.ts";
+import { quotaRoutes } from "./api/quotas.ts";
+import { securityGroupRoutes } from "./api/security-groups.ts";
 import { subnetRoutes } from "./api/subnets.ts";
 import { versionRoutes } from "./api/versions.ts";
 import { ApiError, forbidden, unauthorized } from "./api-errors.ts";
@@ -59,6 +62,9 @@ export class WeirServer {
     subnetRoutes(this.#router, this.#ctx);
     portRoutes(this.#router, this.#ctx);
     qosRoutes(this.#router, this.#ctx);
+    securityGroupRoutes(this.#router, this.#ctx);
+    addressGroupRoutes(this.#router, this.#ctx);
+    quotaRoutes(this.#router, this.#ctx);
     agentRoutes(this.#router, this.#ctx);
     agentChannelRoutes(this.#router, this.#ctx, this.#hub);
     this.#router.add({

@@ -27,6 +27,10 @@ export interface ServerConfig {
   readonly defaultProjectId: string;
   /** How many events the server keeps for agents resuming their stream. */
   readonly eventRetention: number;
+  /** [QUOTAS] quota_<resource>: each project's limit unless set per project; -1 is unlimited. */
+  readonly quotaDefaults: Readonly<Record<"security_group" | "security_group_rule", number>>;
+  /** [DEFAULT] max_allowed_address_pair. */
+  readonly maxAllowedAddressPairs: number;
 }
 
 export const defaultServerConfig: ServerConfig = {
@@ -41,10 +45,13 @@ export const defaultServerConfig: ServerConfig = {
   agentToken: undefined,
   defaultProjectId: "00000000000000000000000000000001",
   eventRetention: 100_000,
+  quotaDefaults: { security_group: 10, security_group_rule: 100 },
+  maxAllowedAddressPairs: 10,
 };
 
 const known: Record<string, readonly string[]> = {
-  DEFAULT: ["agent_down_time", "global_physnet_mtu"],
+  DEFAULT: ["agent_down_time", "global_physnet_mtu", "max_allowed_address_pair"],
+  QUOTAS: ["quota_security_group", "quota_security_group_rule"],
   ml2: ["type_drivers", "tenant_network_types", "mechanism_drivers", "extension_drivers"],
   ml2_type_flat: ["flat_networks"],
   ml2_type_vlan: ["network_vlan_ranges"],
@@ -123,6 +130,11 @@ export function parseServerConfig(text: string, file = "server.ini"): ServerConf
     agentToken: get("weir", "agent_token") || undefined,
     defaultProjectId: get("weir", "default_project_id") ?? defaultServerConfig.defaultProjectId,
     eventRetention: int("weir", "event_retention", defaultServerConfig.eventRetention, 100, 10_000_000),
+    quotaDefaults: {
+      security_group: int("QUOTAS", "quota_security_group", 10, -1, 2 ** 31 - 1),
+      security_group_rule: int("QUOTAS", "quota_security_group_rule", 100, -1, 2 ** 31 - 1),
+    },
+    maxAllowedAddressPairs: int("DEFAULT", "max_allowed_address_pair", 10, 0, 1000),
   };
 }
 

@@ -104,6 +104,61 @@ export interface QosRuleRow {
   dscp_mark: number | null;
 }
 
+export interface SecurityGroupRow {
+  id: string;
+  name: string;
+  description: string;
+  project_id: string;
+  stateful: number;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SecurityGroupRuleRow {
+  id: string;
+  security_group_id: string;
+  project_id: string;
+  direction: "ingress" | "egress";
+  ethertype: "IPv4" | "IPv6";
+  protocol: string | null;
+  port_range_min: number | null;
+  port_range_max: number | null;
+  remote_ip_prefix: string | null;
+  remote_group_id: string | null;
+  remote_address_group_id: string | null;
+  description: string;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A template for the rules of new groups; remote_group_id "PARENT" is the new group itself. */
+export interface DefaultSecurityGroupRuleRow {
+  id: string;
+  direction: "ingress" | "egress";
+  ethertype: "IPv4" | "IPv6";
+  protocol: string | null;
+  port_range_min: number | null;
+  port_range_max: number | null;
+  remote_ip_prefix: string | null;
+  remote_group_id: string | null;
+  remote_address_group_id: string | null;
+  description: string;
+  used_in_default_sg: number;
+  used_in_non_default_sg: number;
+}
+
+export interface AddressGroupRow {
+  id: string;
+  name: string;
+  description: string;
+  project_id: string;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+
 /** Neutron writes timestamps as ISO 8601 without fractions. */
 export function timestamp(date = new Date()): string {
   return `${date.toISOString().slice(0, 19)}Z`;

@@ -1,14 +1,19 @@
 /** Rows rendered as the Networking API v2.0 presents resources (what openstackclient expects to see). */
 import type { AgentConfigurations, DeviceDetails, NetworkInfo, NetworkType } from "../protocol/index.ts";
 import type {
+  AddressGroupRow,
   AgentRow,
+  DefaultSecurityGroupRuleRow,
   IpAllocationRow,
   NetworkRow,
   PortRow,
   QosPolicyRow,
   QosRuleRow,
+  SecurityGroupRow,
+  SecurityGroupRuleRow,
   SubnetRow,
 } from "./rows.ts";
+import { normalizedCidr } from "./services/sg-rule-values.ts";
 
 const bool = (v: number) => v !== 0;
 
@@ -78,6 +83,7 @@ export function portView(
   p: PortRow,
   allocations: readonly IpAllocationRow[],
   networkPolicyId: string | null,
+  securityGroups: readonly string[],
 ): Record<string, unknown> {
   return {
     id: p.id,
@@ -94,7 +100,7 @@ export function portView(
     fixed_ips: fixedIps(allocations),
     port_security_enabled: bool(p.port_security_enabled),
     allowed_address_pairs: JSON.parse(p.allowed_address_pairs),
-    security_groups: [],
+    security_groups: securityGroups,
     extra_dhcp_opts: [],
     "binding:host_id": p.binding_host_id,
     "binding:vnic_type": p.binding_vnic_type,
@@ -207,5 +213,83 @@ export function qosPolicyView(p: QosPolicyRow, rules: readonly QosRuleRow[]): Re
     updated_at: p.updated_at,
     tags: [],
     rules: rules.map(qosRuleInPolicyView),
+  };
+}
+
+export function securityGroupRuleView(
+  r: SecurityGroupRuleRow,
+  belongsToDefault: boolean | null,
+): Record<string, unknown> {
+  return {
+    id: r.id,
+    tenant_id: r.project_id,
+    project_id: r.project_id,
+    security_group_id: r.security_group_id,
+    ethertype: r.ethertype,
+    direction: r.direction,
+    protocol: r.protocol,
+    port_range_min: r.port_range_min,
+    port_range_max: r.port_range_max,
+    remote_ip_prefix: r.remote_ip_prefix,
+    remote_address_group_id: r.remote_address_group_id,
+    normalized_cidr: normalizedCidr(r.remote_ip_prefix),
+    remote_group_id: r.remote_group_id,
+    belongs_to_default_sg: belongsToDefault,
+    description: r.description,
+    revision_number: r.revision_number,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+export function securityGroupView(
+  g: SecurityGroupRow,
+  rules: readonly SecurityGroupRuleRow[],
+  isDefault: boolean,
+): Record<string, unknown> {
+  return {
+    id: g.id,
+    name: g.name,
+    stateful: bool(g.stateful),
+    tenant_id: g.project_id,
+    project_id: g.project_id,
+    description: g.description,
+    shared: false,
+    security_group_rules: rules.map((r) => securityGroupRuleView(r, isDefault)),
+    tags: [],
+    revision_number: g.revision_number,
+    created_at: g.created_at,
+    updated_at: g.updated_at,
+  };
+}
+
+export function defaultSecurityGroupRuleView(t: DefaultSecurityGroupRuleRow): Record<string, unknown> {
+  return {
+    id: t.id,
+    ethertype: t.ethertype,
+    direction: t.direction,
+    protocol: t.protocol,
+    port_range_min: t.port_range_min,
+    port_range_max: t.port_range_max,
+    remote_ip_prefix: t.remote_ip_prefix,
+    remote_address_group_id: t.remote_address_group_id,
+    remote_group_id: t.remote_group_id,
+    description: t.description,
+    used_in_default_sg: bool(t.used_in_default_sg),
+    used_in_non_default_sg: bool(t.used_in_non_default_sg),
+  };
+}
+
+export function addressGroupView(g: AddressGroupRow, addresses: readonly string[]): Record<string, unknown> {
+  return {
+    id: g.id,
+    name: g.name,
+    description: g.description,
+    tenant_id: g.project_id,
+    project_id: g.project_id,
+    addresses,
+    revision_number: g.revision_number,
+    created_at: g.created_at,
+    updated_at: g.updated_at,
   };
 }

@@ -257,3 +257,91 @@ test("openstack network qos: policies, rules, rule types, port set/unset --qos-p
   assert.equal((await os("network", "qos", "policy", "delete", "pol")).code, 0);
   assert.deepEqual(await json(os("network", "qos", "policy", "list", "-f", "json")), []);
 });
+
+test("openstack security group, rule and quota commands, and port create/set --security-group, unchanged", async (t) => {
+  const s = await startServer(t, { kind: "sqlite" });
+  const os = (...args: string[]) => openstack(s.url, ["--os-auth-type", "none"], args);
+  await json(os("network", "create", "net", "-f", "json"));
+  await json(
+    os("subnet", "create", "--network", "net", "--subnet-range", "198.19.91.0/24", "v4", "-f", "json"),
+  );
+
+  const web = await json(
+    os("security", "group", "create", "--description", "front end", "web", "-f", "json"),
+  );
+  assert.deepEqual([web.name, web.description, web.stateful], ["web", "front end", true]);
+  const ssh = await json(
+    os("security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22", "web", "-f", "json"),
+  );
+  // The client fills in ingress, IPv4 and 0.0.0.0/0 when no remote is given.
+  assert.deepEqual(
+    [
+      ssh.direction,
+      ssh.ethertype,
+      ssh.protocol,
+      ssh.port_range_min,
+      ssh.port_range_max,
+      ssh.remote_ip_prefix,
+    ],
+    ["ingress", "IPv4", "tcp", 22, 22, "0.0.0.0/0"],
+  );
+  const ping = await json(
+    os(
+      "security",
+      "group",
+      "rule",
+      "create",
+      "--protocol",
+      "icmp",
+      "--icmp-type",
+      "8",
+      "--remote-group",
+      "web",
+      "web",
+      "-f",
+      "json",
+    ),
+  );
+  assert.deepEqual([ping.port_range_min, ping.remote_group_id], [8, web.id]);
+  const again = await os("security", "group", "rule", "create", "--protocol", "6", "--dst-port", "22", "web");
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, new RegExp(`Security group rule already exists. Rule id is ${ssh.id}`));
+  const rules = await json(os("security", "group", "rule", "list", "web", "-f", "json"));
+  assert.equal(rules.length, 4, "two egress rules from the templates, and ours");
+  const groups = await json(os("security", "group", "list", "-f", "json"));
+  assert.deepEqual(groups.map((g: any) => g.Name).sort(), ["default", "web"]);
+
+  const port = await json(
+    os("port", "create", "--network", "net", "--security-group", "web", "p1", "-f", "json"),
+  );
+  assert.deepEqual(port.security_group_ids, [web.id]);
+  const plain = await json(os("port", "create", "--network", "net", "p2", "-f", "json"));
+  const def = groups.find((g: any) => g.Name === "default");
+  assert.deepEqual(plain.security_group_ids, [def.ID]);
+  assert.equal((await os("port", "set", "--no-security-group", "--disable-port-security", "p2")).code, 0);
+  const unsecured = await json(os("port", "show", "p2", "-f", "json"));
+  assert.deepEqual([unsecured.security_group_ids, unsecured.port_security_enabled], [[], false]);
+  const inUse = await os("security", "group", "delete", "web");
+  assert.notEqual(inUse.code, 0);
+  assert.match(inUse.stderr, new RegExp(`Security Group ${web.id} in use`));
+
+  assert.equal(
+    (
+      await os(
+        "quota",
+        "set",
+        "--secgroups",
+        "3",
+        "--secgroup-rules",
+        "50",
+        "00000000000000000000000000000001",
+      )
+    ).code,
+    0,
+  );
+  const quota = await s.api("GET", "/v2.0/quotas/00000000000000000000000000000001");
+  assert.deepEqual(quota.body.quota, { security_group: 3, security_group_rule: 50 });
+  assert.equal((await os("security", "group", "rule", "delete", ssh.id)).code, 0);
+  assert.equal((await os("port", "delete", "p1")).code, 0);
+  assert.equal((await os("security", "group", "delete", "web")).code, 0);
+});

@@ -1,8 +1,10 @@
 import { defineApiSuite } from "../support/api-suite.ts";
 import { defineQosAgentSuite } from "../support/qos-agent-suite.ts";
 import { defineQosSuite } from "../support/qos-suite.ts";
+import { defineSecurityGroupSuite } from "../support/sg-suite.ts";
 
 const backend = { kind: "sqlite" } as const;
 defineApiSuite(backend);
 defineQosSuite(backend);
 defineQosAgentSuite(backend);
+defineSecurityGroupSuite(backend);

@@ -66,11 +66,44 @@ export function parseResource(
   operation: "create" | "update",
   caller: BodyCaller,
 ): Record<string, unknown> {
+  const outer = checkOuter(body);
+  // Neutron accepts {"<collection>": [...]} for bulk creates of some resources: parseResources.
+  if (collection in outer) throw badRequest("Bulk operation not supported");
+  return parseInner(outer[resource], resource, attributes, operation, caller);
+}
+
+/**
+ * A create of one (`{"<resource>": {...}}`) or of many in one request (`{"<collection>": [{...}, …]}`,
+ * for resources Neutron creates in bulk); each item checked as a single create is.
+ */
+export function parseResources(
+  body: unknown,
+  [resource, collection]: readonly [string, string],
+  attributes: AttributeMap,
+  caller: BodyCaller,
+): { items: Record<string, unknown>[]; bulk: boolean } {
+  const outer = checkOuter(body);
+  if (!(collection in outer))
+    return { items: [parseInner(outer[resource], resource, attributes, "create", caller)], bulk: false };
+  const list = outer[collection];
+  if (!Array.isArray(list)) throw badRequest("Body contains invalid data");
+  if (list.length === 0) throw badRequest("Resources required");
+  return { items: list.map((item) => parseInner(item, resource, attributes, "create", caller)), bulk: true };
+}
+
+function checkOuter(body: unknown): Record<string, unknown> {
   if (!truthy(body)) throw badRequest("Resource body required");
   if (typeof body !== "object" || Array.isArray(body)) throw badRequest("Body contains invalid data");
-  // Neutron accepts {"<collection>": [...]} for bulk creates; Weir does not.
-  if (collection in (body as object)) throw badRequest("Bulk operation not supported");
-  const inner = (body as Record<string, unknown>)[resource];
+  return body as Record<string, unknown>;
+}
+
+function parseInner(
+  inner: unknown,
+  resource: string,
+  attributes: AttributeMap,
+  operation: "create" | "update",
+  caller: BodyCaller,
+): Record<string, unknown> {
   if (inner === undefined || inner === null) throw badRequest(`Unable to find '${resource}' in request body`);
   if (typeof inner !== "object" || Array.isArray(inner))
     throw badRequest(`Object '${resource}' contains invalid data`);

@@ -40,6 +40,24 @@ const uuidOrNone = z.custom<string | null>(
   { error: (issue) => `'${pyStr(issue.input)}' is not a valid UUID` },
 );
 
+/** Neutron's uuid_list after convert_none_to_empty_list, with its messages. */
+const uuidList = z.preprocess(
+  (v) => (v === null ? [] : v),
+  z.custom<string[]>().superRefine((v, ctx) => {
+    const reason = uuidListReason(v);
+    if (reason !== undefined) ctx.addIssue({ code: "custom", message: reason });
+  }),
+);
+
+function uuidListReason(v: unknown): string | undefined {
+  if (!Array.isArray(v)) return `'${pyStr(v)}' is not a list`;
+  const seen = new Set<unknown>();
+  const repeated = [...new Set(v.filter((item) => seen.has(item) || !seen.add(item)))];
+  if (repeated.length > 0) return `Duplicate items in the list: '${repeated.map(pyStr).join(", ")}'`;
+  const bad = v.find((item) => typeof item !== "string" || !uuidPattern.test(item));
+  return bad === undefined ? undefined : `'${pyStr(bad)}' is not a valid UUID`;
+}
+
 export const NetworkCreateBody = z
   .object({
     name: name.optional(),
@@ -106,7 +124,7 @@ export const PortCreateBody = z
     device_owner: z.string().max(255).optional(),
     port_security_enabled: z.boolean().optional(),
     allowed_address_pairs: z.array(addressPair).optional(),
-    security_groups: z.array(z.string()).max(0, "security groups are not supported yet").optional(),
+    security_groups: uuidList.optional(),
     "binding:host_id": z.string().max(255).optional(),
     "binding:vnic_type": z.string().optional(),
     "binding:profile": z.record(z.string(), z.unknown()).optional(),

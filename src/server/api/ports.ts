@@ -8,6 +8,7 @@ import {
   port as findPort,
   networkPolicies,
 } from "../services/lookups.ts";
+import { groupsByPort, groupsOfPort } from "../services/port-security.ts";
 import { createPort, deletePort, type PortUpdate, updatePort } from "../services/ports.ts";
 import { portView } from "../views.ts";
 import { PortCreateBody, PortUpdateBody, parseBody } from "./bodies.ts";
@@ -26,6 +27,7 @@ function portInput(b: PortBody): PortUpdate {
     deviceOwner: b.device_owner,
     portSecurityEnabled: b.port_security_enabled,
     allowedAddressPairs: b.allowed_address_pairs,
+    securityGroups: b.security_groups,
     hostId: b["binding:host_id"],
     vnicType: b["binding:vnic_type"],
     profile: b["binding:profile"],
@@ -39,6 +41,7 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
       row,
       await allocationsOf(ctx.store.query, row.id),
       (await findNetwork(ctx.store.query, row.network_id)).qos_policy_id,
+      await groupsOfPort(ctx.store.query, row.id),
     );
 
   router.add({
@@ -54,8 +57,9 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
         rows.length > 2000 ? "all" : rows.map((r) => r.id),
       );
       const policies = await networkPolicies(ctx.store.query);
+      const groups = await groupsByPort(ctx.store.query);
       const items = rows.map((r) =>
-        portView(r, allocations.get(r.id) ?? [], policies.get(r.network_id) ?? null),
+        portView(r, allocations.get(r.id) ?? [], policies.get(r.network_id) ?? null, groups.get(r.id) ?? []),
       );
       return { status: 200, body: listBody("ports", items, req.query, req.baseUrl) };
     },

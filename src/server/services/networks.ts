@@ -5,7 +5,9 @@ import { networkInfo } from "../views.ts";
 import type { Caller, ServiceContext, WriteTx } from "./context.ts";
 import { emitNetworkPolicyChange } from "./events.ts";
 import { network as findNetwork } from "./lookups.ts";
+import { checkOwner, projectFor } from "./ownership.ts";
 import { defaultPolicyOf, policyBinding } from "./qos-bindings.ts";
+import { ensureDefaultGroup } from "./security-groups.ts";
 import { chooseSegment, type ProviderInput, segmentMtu } from "./segments.ts";
 
 export interface NetworkCreate {
@@ -37,6 +39,8 @@ export async function createNetwork(
   if (mtu < 68 || mtu > maxMtu) throw invalidInput(`Requested MTU is too big, maximum is ${maxMtu}.`);
   const now = timestamp(ctx.now());
   const projectId = projectFor(caller, input.projectId);
+  // Neutron makes sure the project has its default security group whenever it creates a network.
+  await ensureDefaultGroup(tx, ctx, caller, projectId);
   // Neutron's _create_network_policy: a falsy qos_policy_id means the project's default.
   const qosPolicyId = input.qosPolicyId
     ? await policyBinding(tx, caller, null, input.qosPolicyId)
@@ -151,14 +155,4 @@ export async function deleteNetwork(tx: WriteTx, caller: Caller, id: string): Pr
   await tx.run("DELETE FROM subnets WHERE network_id = ?", [id]);
   await tx.run("DELETE FROM networks WHERE id = ?", [id]);
   tx.emit({ kind: "network.deleted", network_id: id }, null);
-}
-
-export function projectFor(caller: Caller, requested: string | undefined): string {
-  if (requested === undefined || requested === caller.projectId) return caller.projectId;
-  if (!caller.admin) throw forbidden("create:project_id");
-  return requested;
-}
-
-export function checkOwner(caller: Caller, projectId: string, action: string): void {
-  if (!caller.admin && caller.projectId !== projectId) throw forbidden(action);
 }

@@ -6,8 +6,17 @@ import { bindPort } from "./binding.ts";
 import type { Caller, ServiceContext, WriteTx } from "./context.ts";
 import { emitEndpointsIfChanged, emitPortChange, endpointsOf } from "./events.ts";
 import { allocationsOf, network as findNetwork, port as findPort, subnetsOf } from "./lookups.ts";
-import { checkOwner, projectFor } from "./networks.ts";
+import { checkOwner, projectFor } from "./ownership.ts";
+import {
+  type AddressPair,
+  checkAddressPairs,
+  groupsForNewPort,
+  groupsForUpdatedPort,
+  portSecurityFor,
+  setGroupsOfPort,
+} from "./port-security.ts";
 import { policyBinding } from "./qos-bindings.ts";
+import { ensureDefaultGroup } from "./security-groups.ts";
 import { cidrOf } from "./subnets.ts";
 
 export interface FixedIpRequest {
@@ -26,7 +35,9 @@ export interface PortCreate {
   readonly deviceId?: string;
   readonly deviceOwner?: string;
   readonly portSecurityEnabled?: boolean;
-  readonly allowedAddressPairs?: readonly { ip_address: string; mac_address?: string }[];
+  readonly allowedAddressPairs?: readonly AddressPair[];
+  /** Undefined: not given (the project's default group when port security is on); []: none. */
+  readonly securityGroups?: readonly string[];
   readonly hostId?: string;
   readonly vnicType?: string;
   readonly profile?: Record<string, unknown>;
@@ -65,6 +76,19 @@ export async function createPort(
   const now = timestamp(ctx.now());
   const vnicType = checkVnicType(input.vnicType ?? "normal");
   const endpointsBefore = await endpointsOf(tx, network.id);
+  const projectId = projectFor(caller, input.projectId);
+  const deviceOwner = input.deviceOwner ?? "";
+  const security = portSecurityFor(network, deviceOwner, input.portSecurityEnabled);
+  const pairs = checkAddressPairs(input.allowedAddressPairs ?? [], mac, ctx.config.maxAllowedAddressPairs);
+  const groups = await groupsForNewPort(
+    tx,
+    ctx,
+    caller,
+    { project_id: projectId, device_owner: deviceOwner },
+    security,
+    input.securityGroups,
+    pairs,
+  );
   const binding = await bindPort(
     tx,
     network,
@@ -78,14 +102,14 @@ export async function createPort(
     network_id: network.id,
     name: input.name ?? "",
     description: input.description ?? "",
-    project_id: projectFor(caller, input.projectId),
+    project_id: projectId,
     mac_address: mac,
     admin_state_up: input.adminStateUp === false ? 0 : 1,
     status: "DOWN",
     device_id: input.deviceId ?? "",
-    device_owner: input.deviceOwner ?? "",
-    port_security_enabled: (input.portSecurityEnabled ?? network.port_security_enabled !== 0) ? 1 : 0,
-    allowed_address_pairs: JSON.stringify(checkAddressPairs(input.allowedAddressPairs ?? [], mac)),
+    device_owner: deviceOwner,
+    port_security_enabled: security ? 1 : 0,
+    allowed_address_pairs: JSON.stringify(pairs),
     binding_host_id: input.hostId ?? "",
     binding_vnic_type: vnicType,
     binding_profile: JSON.stringify(input.profile ?? {}),
@@ -125,6 +149,7 @@ export async function createPort(
       row.updated_at,
     ],
   );
+  await setGroupsOfPort(tx, id, groups);
   await allocate(tx, network, id, input.fixedIps, []);
   await emitPortChange(tx, { after: row, network });
   await emitEndpointsIfChanged(tx, endpointsBefore);
@@ -140,6 +165,7 @@ export async function updatePort(
 ): Promise<PortRow> {
   const current = await findPort(tx, id);
   checkOwner(caller, current.project_id, "update_port");
+  await ensureDefaultGroup(tx, ctx, caller, current.project_id);
   const network = await findNetwork(tx, current.network_id);
   const endpointsBefore = await endpointsOf(tx, network.id);
   let mac = current.mac_address;
@@ -169,6 +195,20 @@ export async function updatePort(
   const binding = rebind
     ? await bindPort(tx, network, host, vnicType, ctx.config.agentDownTime, ctx.now())
     : { vifType: current.binding_vif_type, vifDetails: JSON.parse(current.binding_vif_details) };
+  const pairs =
+    input.allowedAddressPairs === undefined
+      ? current.allowed_address_pairs
+      : JSON.stringify(checkAddressPairs(input.allowedAddressPairs, mac, ctx.config.maxAllowedAddressPairs));
+  const security =
+    input.portSecurityEnabled === undefined ? current.port_security_enabled !== 0 : input.portSecurityEnabled;
+  const groups = await groupsForUpdatedPort(
+    tx,
+    caller,
+    current,
+    security,
+    input.securityGroups,
+    input.allowedAddressPairs,
+  );
   const next: PortRow = {
     ...current,
     name: input.name ?? current.name,
@@ -177,16 +217,8 @@ export async function updatePort(
     admin_state_up: input.adminStateUp === undefined ? current.admin_state_up : input.adminStateUp ? 1 : 0,
     device_id: input.deviceId ?? current.device_id,
     device_owner: input.deviceOwner ?? current.device_owner,
-    port_security_enabled:
-      input.portSecurityEnabled === undefined
-        ? current.port_security_enabled
-        : input.portSecurityEnabled
-          ? 1
-          : 0,
-    allowed_address_pairs:
-      input.allowedAddressPairs === undefined
-        ? current.allowed_address_pairs
-        : JSON.stringify(checkAddressPairs(input.allowedAddressPairs, mac)),
+    port_security_enabled: security ? 1 : 0,
+    allowed_address_pairs: pairs,
     binding_host_id: host,
     binding_vnic_type: vnicType,
     binding_profile: input.profile === undefined ? current.binding_profile : JSON.stringify(input.profile),
@@ -199,6 +231,7 @@ export async function updatePort(
     updated_at: timestamp(ctx.now()),
   };
   await writePort(tx, next);
+  if (groups !== undefined) await setGroupsOfPort(tx, id, groups);
   await emitPortChange(tx, { before: current, after: next, network, beforeIps });
   await emitEndpointsIfChanged(tx, endpointsBefore);
   return next;
@@ -210,6 +243,7 @@ export async function deletePort(tx: WriteTx, caller: Caller, id: string): Promi
   const network = await findNetwork(tx, current.network_id);
   const endpointsBefore = await endpointsOf(tx, network.id);
   await tx.run("DELETE FROM ip_allocations WHERE port_id = ?", [id]);
+  await tx.run("DELETE FROM port_security_groups WHERE port_id = ?", [id]);
   await tx.run("DELETE FROM ports WHERE id = ?", [id]);
   await emitPortChange(tx, { before: current, network });
   await emitEndpointsIfChanged(tx, endpointsBefore);
@@ -378,14 +412,4 @@ function checkVnicType(vnicType: string): string {
   if (!vnicTypes.includes(vnicType))
     throw invalidInput(`'${vnicType}' is not in ${JSON.stringify(vnicTypes)}`);
   return vnicType;
-}
-
-function checkAddressPairs(pairs: readonly { ip_address: string; mac_address?: string }[], portMac: string) {
-  return pairs.map((pair) => {
-    const ip = pair.ip_address.includes("/") ? pair.ip_address : canonicalIp(pair.ip_address);
-    if (ip === undefined) throw invalidInput(`'${pair.ip_address}' is not a valid IP address`);
-    const mac = (pair.mac_address ?? portMac).toLowerCase();
-    if (!macPattern.test(mac)) throw invalidInput(`'${pair.mac_address}' is not a valid MAC address`);
-    return { ip_address: ip, mac_address: mac };
-  });
 }

@@ -8,7 +8,7 @@ import { ApiError, conflict } from "../api-errors.ts";
 import { type QosPolicyRow, type QosRuleRow, timestamp } from "../rows.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
 import { qosPolicy, qosRulesByPolicy } from "./lookups.ts";
-import { checkOwner } from "./networks.ts";
+import { checkOwner } from "./ownership.ts";
 import { emitPolicyDeleted, emitRulesChanged } from "./qos-agents.ts";
 import type { Direction, RuleType } from "./qos-rule-types.ts";
 

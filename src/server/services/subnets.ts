@@ -17,7 +17,7 @@ import {
 import { type SubnetRow, timestamp } from "../rows.ts";
 import type { Caller, ServiceContext, WriteTx } from "./context.ts";
 import { network as findNetwork, subnet as findSubnet, subnetsOf } from "./lookups.ts";
-import { checkOwner, projectFor } from "./networks.ts";
+import { checkOwner, projectFor } from "./ownership.ts";
 
 export interface SubnetCreate {
   readonly networkId: string;

@@ -12,6 +12,14 @@ export interface Migration {
 
 const big = (d: Dialect) => (d === "postgres" ? "BIGINT" : "INTEGER");
 
+/** Fixed ids for the four templates every Neutron has (migration c33da356b165 seeds the same four rows). */
+const LEGACY_TEMPLATE_IDS = [
+  "4b4d3e1f-7c1a-4c7e-9a44-0c1f5e0a0001",
+  "4b4d3e1f-7c1a-4c7e-9a44-0c1f5e0a0002",
+  "4b4d3e1f-7c1a-4c7e-9a44-0c1f5e0a0003",
+  "4b4d3e1f-7c1a-4c7e-9a44-0c1f5e0a0004",
+];
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -76,6 +84,65 @@ export const migrations: readonly Migration[] = [
       "ALTER TABLE networks ADD COLUMN qos_policy_id TEXT REFERENCES qos_policies (id)",
       "CREATE INDEX ports_qos_policy ON ports (qos_policy_id)",
       "CREATE INDEX networks_qos_policy ON networks (qos_policy_id)",
+    ],
+  },
+  {
+    version: 3,
+    description:
+      "security groups, their rules and port bindings; default-rule templates; address groups; quotas",
+    statements: () => [
+      `CREATE TABLE security_groups (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, project_id TEXT NOT NULL,
+        stateful INTEGER NOT NULL, revision_number INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      "CREATE INDEX security_groups_project ON security_groups (project_id)",
+      // Neutron's default_security_group table: at most one default group per project, found by project.
+      `CREATE TABLE default_security_groups (
+        project_id TEXT PRIMARY KEY,
+        security_group_id TEXT NOT NULL UNIQUE REFERENCES security_groups (id) ON DELETE CASCADE)`,
+      `CREATE TABLE address_groups (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, project_id TEXT NOT NULL,
+        revision_number INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      `CREATE TABLE address_group_addresses (
+        address_group_id TEXT NOT NULL REFERENCES address_groups (id) ON DELETE CASCADE, address TEXT NOT NULL,
+        PRIMARY KEY (address_group_id, address))`,
+      // The agent needs rules by group and groups by remote; a rule dies with its group, and a group or an
+      // address group named as a remote cannot be deleted while a rule names it.
+      `CREATE TABLE security_group_rules (
+        id TEXT PRIMARY KEY, security_group_id TEXT NOT NULL REFERENCES security_groups (id) ON DELETE CASCADE,
+        project_id TEXT NOT NULL, direction TEXT NOT NULL CHECK (direction IN ('ingress', 'egress')),
+        ethertype TEXT NOT NULL CHECK (ethertype IN ('IPv4', 'IPv6')), protocol TEXT,
+        port_range_min INTEGER, port_range_max INTEGER, remote_ip_prefix TEXT,
+        remote_group_id TEXT REFERENCES security_groups (id) ON DELETE CASCADE,
+        remote_address_group_id TEXT REFERENCES address_groups (id), description TEXT NOT NULL,
+        revision_number INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      "CREATE INDEX security_group_rules_group ON security_group_rules (security_group_id)",
+      "CREATE INDEX security_group_rules_remote_group ON security_group_rules (remote_group_id)",
+      "CREATE INDEX security_group_rules_remote_address_group ON security_group_rules (remote_address_group_id)",
+      `CREATE TABLE port_security_groups (
+        port_id TEXT NOT NULL REFERENCES ports (id) ON DELETE CASCADE,
+        security_group_id TEXT NOT NULL REFERENCES security_groups (id), PRIMARY KEY (port_id, security_group_id))`,
+      "CREATE INDEX port_security_groups_group ON port_security_groups (security_group_id)",
+      // Templates for the rules of new groups; remote_group_id 'PARENT' stands for the new group itself.
+      `CREATE TABLE default_security_group_rules (
+        id TEXT PRIMARY KEY, direction TEXT NOT NULL, ethertype TEXT NOT NULL, protocol TEXT,
+        port_range_min INTEGER, port_range_max INTEGER, remote_ip_prefix TEXT, remote_group_id TEXT,
+        remote_address_group_id TEXT, description TEXT NOT NULL, used_in_default_sg INTEGER NOT NULL,
+        used_in_non_default_sg INTEGER NOT NULL)`,
+      ...[
+        ["egress", "IPv4", null, "Legacy default SG rule for egress traffic", 1],
+        ["egress", "IPv6", null, "Legacy default SG rule for egress traffic", 1],
+        ["ingress", "IPv4", "PARENT", "Legacy default SG rule for ingress traffic", 0],
+        ["ingress", "IPv6", "PARENT", "Legacy default SG rule for ingress traffic", 0],
+      ].map(
+        ([direction, ethertype, remote, description, nonDefault], i) =>
+          `INSERT INTO default_security_group_rules (id, direction, ethertype, protocol, port_range_min, port_range_max,
+            remote_ip_prefix, remote_group_id, remote_address_group_id, description, used_in_default_sg,
+            used_in_non_default_sg) VALUES ('${LEGACY_TEMPLATE_IDS[i]}', '${direction}', '${ethertype}', NULL, NULL, NULL,
+            NULL, ${remote === null ? "NULL" : `'${remote}'`}, NULL, '${description}', 1, ${nonDefault})`,
+      ),
+      `CREATE TABLE quotas (
+        project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit INTEGER NOT NULL,
+        PRIMARY KEY (project_id, resource))`,
     ],
   },
 ];
