@@ -28,6 +28,8 @@ export interface MatrixOptions {
   readonly log?: (line: string) => void;
   /** The testbed's name and owner (tests use their own, so the test sweep finds leftovers). */
   readonly testbed?: { name: string; owner: string };
+  /** QoS on every probed port (default): its flows, meters and OVSDB rows are in play in every restart. */
+  readonly qos?: boolean;
 }
 
 export interface ScenarioResult {
@@ -78,7 +80,7 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
         name,
         2,
         async (lab) => {
-          const paths = await probedPaths(lab, idle, { qos: true });
+          const paths = await probedPaths(lab, idle, { qos: options.qos ?? true });
           for (const scenario of list) {
             const repeats = options.repeats ?? scenario.repeats;
             const result = await runScenarioOrFailure(
@@ -99,7 +101,7 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
           }
         },
         owner,
-        { extensions: ["qos"] },
+        { extensions: options.qos === false ? [] : ["qos"] },
       );
     }
   } finally {

@@ -178,8 +178,15 @@ export const scenarios: readonly Scenario[] = [
     agentRestart: false,
     run: async (ctx) => {
       ctx.mark("ovs-vswitchd restart h1 (flow-restore-wait)");
-      await restartVswitchd(ctx.lab.testbed.host("h1"), { flowRestoreWait: true });
-      ctx.mark("flows restored");
+      const { restoreFailures } = await restartVswitchd(ctx.lab.testbed.host("h1"), {
+        flowRestoreWait: true,
+      });
+      // OVS 3.1's ovs-save keeps no meters: with QoS limits (meters) on br-int its restore is refused.
+      ctx.mark(
+        restoreFailures.length === 0
+          ? "flows restored"
+          : `restore refused (${restoreFailures.map((f) => f.split(":")[0]).join(", ")})`,
+      );
       await sleep(2_000);
     },
   },

@@ -1,2 +1,17 @@
 // For tests only: the address arithmetic behind the API (test/import-graph.test.ts checks who uses it).
+
+export { ApiError } from "./api-errors.ts";
 export { defaultPools, firstFree, formatIp, overlaps, parseCidr, parseIp, validatePools } from "./ipam.ts";
+// Security groups: the pure rule checks, and the services the project-scoping tests call as a member.
+export { createRules } from "./services/security-group-rules.ts";
+export { createGroup, deleteGroup, securityGroup } from "./services/security-groups.ts";
+export {
+  checkRuleValues,
+  convertEthertype,
+  convertPort,
+  convertPrefix,
+  convertProtocol,
+  normalizedCidr,
+  type RuleValues,
+  ruleKey,
+} from "./services/sg-rule-values.ts";

@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { describeError } from "../base/index.ts";
 import { ip, run } from "./exec.ts";
 import { hostNamespace } from "./names.ts";
 import { daemonPid, ovsPaths, startOvsdbServer, startVswitchd, vsctl } from "./ovs-daemons.ts";
@@ -102,12 +103,12 @@ function underlayMac(index: number): string {
  * Stops (SIGTERM, or SIGKILL with `kill`) and starts the host's ovs-vswitchd; its flow tables are lost.
  * With `flowRestoreWait`, does what `ovs-ctl restart` does: saves every bridge's flows, sets
  * other_config:flow-restore-wait so the new daemon holds off until they are back, restores them with one
- * bundle per bridge, then clears the flag.
+ * bundle per bridge, then clears the flag; bridges whose saved flows the new daemon refused are returned.
  */
 export async function restartVswitchd(
   host: HostInfo,
   options: { kill?: boolean; flowRestoreWait?: boolean } = {},
-): Promise<void> {
+): Promise<{ restoreFailures: string[] }> {
   const paths = ovsPaths(host.runDir);
   const saved = options.flowRestoreWait ? await saveFlows(host) : new Map<string, string>();
   if (options.flowRestoreWait)
@@ -118,11 +119,20 @@ export async function restartVswitchd(
     await stopProcess(pid);
   }
   await startVswitchd(paths, { netns: host.namespace });
-  if (!options.flowRestoreWait) return;
+  if (!options.flowRestoreWait) return { restoreFailures: [] };
+  // As ovs-ctl (OVS 3.1's ovs-save) does it: flows only — meters are not saved, so a bundle of flows that
+  // use meters is refused — and a failed restore does not stop the restart: flow-restore-wait is cleared
+  // and whoever programs the switch (the agent) puts the flows back.
+  const restoreFailures: string[] = [];
   for (const [bridge, file] of saved) {
-    await run("ovs-ofctl", ["-O", "OpenFlow15", "--bundle", "add-flows", bridgeSocket(host, bridge), file]);
+    try {
+      await run("ovs-ofctl", ["-O", "OpenFlow15", "--bundle", "add-flows", bridgeSocket(host, bridge), file]);
+    } catch (error) {
+      restoreFailures.push(`${bridge}: ${describeError(error)}`);
+    }
   }
   await vsctl(paths, ["remove", "Open_vSwitch", ".", "other_config", "flow-restore-wait"]);
+  return { restoreFailures };
 }
 
 const bridgeSocket = (host: HostInfo, bridge: string) => `unix:${join(host.runDir, `${bridge}.mgmt`)}`;

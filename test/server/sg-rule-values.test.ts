@@ -1,8 +1,8 @@
 // The values of security-group rules as Neutron converts, checks and compares them (pure functions).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ApiError } from "../../src/server/api-errors.ts";
 import {
+  ApiError,
   checkRuleValues,
   convertEthertype,
   convertPort,
@@ -11,7 +11,7 @@ import {
   normalizedCidr,
   type RuleValues,
   ruleKey,
-} from "../../src/server/services/sg-rule-values.ts";
+} from "../../src/server/internal.ts";
 
 const rule = (over: Partial<RuleValues> = {}): RuleValues => ({
   direction: "ingress",

@@ -3,8 +3,7 @@
 // each storage backend (server-api-*.test.ts). Messages are compared whole; a refused request stores nothing.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createRules } from "../../src/server/services/security-group-rules.ts";
-import { createGroup, deleteGroup, securityGroup } from "../../src/server/services/security-groups.ts";
+import { createGroup, createRules, deleteGroup, securityGroup } from "../../src/server/internal.ts";
 import { network, port, subnet } from "./api-suite.ts";
 import { error } from "./qos-suite.ts";
 import { type Backend, startServer, type TestServer } from "./server.ts";
