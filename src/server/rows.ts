@@ -115,10 +115,8 @@ export interface SecurityGroupRow {
   updated_at: string;
 }
 
-export interface SecurityGroupRuleRow {
-  id: string;
-  security_group_id: string;
-  project_id: string;
+/** What a rule, or a template of rules, says about traffic. */
+export interface RuleColumns {
   direction: "ingress" | "egress";
   ethertype: "IPv4" | "IPv6";
   protocol: string | null;
@@ -128,23 +126,20 @@ export interface SecurityGroupRuleRow {
   remote_group_id: string | null;
   remote_address_group_id: string | null;
   description: string;
+}
+
+export interface SecurityGroupRuleRow extends RuleColumns {
+  id: string;
+  security_group_id: string;
+  project_id: string;
   revision_number: number;
   created_at: string;
   updated_at: string;
 }
 
 /** A template for the rules of new groups; remote_group_id "PARENT" is the new group itself. */
-export interface DefaultSecurityGroupRuleRow {
+export interface DefaultSecurityGroupRuleRow extends RuleColumns {
   id: string;
-  direction: "ingress" | "egress";
-  ethertype: "IPv4" | "IPv6";
-  protocol: string | null;
-  port_range_min: number | null;
-  port_range_max: number | null;
-  remote_ip_prefix: string | null;
-  remote_group_id: string | null;
-  remote_address_group_id: string | null;
-  description: string;
   used_in_default_sg: number;
   used_in_non_default_sg: number;
 }

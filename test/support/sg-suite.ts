@@ -783,6 +783,20 @@ export function defineSecurityGroupSuite(backend: Backend): void {
     };
     const admin = { projectId: PROJECT, admin: true };
     const member = { projectId: OTHER, admin: false };
+    /** An ingress rule of the member's project in `groupId`. */
+    const memberRule = (groupId: string, over: { remote_group_id?: string } = {}) => ({
+      security_group_id: groupId,
+      project_id: OTHER,
+      direction: "ingress" as const,
+      ethertype: "IPv4" as const,
+      protocol: null,
+      port_range_min: null,
+      port_range_max: null,
+      remote_ip_prefix: null,
+      remote_group_id: over.remote_group_id ?? null,
+      remote_address_group_id: null,
+      description: "",
+    });
     const theirs = await s.store.write((tx) =>
       createGroup(tx, ctx, admin, { name: "p1", description: "", projectId: PROJECT, stateful: true }),
     );
@@ -790,23 +804,7 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       type: "SecurityGroupNotFound",
     });
     await assert.rejects(
-      s.store.write((tx) =>
-        createRules(tx, ctx, member, [
-          {
-            security_group_id: theirs.group.id,
-            project_id: OTHER,
-            direction: "ingress",
-            ethertype: "IPv4",
-            protocol: null,
-            port_range_min: null,
-            port_range_max: null,
-            remote_ip_prefix: null,
-            remote_group_id: null,
-            remote_address_group_id: null,
-            description: "",
-          },
-        ]),
-      ),
+      s.store.write((tx) => createRules(tx, ctx, member, [memberRule(theirs.group.id)])),
       { type: "SecurityGroupNotFound" },
     );
     const own = await s.store.write((tx) =>
@@ -814,21 +812,7 @@ export function defineSecurityGroupSuite(backend: Backend): void {
     );
     await assert.rejects(
       s.store.write((tx) =>
-        createRules(tx, ctx, member, [
-          {
-            security_group_id: own.group.id,
-            project_id: OTHER,
-            direction: "ingress",
-            ethertype: "IPv4",
-            protocol: null,
-            port_range_min: null,
-            port_range_max: null,
-            remote_ip_prefix: null,
-            remote_group_id: theirs.group.id,
-            remote_address_group_id: null,
-            description: "",
-          },
-        ]),
+        createRules(tx, ctx, member, [memberRule(own.group.id, { remote_group_id: theirs.group.id })]),
       ),
       { type: "SecurityGroupNotFound" },
       "a remote group must be the rule's project's",
