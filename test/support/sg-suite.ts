@@ -683,6 +683,13 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       "HTTPBadRequest",
       "Invalid input for addresses. Reason: 'garbage' is not a valid IP subnet.",
     );
+    // A malformed IPv6 prefix is refused like any other, not taken apart later.
+    error(
+      await action("add_addresses", ["1::2::3/64"]),
+      400,
+      "HTTPBadRequest",
+      "Invalid input for addresses. Reason: '1::2::3/64' is not a valid IP subnet.",
+    );
     assert.deepEqual(
       (await s.api("GET", `/v2.0/address-groups/${ag.id}`)).body.address_group.addresses,
       ["10.0.0.1/32", "192.168.0.0/24", "2001:db8::/64"],

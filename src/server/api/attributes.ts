@@ -215,3 +215,21 @@ export const range =
     if (n > max) return `'${n}' is too large - must be no larger than '${max}'`;
     return undefined;
   };
+
+/**
+ * neutron-lib's _validate_list_of_items: a list, no item twice, then each item's own reason — the
+ * first one found.
+ */
+export const listOf =
+  (item: (value: unknown) => string | undefined) =>
+  (value: unknown): string | undefined => {
+    if (!Array.isArray(value)) return `'${pyStr(value)}' is not a list`;
+    const seen = new Set<unknown>();
+    const repeated = [...new Set(value.filter((v) => seen.has(v) || !seen.add(v)))];
+    if (repeated.length > 0) return `Duplicate items in the list: '${repeated.map(pyStr).join(", ")}'`;
+    for (const v of value) {
+      const reason = item(v);
+      if (reason !== undefined) return reason;
+    }
+    return undefined;
+  };

@@ -13,6 +13,7 @@ import {
 import {
   type AttributeMap,
   type BodyCaller,
+  listOf,
   nameString,
   parseResource,
   pyStr,
@@ -49,14 +50,9 @@ const uuidList = z.preprocess(
   }),
 );
 
-function uuidListReason(v: unknown): string | undefined {
-  if (!Array.isArray(v)) return `'${pyStr(v)}' is not a list`;
-  const seen = new Set<unknown>();
-  const repeated = [...new Set(v.filter((item) => seen.has(item) || !seen.add(item)))];
-  if (repeated.length > 0) return `Duplicate items in the list: '${repeated.map(pyStr).join(", ")}'`;
-  const bad = v.find((item) => typeof item !== "string" || !uuidPattern.test(item));
-  return bad === undefined ? undefined : `'${pyStr(bad)}' is not a valid UUID`;
-}
+const uuidListReason = listOf((item) =>
+  typeof item === "string" && uuidPattern.test(item) ? undefined : `'${pyStr(item)}' is not a valid UUID`,
+);
 
 export const NetworkCreateBody = z
   .object({

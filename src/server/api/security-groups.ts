@@ -11,6 +11,7 @@ import { rulesByGroup, rulesOf } from "../services/security-group-rows.ts";
 import { createRules, deleteRule, ruleVisible, securityGroupRule } from "../services/security-group-rules.ts";
 import {
   createGroup,
+  defaultGroupId,
   deleteGroup,
   ensureDefaultGroup,
   securityGroup,
@@ -43,6 +44,8 @@ async function defaultGroupIds(q: Queryable): Promise<Set<string>> {
 /** A list makes sure the project asked about (the caller's unless filtered) has its default group. */
 async function ensureListedDefault(ctx: ServiceContext, req: ApiRequest): Promise<void> {
   const projectId = req.query.get("project_id") ?? req.query.get("tenant_id") ?? req.caller.projectId;
+  // A read first: a list takes the write lock only the one time the group is missing.
+  if ((await defaultGroupId(ctx.store.query, projectId)) !== undefined) return;
   await ctx.store.write((tx) => ensureDefaultGroup(tx, ctx, req.caller, projectId));
 }
 

@@ -8,11 +8,19 @@ import { ApiError } from "../api-errors.ts";
 import type { TemplateCreate } from "../services/default-sg-rules.ts";
 import { type Limits, QUOTA_RESOURCES } from "../services/quotas.ts";
 import type { RuleCreate } from "../services/security-group-rules.ts";
-import { convertEthertype, convertPort, convertPrefix, convertProtocol } from "../services/sg-rule-values.ts";
+import {
+  convertEthertype,
+  convertPort,
+  convertPrefix,
+  convertProtocol,
+  formatPrefix,
+  parsePrefix,
+} from "../services/sg-rule-values.ts";
 import {
   type Attribute,
   type AttributeMap,
   type BodyCaller,
+  listOf,
   nameString,
   parseResource,
   parseResources,
@@ -93,34 +101,18 @@ const templateAttributes: AttributeMap = {
   project_id: project,
 };
 
-/** validate_subnet: a prefix length is required, and IPv4 must be written canonically. */
-export function subnetReason(value: unknown): string | undefined {
-  const text = typeof value === "string" ? value : undefined;
-  const [address, length, ...rest] = text?.split("/") ?? [];
-  const ok =
-    address !== undefined &&
-    length !== undefined &&
-    rest.length === 0 &&
-    /^\d{1,3}$/.test(length) &&
-    (address.includes(":")
-      ? Number(length) <= 128 && /^[0-9a-fA-F:.]+$/.test(address)
-      : Number(length) <= 32 &&
-        /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(address));
+/**
+ * validate_subnet: an address with a prefix length, IPv4 written canonically (netaddr's str() gives it
+ * back unchanged; host bits may be set).
+ */
+function subnetReason(value: unknown): string | undefined {
+  const prefix = typeof value === "string" && value.includes("/") ? parsePrefix(value) : undefined;
+  const ok = prefix !== undefined && (prefix.version === 6 || formatPrefix(prefix) === value);
   return ok ? undefined : `'${pyStr(value)}' is not a valid IP subnet`;
 }
 
-/** validate_subnet_list: a list, no repeats, each a subnet. */
-function subnetListReason(value: unknown): string | undefined {
-  if (!Array.isArray(value)) return `'${pyStr(value)}' is not a list`;
-  const seen = new Set<unknown>();
-  const repeated = [...new Set(value.filter((v) => seen.has(v) || !seen.add(v)))];
-  if (repeated.length > 0) return `Duplicate items in the list: '${repeated.map(pyStr).join(", ")}'`;
-  for (const item of value) {
-    const reason = subnetReason(item);
-    if (reason !== undefined) return reason;
-  }
-  return undefined;
-}
+/** validate_subnet_list. */
+const subnetListReason = listOf(subnetReason);
 
 const addressGroupAttributes: AttributeMap = {
   id: readOnly,
