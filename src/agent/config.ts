@@ -32,7 +32,8 @@ export interface AgentConfig {
   readonly l2Population: boolean;
   readonly arpResponder: boolean;
   readonly dropFlowsOnStart: boolean;
-  readonly firewallDriver: "noop";
+  /** openvswitch: the conntrack firewall (security groups); noop: anti-spoofing only. */
+  readonly firewallDriver: FirewallDriver;
   readonly server: string;
   readonly token: string | undefined;
   readonly metricsListen: string | undefined;
@@ -225,15 +226,20 @@ function ovsSettings(cfg: IniSections) {
   } as const;
 }
 
-/** [securitygroup] firewall_driver: only noop until the security-groups feature lands. */
-function firewallDriver(cfg: IniSections): "noop" {
-  const firewall = cfg.get("securitygroup", "firewall_driver") ?? "noop";
-  if (firewall !== "noop")
-    throw new InvalidArgumentError(
-      cfg.where("securitygroup", "firewall_driver"),
-      `only noop is supported for now, got ${JSON.stringify(firewall)}`,
-    );
-  return firewall;
+export type FirewallDriver = "openvswitch" | "noop";
+
+/**
+ * [securitygroup] firewall_driver: openvswitch (the default: security groups are enforced) or noop
+ * (anti-spoofing only). iptables_hybrid needs a Linux bridge per port, which Weir does not plug.
+ */
+function firewallDriver(cfg: IniSections): FirewallDriver {
+  const firewall = cfg.get("securitygroup", "firewall_driver") ?? "openvswitch";
+  if (firewall === "openvswitch" || firewall === "noop") return firewall;
+  const hint =
+    firewall === "iptables_hybrid"
+      ? "iptables_hybrid is not supported (Weir plugs no per-port Linux bridge); use openvswitch"
+      : `must be openvswitch or noop, got ${JSON.stringify(firewall)}`;
+  throw new InvalidArgumentError(cfg.where("securitygroup", "firewall_driver"), hint);
 }
 
 /** [weir]: the server, its token, how often to report, where /metrics listens. */

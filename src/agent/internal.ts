@@ -6,6 +6,15 @@ export { StatusReports } from "./control/status-reports.ts";
 export { Converger, FEATURE_RETRY_MS, type FlowSink, type MeterSink } from "./converge/converger.ts";
 export { assignClasses, formatClassRecord, parseClassRecord } from "./extensions/classes.ts";
 export { removedMeterRanges } from "./extensions/removed.ts";
+export { linkLocalOf } from "./features/firewall/addresses.ts";
+export {
+  collisions,
+  conjunctionFlows,
+  conjunctionId,
+  keyOf,
+} from "./features/firewall/conjunctions.ts";
+export { antiSpoofingOnly, firewallPort, ruleFlows } from "./features/firewall/port-flows.ts";
+export { l4Matches, portMasks, rulePriority } from "./features/firewall/rules.ts";
 export { allCoreFeatures, coreFeatures } from "./features/index.ts";
 export { qos } from "./features/qos/feature.ts";
 export { cleanup as qosCleanup } from "./features/qos/index.ts";

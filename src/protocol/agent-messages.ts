@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { QosSection } from "./qos.ts";
+import { SecurityGroupsSection } from "./security-groups.ts";
 import { FEATURE_NAME, uuid } from "./values.ts";
 
 export const AGENT_TYPE_OVS = "Open vSwitch agent";
@@ -86,6 +87,8 @@ export const DeviceDetails = z.object({
   revision_number: z.number().int(),
   /** The port's QoS policy: its own, else its network's (agents that declared `qos` only). */
   qos_policy_id: uuid.nullable().optional(),
+  /** The port's security groups (agents that run the openvswitch firewall only; none with port security off). */
+  security_groups: z.array(uuid).optional(),
 });
 export type DeviceDetails = z.infer<typeof DeviceDetails>;
 
@@ -97,6 +100,8 @@ export const DeviceDetailsResponse = z.object({
   failed: z.array(z.object({ port_id: z.string(), reason: z.string() })),
   /** The QoS policies those ports use (agents that declared `qos` only). */
   qos: QosSection.optional(),
+  /** Those ports' groups and their remotes (agents that run the openvswitch firewall only). */
+  security_groups: SecurityGroupsSection.optional(),
 });
 export type DeviceDetailsResponse = z.infer<typeof DeviceDetailsResponse>;
 
@@ -146,5 +151,7 @@ export const SyncResponse = z.object({
   fdb: z.array(FdbEntry),
   /** The QoS policies this host's ports use (agents that declared `qos` only). */
   qos: QosSection.optional(),
+  /** This host's ports' groups and their remotes (agents that run the openvswitch firewall only). */
+  security_groups: SecurityGroupsSection.optional(),
 });
 export type SyncResponse = z.infer<typeof SyncResponse>;

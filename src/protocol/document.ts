@@ -4,6 +4,7 @@ import * as M from "./agent-messages.ts";
 import * as E from "./events.ts";
 import * as Q from "./qos.ts";
 import { AgentRoutes } from "./routes.ts";
+import * as S from "./security-groups.ts";
 
 const schema = (s: z.ZodType) => `\`\`\`json\n${JSON.stringify(z.toJSONSchema(s), null, 2)}\n\`\`\``;
 
@@ -27,13 +28,13 @@ const calls: Record<keyof typeof AgentRoutes, Call> = {
     method: "POST",
     request: "SyncRequest",
     response: "SyncResponse",
-    what: "a consistent snapshot of the host's bound ports, their networks and endpoints (and QoS policies), at `revision`",
+    what: "a consistent snapshot of the host's bound ports, their networks and endpoints (and QoS policies, security groups), at `revision`",
   },
   deviceDetails: {
     method: "POST",
     request: "DeviceDetailsRequest",
     response: "DeviceDetailsResponse",
-    what: "details of up to 1000 ports by id (and the QoS policies they use)",
+    what: "details of up to 1000 ports by id (and the QoS policies and security groups they use)",
   },
   deviceStatus: {
     method: "POST",
@@ -75,7 +76,8 @@ const evolution = [
   "- **Capabilities are declared.** An agent lists the features it reads in report-state as",
   "  `configurations.extensions` (Neutron's `[agent] extensions`); the server uses the last report of the",
   "  host's agent. A feature's fields, reply sections and events go only to agents that named it — `qos`",
-  "  today.",
+  "  today — and security groups only to agents that declared `extensions` (any, even none) and run",
+  "  `firewall_driver = openvswitch`.",
   "- **First-protocol agents get first-protocol shapes.** An agent whose `configurations` have no",
   "  `extensions` key at all is of the first protocol, which refused unknown keys everywhere: it gets",
   "  exactly the shapes it knows (no `qos_policy_id`, no `qos` section, no `qos.*` events). So does an agent",
@@ -103,6 +105,37 @@ const qos = [
   "  by then): forget it.",
   "",
   "Rules the agent does not know (a newer server's types) are dropped from a policy before validation.",
+  "",
+];
+
+const securityGroups = [
+  "## Security groups",
+  "",
+  "For agents that declared `extensions` and run `firewall_driver = openvswitch` (the others, the first",
+  "protocol's included, get none of this):",
+  "",
+  "- every DeviceDetails carries `security_groups`: the port's groups, sorted (`[]` with port security off);",
+  "- sync and devices/details replies carry the `security_groups` section: the groups of the returned ports",
+  "  with their rules as the firewall applies them (SecurityGroupInfo), the members of every group those",
+  "  rules name as `remote_group_id` — one entry per fixed IP of every port in it, bound or not, with the",
+  "  port's MAC, and one per allowed address pair (an IP or a CIDR) — and the address groups they name;",
+  "- before a `port.updated` for a port new to the host (created, bound or moved there, or with new groups),",
+  "  in the same commit: `group_members.set` and `address_group.updated` for the remotes its new groups'",
+  "  rules name, then `security_group.updated` for those groups — what the host does not hold already",
+  "  through its other bound ports (a host may still be sent something it holds: apply it again);",
+  "- `security_group.updated` when a group's rules or statefulness change, to every host with a bound port",
+  "  in it, after `group_members.set` / `address_group.updated` for remotes that new rules name and the host",
+  "  did not hold; `security_group.deleted` to every such agent when a group is deleted (the rules of other",
+  "  groups that named it go with it: those groups' hosts get `security_group.updated`);",
+  "- `group_members.changed` when a port joins or leaves a group, is created or deleted in it, or its fixed",
+  "  IPs, MAC or address pairs change: the addresses added and removed (an address another member still has",
+  "  is not removed), to every host holding the group as a remote, except a host sent its full list",
+  "  (`group_members.set`) in the same commit. A change for a group the agent does not hold can be ignored;",
+  "- `address_group.updated` when an address group changes, to every host holding it.",
+  "",
+  "A host holds a group when one of its bound ports is in it, and a remote when a rule of such a group",
+  "names it. Nothing tells a host that it no longer needs something: it may forget what its ports no longer",
+  "name.",
   "",
 ];
 
@@ -135,18 +168,19 @@ export function renderProtocolDocument(): string {
     "Revisions are committed in order (writers are serialized), so an agent that saw revision R has seen",
     "every earlier event meant for it. Start with the `revision` of a sync; after a dropped connection,",
     "reconnect with `Last-Event-ID: <last id>` and nothing is missed. Port and QoS events go to the host",
-    "the port is (or was) bound to; network, endpoint and fdb events go to every agent. A comment line",
-    "(`: keepalive`) comes every 15 s. When the server no longer holds the events after R (it keeps",
-    "`event_retention`), it sends one `event: resync` with a ResyncNotice and closes: sync again and",
-    "reconnect from its revision.",
+    "the port is (or was) bound to, security-group events to the hosts whose ports need them; network,",
+    "endpoint and fdb events go to every agent. A comment line (`: keepalive`) comes every 15 s. When the",
+    "server no longer holds the events after R (it keeps `event_retention`), it sends one `event: resync`",
+    "with a ResyncNotice and closes: sync again and reconnect from its revision.",
     "",
     ...qos,
+    ...securityGroups,
     "## Messages",
     "",
     section(
       "ReportStateRequest",
       M.ReportStateRequest,
-      "`configurations` is what `GET /v2.0/agents` shows; binding uses bridge_mappings, tunnel_types, tunneling_ip, firewall_driver, datapath_type and integration_bridge; `extensions` (optional) lists the features the agent reads (`qos`).",
+      "`configurations` is what `GET /v2.0/agents` shows; binding uses bridge_mappings, tunnel_types, tunneling_ip, firewall_driver, datapath_type and integration_bridge; `extensions` (optional) lists the features the agent reads (`qos`); with it, `firewall_driver = openvswitch` means the agent reads security groups.",
     ),
     section(
       "ReportStateResponse",
@@ -157,13 +191,13 @@ export function renderProtocolDocument(): string {
     section(
       "SyncResponse",
       M.SyncResponse,
-      "`qos` and each port's `qos_policy_id`: agents that declared `qos` only.",
+      "`qos` and each port's `qos_policy_id`: agents that declared `qos` only. `security_groups` and each port's `security_groups`: agents that run the openvswitch firewall only.",
     ),
     section("DeviceDetailsRequest", M.DeviceDetailsRequest, ""),
     section(
       "DeviceDetailsResponse",
       M.DeviceDetailsResponse,
-      "`failed` lists ports that do not exist or are not bound to this host. `qos`: agents that declared `qos` only.",
+      "`failed` lists ports that do not exist or are not bound to this host. `qos`: agents that declared `qos` only. `security_groups`: agents that run the openvswitch firewall only.",
     ),
     section("DeviceStatusRequest", M.DeviceStatusRequest, ""),
     section("DeviceStatusResponse", M.DeviceStatusResponse, ""),
@@ -172,12 +206,17 @@ export function renderProtocolDocument(): string {
       Q.QosPolicyInfo,
       "A policy's rules, as the sync and details `qos` section and `qos.policy.updated` carry them. `bandwidth_limit`: kbit/s and kbit, `egress` from the VM, `ingress` towards it; `dscp_marking`: the DSCP of IP packets the VM sends.",
     ),
+    section(
+      "SecurityGroupsSection",
+      S.SecurityGroupsSection,
+      "The `security_groups` section of sync and details replies. A rule's `protocol` is its IP protocol number (null: any); `port_range_min`/`port_range_max` as given (null: any; ICMP type and code); `remote_ip_prefix` the network of the rule's prefix (Neutron's normalized_cidr: 10.0.0.34/24 is 10.0.0.0/24), null for none or the whole address space; at most one of it, `remote_group_id` and `remote_address_group_id`. Members are sorted by IP then MAC, address groups' addresses as strings.",
+    ),
     "## Events",
     "",
     section(
       "StreamEvent",
       E.StreamEvent,
-      "The `data` of every event. Kinds: `port.updated` (bound here: wire or rewire it), `port.unbound` (moved away: unwire), `port.deleted`, `network.updated`, `network.deleted`, `endpoints.changed` (l2-population: the hosts with bound ports on a network and their tunnelling IPs — the full list each time), `fdb.updated` (a bound port appeared or its host, MAC or addresses changed — not for a status change) / `fdb.removed` (a bound port's host, MAC and IPs, for ARP responders), `qos.policy.updated` / `qos.policy.deleted` (agents that declared `qos` only).",
+      "The `data` of every event. Kinds: `port.updated` (bound here: wire or rewire it), `port.unbound` (moved away: unwire), `port.deleted`, `network.updated`, `network.deleted`, `endpoints.changed` (l2-population: the hosts with bound ports on a network and their tunnelling IPs — the full list each time), `fdb.updated` (a bound port appeared or its host, MAC or addresses changed — not for a status change) / `fdb.removed` (a bound port's host, MAC and IPs, for ARP responders), `qos.policy.updated` / `qos.policy.deleted` (agents that declared `qos` only), `security_group.updated` / `security_group.deleted`, `group_members.set` / `group_members.changed`, `address_group.updated` (openvswitch-firewall agents only, see Security groups).",
     ),
     section("ResyncNotice", E.ResyncNotice, ""),
   ].join("\n");

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { DeviceDetails, FdbEntry, NetworkEndpoints, NetworkInfo } from "./agent-messages.ts";
 import { QosPolicyInfo } from "./qos.ts";
+import { AddressGroupInfo, GroupMember, SecurityGroupInfo } from "./security-groups.ts";
 import { uuid } from "./values.ts";
 
 export const PortUpdated = z.object({ kind: z.literal("port.updated"), port: DeviceDetails });
@@ -40,6 +41,31 @@ export const EndpointsChanged = z.object({
 export const QosPolicyUpdated = z.object({ kind: z.literal("qos.policy.updated"), policy: QosPolicyInfo });
 export const QosPolicyDeleted = z.object({ kind: z.literal("qos.policy.deleted"), policy_id: uuid });
 
+/** A group a local port is in, new to this host or with changed rules or statefulness (firewall agents). */
+export const SecurityGroupUpdated = z.object({
+  kind: z.literal("security_group.updated"),
+  group: SecurityGroupInfo,
+});
+export const SecurityGroupDeleted = z.object({ kind: z.literal("security_group.deleted"), group_id: uuid });
+/** A remote group's full member list, for a host that did not hold it yet (firewall agents). */
+export const GroupMembersSet = z.object({
+  kind: z.literal("group_members.set"),
+  group_id: uuid,
+  members: z.array(GroupMember),
+});
+/** Addresses that joined or left a remote group this host holds (firewall agents). */
+export const GroupMembersChanged = z.object({
+  kind: z.literal("group_members.changed"),
+  group_id: uuid,
+  added: z.array(GroupMember),
+  removed: z.array(GroupMember),
+});
+/** An address group a local port's rule names, new to this host or changed (firewall agents). */
+export const AddressGroupUpdated = z.object({
+  kind: z.literal("address_group.updated"),
+  address_group: AddressGroupInfo,
+});
+
 export const EventPayload = z.discriminatedUnion("kind", [
   PortUpdated,
   PortDeleted,
@@ -51,6 +77,11 @@ export const EventPayload = z.discriminatedUnion("kind", [
   FdbRemoved,
   QosPolicyUpdated,
   QosPolicyDeleted,
+  SecurityGroupUpdated,
+  SecurityGroupDeleted,
+  GroupMembersSet,
+  GroupMembersChanged,
+  AddressGroupUpdated,
 ]);
 export type EventPayload = z.infer<typeof EventPayload>;
 export type EventKind = EventPayload["kind"];

@@ -22,11 +22,14 @@ export {
 } from "./agent-messages.ts";
 export { renderProtocolDocument } from "./document.ts";
 export {
+  AddressGroupUpdated,
   EndpointsChanged,
   type EventKind,
   EventPayload,
   FdbRemoved,
   FdbUpdated,
+  GroupMembersChanged,
+  GroupMembersSet,
   NetworkDeleted,
   NetworkUpdated,
   PortDeleted,
@@ -37,6 +40,8 @@ export {
   QosPolicyUpdated,
   type ReceivedEvent,
   ResyncNotice,
+  SecurityGroupDeleted,
+  SecurityGroupUpdated,
   StreamEvent,
 } from "./events.ts";
 export {
@@ -47,5 +52,13 @@ export {
   QosSection,
 } from "./qos.ts";
 export { type AgentRoute, AgentRoutes } from "./routes.ts";
+export {
+  AddressGroupInfo,
+  GroupMember,
+  RemoteGroupMembers,
+  SecurityGroupInfo,
+  SecurityGroupRuleInfo,
+  SecurityGroupsSection,
+} from "./security-groups.ts";
 export { type SseMessage, SseParser } from "./sse.ts";
 export { FEATURE_NAME, Section } from "./values.ts";

@@ -7,7 +7,15 @@ import { z } from "zod";
 export const FEATURE_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 
 /** The sections of the server's replies that features declare they read, by name. */
-export const Section = { qos: "qos" } as const;
+export const Section = {
+  qos: "qos",
+  /** A security group's rules, by group id. */
+  securityGroup: "security_group",
+  /** A remote group's member addresses, by group id. */
+  groupMembers: "group_members",
+  /** An address group's prefixes, by address group id. */
+  addressGroup: "address_group",
+} as const;
 
 export const uuid = z
   .string()

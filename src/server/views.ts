@@ -149,15 +149,20 @@ export function networkInfo(n: NetworkRow): NetworkInfo {
   };
 }
 
-/**
- * `qos` only for agents that declared it (services/agent-capabilities.ts): without it, the first
- * protocol's DeviceDetails, key for key.
- */
+/** What only some agents read (services/agent-capabilities.ts), each given only for those agents. */
+export interface DeviceExtras {
+  /** The port's effective QoS policy (agents that declared `qos`). */
+  readonly qos?: { readonly policyId: string | null };
+  /** The port's security groups, [] with port security off (agents that run the openvswitch firewall). */
+  readonly securityGroups?: readonly string[];
+}
+
+/** Without extras, the first protocol's DeviceDetails, key for key. */
 export function deviceDetails(
   p: PortRow,
   n: NetworkRow,
   allocations: readonly IpAllocationRow[],
-  qos?: { readonly policyId: string | null },
+  extras: DeviceExtras = {},
 ): DeviceDetails {
   const details: DeviceDetails = {
     port_id: p.id,
@@ -179,7 +184,8 @@ export function deviceDetails(
     vif_type: p.binding_vif_type,
     revision_number: p.revision_number,
   };
-  if (qos !== undefined) details.qos_policy_id = qos.policyId;
+  if (extras.qos !== undefined) details.qos_policy_id = extras.qos.policyId;
+  if (extras.securityGroups !== undefined) details.security_groups = [...extras.securityGroups];
   return details;
 }
 

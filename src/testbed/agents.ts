@@ -50,6 +50,8 @@ export interface AgentSetup {
   readonly metricsListen?: string;
   /** [agent] extensions (names or module paths). */
   readonly extensions?: readonly string[];
+  /** [securitygroup] firewall_driver; noop (anti-spoofing only) unless a test is about the firewall. */
+  readonly firewallDriver?: "openvswitch" | "noop";
   /** Extra lines appended verbatim (tests of bad configuration, extensions' sections). */
   readonly extra?: string;
 }
@@ -78,7 +80,7 @@ export function agentConfigText(testbed: string, host: HostInfo, setup: AgentSet
     ...((setup.extensions ?? []).length > 0 ? [`extensions = ${setup.extensions!.join(", ")}`] : []),
     "",
     "[securitygroup]",
-    "firewall_driver = noop",
+    `firewall_driver = ${setup.firewallDriver ?? "noop"}`,
     "",
     "[weir]",
     `server = ${setup.server}`,

@@ -23,6 +23,24 @@ export interface PortSpec {
   readonly ip?: string;
   readonly subnetId?: string;
   readonly name?: string;
+  /** More fixed IPs (an IPv6 address, say). */
+  readonly moreFixedIps?: readonly { readonly subnetId: string; readonly ip: string }[];
+  /** Security groups (default: the server's, the project's default group). */
+  readonly securityGroups?: readonly string[];
+  readonly portSecurity?: boolean;
+  readonly allowedAddressPairs?: readonly { readonly ip_address: string; readonly mac_address?: string }[];
+}
+
+/** A security-group rule as the API takes it (security_group_id is given separately). */
+export interface RuleSpec {
+  readonly direction: "ingress" | "egress";
+  readonly ethertype?: "IPv4" | "IPv6";
+  readonly protocol?: string | null;
+  readonly port_range_min?: number | null;
+  readonly port_range_max?: number | null;
+  readonly remote_ip_prefix?: string | null;
+  readonly remote_group_id?: string | null;
+  readonly remote_address_group_id?: string | null;
 }
 
 export type QosRuleType = "bandwidth_limit" | "dscp_marking";
@@ -71,16 +89,33 @@ export class CloudApi {
     return { id, subnetId };
   }
 
+  /** Another subnet on a network (an IPv6 one beside the VMs' IPv4 subnet, say); no gateway. */
+  async addSubnet(networkId: string, cidr: string, ipVersion: 4 | 6): Promise<string> {
+    const reply = await this.#call("POST", "/v2.0/subnets", {
+      subnet: { network_id: networkId, cidr, ip_version: ipVersion, gateway_ip: null },
+    });
+    return reply.subnet!.id as string;
+  }
+
   /** A port bound to `host` (binding:host_id), as Nova creates it before plugging the VIF. */
   async createPort(spec: PortSpec): Promise<{ id: string; vifType: string }> {
+    const fixedIps = [
+      ...(spec.ip !== undefined && spec.subnetId !== undefined
+        ? [{ subnet_id: spec.subnetId, ip_address: spec.ip }]
+        : []),
+      ...(spec.moreFixedIps ?? []).map((f) => ({ subnet_id: f.subnetId, ip_address: f.ip })),
+    ];
     const reply = await this.#call("POST", "/v2.0/ports", {
       port: {
         network_id: spec.networkId,
         mac_address: spec.mac,
         ...(spec.name === undefined ? {} : { name: spec.name }),
-        ...(spec.ip !== undefined && spec.subnetId !== undefined
-          ? { fixed_ips: [{ subnet_id: spec.subnetId, ip_address: spec.ip }] }
-          : { fixed_ips: [] }),
+        fixed_ips: fixedIps,
+        ...(spec.securityGroups === undefined ? {} : { security_groups: spec.securityGroups }),
+        ...(spec.portSecurity === undefined ? {} : { port_security_enabled: spec.portSecurity }),
+        ...(spec.allowedAddressPairs === undefined
+          ? {}
+          : { allowed_address_pairs: spec.allowedAddressPairs }),
         "binding:host_id": spec.host,
         device_owner: "compute:nova",
         device_id: crypto.randomUUID(),
@@ -134,6 +169,54 @@ export class CloudApi {
   /** Sets (or, with null, clears) a port's own QoS policy. */
   async setPortQosPolicy(portId: string, policyId: string | null): Promise<void> {
     await this.#call("PUT", `/v2.0/ports/${portId}`, { port: { qos_policy_id: policyId } });
+  }
+
+  /** A security group (stateful unless told otherwise); it starts with the two egress template rules. */
+  async createSecurityGroup(name: string, options: { stateful?: boolean } = {}): Promise<string> {
+    const reply = await this.#call("POST", "/v2.0/security-groups", {
+      security_group: { name, ...(options.stateful === undefined ? {} : { stateful: options.stateful }) },
+    });
+    return reply.security_group!.id as string;
+  }
+
+  async addRule(groupId: string, rule: RuleSpec): Promise<string> {
+    const reply = await this.#call("POST", "/v2.0/security-group-rules", {
+      security_group_rule: { ...rule, security_group_id: groupId },
+    });
+    return reply.security_group_rule!.id as string;
+  }
+
+  async deleteRule(ruleId: string): Promise<void> {
+    await this.#call("DELETE", `/v2.0/security-group-rules/${ruleId}`);
+  }
+
+  /** The rules of a group, as the API lists them. */
+  async rulesOf(groupId: string): Promise<{ id: string; direction: string; ethertype: string }[]> {
+    const reply = (await this.#call(
+      "GET",
+      `/v2.0/security-group-rules?security_group_id=${groupId}`,
+    )) as unknown as {
+      security_group_rules: { id: string; direction: string; ethertype: string }[];
+    };
+    return reply.security_group_rules;
+  }
+
+  async createAddressGroup(name: string, addresses: readonly string[]): Promise<string> {
+    const reply = await this.#call("POST", "/v2.0/address-groups", { address_group: { name, addresses } });
+    return reply.address_group!.id as string;
+  }
+
+  async addressGroupChange(
+    id: string,
+    action: "add_addresses" | "remove_addresses",
+    addresses: readonly string[],
+  ) {
+    await this.#call("PUT", `/v2.0/address-groups/${id}/${action}`, { addresses } as unknown as ApiBody);
+  }
+
+  /** PUT /v2.0/ports/{id} with these attributes. */
+  async updatePort(portId: string, attributes: Record<string, unknown>): Promise<void> {
+    await this.#call("PUT", `/v2.0/ports/${portId}`, { port: attributes });
   }
 
   async deletePort(portId: string): Promise<void> {

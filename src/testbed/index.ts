@@ -11,11 +11,13 @@ export {
   startAgent,
 } from "./agents.ts";
 export { knownTestbeds, removeTestbed, testbedOwner } from "./cleanup.ts";
+export { CloudApi, type RuleSpec } from "./cloud.ts";
 export { CommandError, ip, run } from "./exec.ts";
 export { type Capture, captureFrames, icmpv6ToAllNodes, icmpv6Type, ipv4Dscp, sendFrames } from "./frames.ts";
 export { type HostInfo, restartOvsdbServer, restartVswitchd } from "./host.ts";
 export { addIdlePorts, type IdlePort, installedCount, waitInstalledCount } from "./idle-ports.ts";
 export { withCleanupOnSignal } from "./interrupt.ts";
+export { type HeldConnection, holdTcp, startL4Servers, tcpConnects, udpAnswers } from "./l4.ts";
 export { LAB_CIDR, type LabServer, type LabSetup, WeirLab } from "./lab.ts";
 export { defaultRunRoot, projectPrefix } from "./names.ts";
 export {

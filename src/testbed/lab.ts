@@ -6,7 +6,7 @@
 import type { StartupReport } from "../agent/index.ts";
 import { waitFor } from "../base/index.ts";
 import { type AgentProcess, type AgentSetup, agentHostName, PHYSICAL_NETWORK, startAgent } from "./agents.ts";
-import { CloudApi, type NetworkSpec } from "./cloud.ts";
+import { CloudApi, type NetworkSpec, type PortSpec } from "./cloud.ts";
 import { ovsPaths, vsctl } from "./ovs-daemons.ts";
 import type { Testbed } from "./testbed.ts";
 import { randomNeutronMac, type VmInfo } from "./vm.ts";
@@ -36,6 +36,7 @@ export class WeirLab<S extends LabServer = LabServer> {
   #api: CloudApi;
   readonly #setup: LabSetup;
   readonly #subnets = new Map<string, string | undefined>();
+  readonly #v6Subnets = new Map<string, string>();
 
   constructor(testbed: Testbed, server: S, setup: LabSetup = {}) {
     this.testbed = testbed;
@@ -120,21 +121,50 @@ export class WeirLab<S extends LabServer = LabServer> {
     return id;
   }
 
-  /** Creates a port bound to the host, plugs a VM on it, and waits until the agent says it is wired. */
-  async vm(host: string, networkId: string, name: string, ip: string): Promise<VmInfo> {
+  /**
+   * Creates a port bound to the host, plugs a VM on it, and waits until the agent says it is wired.
+   * `port`: the port's security attributes, and an IPv6 address (from the network's IPv6 subnet,
+   * ipv6Subnet) that the VM configures too.
+   */
+  async vm(
+    host: string,
+    networkId: string,
+    name: string,
+    ip: string,
+    port: Pick<PortSpec, "securityGroups" | "portSecurity" | "allowedAddressPairs"> & { ipv6?: string } = {},
+  ): Promise<VmInfo> {
     const mac = randomNeutronMac();
     const subnetId = this.#subnets.get(networkId);
-    const port = await this.#api.createPort({
+    const { ipv6, ...security } = port;
+    const v6Subnet = ipv6 === undefined ? undefined : this.#v6Subnets.get(networkId);
+    if (ipv6 !== undefined && v6Subnet === undefined)
+      throw new Error(`network ${networkId} has no IPv6 subnet: call ipv6Subnet first`);
+    const created = await this.#api.createPort({
       networkId,
       host: this.hostName(host),
       mac,
       ip,
       ...(subnetId === undefined ? {} : { subnetId }),
+      ...(ipv6 === undefined ? {} : { moreFixedIps: [{ subnetId: v6Subnet!, ip: ipv6 }] }),
+      ...security,
     });
-    if (port.vifType !== "ovs") throw new Error(`port not bound on ${host}: vif_type ${port.vifType}`);
-    const vm = await this.testbed.addVm(host, { name: `${host}-${name}`, ip, mac, portId: port.id });
+    if (created.vifType !== "ovs") throw new Error(`port not bound on ${host}: vif_type ${created.vifType}`);
+    const vm = await this.testbed.addVm(host, {
+      name: `${host}-${name}`,
+      ip,
+      mac,
+      portId: created.id,
+      ...(ipv6 === undefined ? {} : { ipv6 }),
+    });
     await this.waitInstalled(vm);
     return vm;
+  }
+
+  /** An IPv6 subnet (documentation prefix 2001:db8::/32, RFC 3849) on a lab network, for vm(…, { ipv6 }). */
+  async ipv6Subnet(networkId: string, cidr = "2001:db8:1::/64"): Promise<string> {
+    const id = await this.#api.addSubnet(networkId, cidr, 6);
+    this.#v6Subnets.set(networkId, id);
+    return id;
   }
 
   /** The VIF's Interface external_ids:weir-installed and its Port tag, from the host's OVSDB. */

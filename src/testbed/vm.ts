@@ -19,6 +19,8 @@ export interface VmInfo {
   readonly portId: string;
   readonly vmUuid: string;
   readonly mtu: number;
+  /** An IPv6 address (/64) besides the link-local one, when the VM has one. */
+  readonly ipv6?: string;
 }
 
 export interface VmSpec {
@@ -30,6 +32,8 @@ export interface VmSpec {
   readonly vmUuid?: string;
   readonly mtu?: number;
   readonly gateway?: string;
+  /** An IPv6 address, configured /64 without duplicate address detection (it is the port's own). */
+  readonly ipv6?: string;
   /** Bridge to plug into; default the host's integration bridge. */
   readonly bridge?: string;
   /** false: make the namespace and veth but leave plugging to the caller (wiring-latency benchmark). */
@@ -82,6 +86,8 @@ export async function createVm(testbed: string, host: HostInfo, spec: VmSpec): P
   await ip(["link", "set", "eth0", "address", mac], namespace);
   await run("ethtool", ["-K", "eth0", "tx", "off"], { netns: namespace });
   await ip(["addr", "add", `${spec.ip}/${prefixLength}`, "dev", "eth0"], namespace);
+  if (spec.ipv6 !== undefined)
+    await ip(["-6", "addr", "add", `${spec.ipv6}/64`, "dev", "eth0", "nodad"], namespace);
   await ip(["link", "set", "eth0", "up"], namespace);
   if (spec.gateway !== undefined) await ip(["route", "add", "default", "via", spec.gateway], namespace);
   await ip(["link", "set", port, "up"], host.namespace);
@@ -98,6 +104,7 @@ export async function createVm(testbed: string, host: HostInfo, spec: VmSpec): P
     portId,
     vmUuid,
     mtu,
+    ...(spec.ipv6 === undefined ? {} : { ipv6: spec.ipv6 }),
   };
 }
 

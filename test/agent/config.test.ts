@@ -48,7 +48,7 @@ test("an empty file gives the documented defaults", () => {
     l2Population: true,
     arpResponder: false,
     dropFlowsOnStart: false,
-    firewallDriver: "noop",
+    firewallDriver: "openvswitch",
     server: "http://127.0.0.1:9696",
     token: undefined,
     metricsListen: undefined,
@@ -318,16 +318,21 @@ test("ovsdb_connection is unix:PATH or tcp:HOST:PORT", () => {
   }
 });
 
-test("only the noop firewall driver is accepted", () => {
-  rejects(
-    ini("[securitygroup]", "firewall_driver = openvswitch"),
-    "[securitygroup] firewall_driver",
-    /only noop is supported for now, got "openvswitch"/,
-  );
+test("firewall_driver is openvswitch (the default) or noop; iptables_hybrid and typos are refused", () => {
+  for (const driver of ["openvswitch", "noop"] as const)
+    assert.equal(
+      parseAgentConfig(ini("[securitygroup]", `firewall_driver = ${driver}`), FILE).firewallDriver,
+      driver,
+    );
   rejects(
     ini("[securitygroup]", "firewall_driver = iptables_hybrid"),
     "[securitygroup] firewall_driver",
-    /got "iptables_hybrid"/,
+    /iptables_hybrid is not supported .*use openvswitch/,
+  );
+  rejects(
+    ini("[securitygroup]", "firewall_driver = openvswich"),
+    "[securitygroup] firewall_driver",
+    /must be openvswitch or noop, got "openvswich"/,
   );
 });
 

@@ -267,3 +267,59 @@ test("a QoS policy is a section the features read; changing it names it", () => 
   );
   assert.equal(control.section("qos", uuid(0x300)), undefined);
 });
+
+test("security groups: the sync's section, then group and member events; deltas apply to the list held", () => {
+  const G = uuid(0x500);
+  const R = uuid(0x501);
+  const member = (ip: string) => ({ ip_address: ip, mac_address: "fa:16:3e:00:00:01" });
+  const control = new ControlState(HOST);
+  control.applySync(
+    sync({
+      revision: 1,
+      security_groups: {
+        groups: [{ group_id: G, stateful: true, revision_number: 1, rules: [] }],
+        members: [{ group_id: R, members: [member("198.19.0.2"), member("198.19.0.1")] }],
+        address_groups: [],
+      },
+    }),
+  );
+  assert.deepEqual(control.sectionKeys("security_group"), [G]);
+  assert.deepEqual(
+    control.section<{ ip_address: string }[]>("group_members", R)!.map((m) => m.ip_address),
+    ["198.19.0.1", "198.19.0.2"],
+    "members are kept sorted",
+  );
+  const changed = control.applyEvent(
+    {
+      kind: "group_members.changed",
+      group_id: R,
+      added: [member("198.19.0.3")],
+      removed: [member("198.19.0.1")],
+    },
+    2,
+  );
+  assert.deepEqual([...changed.sections], [`group_members/${R}`]);
+  assert.deepEqual(
+    control.section<{ ip_address: string }[]>("group_members", R)!.map((m) => m.ip_address),
+    ["198.19.0.2", "198.19.0.3"],
+  );
+  const again = control.applyEvent(
+    { kind: "group_members.changed", group_id: R, added: [member("198.19.0.3")], removed: [] },
+    3,
+  );
+  assert.ok(isEmptyChange(again), "a delta that changes nothing changes nothing");
+  assert.ok(
+    isEmptyChange(
+      control.applyEvent(
+        { kind: "group_members.changed", group_id: uuid(0x777), added: [member("198.19.0.9")], removed: [] },
+        4,
+      ),
+    ),
+    "a delta for a group not held is ignored",
+  );
+  assert.deepEqual(
+    [...control.applyEvent({ kind: "security_group.deleted", group_id: G }, 5).sections],
+    [`security_group/${G}`],
+  );
+  assert.deepEqual(control.sectionKeys("security_group"), []);
+});

@@ -58,13 +58,13 @@ test("the core features and QoS make a pipeline; QoS modifies before L2 forwards
 test("two features claiming one table: refused, naming both", () => {
   const a = feature({
     name: "alpha",
-    tables: [{ bridge: "int", number: 71, name: "A", purpose: "", miss: () => [] }],
+    tables: [{ bridge: "int", number: 101, name: "A", purpose: "", miss: () => [] }],
   });
   const b = feature({
     name: "beta",
-    tables: [{ bridge: "int", number: 71, name: "B", purpose: "", miss: () => [] }],
+    tables: [{ bridge: "int", number: 101, name: "B", purpose: "", miss: () => [] }],
   });
-  refuses([...core(), ext(a), ext(b, 0x81)], /beta and alpha both declare br-int table 71/);
+  refuses([...core(), ext(a), ext(b, 0x81)], /beta and alpha both declare br-int table 101/);
   // The core's own tables are taken too.
   const c = feature({
     name: "gamma",
@@ -119,8 +119,8 @@ test("a stage must start in one of the feature's own br-int tables, and fit a ma
   refuses([...core(), ext(a)], /alpha's stage starts in br-int table 60, which is not one of its own tables/);
   const b = feature({
     name: "beta",
-    tables: [{ bridge: "int", number: 91, name: "B", purpose: "", miss: (ctx) => ctx.next() }],
-    stage: { kind: "filter", table: 91 },
+    tables: [{ bridge: "int", number: 102, name: "B", purpose: "", miss: (ctx) => ctx.next() }],
+    stage: { kind: "filter", table: 102 },
   });
   refuses([...core(), ext(b, 0xa0)], /needs a class up to 0x9f/);
   refuses(
@@ -154,12 +154,12 @@ test("stages are ordered by kind, then class — not by table number — and eac
     purpose: "",
     miss: () => [],
   });
-  const filter = feature({ name: "firewall", tables: [table(71)], stage: { kind: "filter", table: 71 } });
+  const filter = feature({ name: "filter", tables: [table(103)], stage: { kind: "filter", table: 103 } });
   const modify = feature({ name: "marker", tables: [table(95)], stage: { kind: "modify", table: 95 } });
   const pipeline = Pipeline.build([...core(), ext(filter, 0x80), ext(modify, 0x81)]);
   assert.deepEqual(
     pipeline.stages.map((s) => s.feature.name),
-    ["marker", "firewall", "l2-base"],
+    ["marker", "filter", "l2-base"],
   );
   const marks = pipeline.stages.map((s) => {
     const m = stageMark(s.ownerClass);
@@ -180,10 +180,10 @@ test("stages are ordered by kind, then class — not by table number — and eac
     ]
       .flat()
       .map((f) => formatFlow(f));
-  assert.deepEqual(flowsOf(alone, "firewall"), flowsOf(pipeline, "firewall"));
+  assert.deepEqual(flowsOf(alone, "filter"), flowsOf(pipeline, "filter"));
   assert.equal(
-    formatFlow(dispatcherFlow("filter", 0x80, 71)),
-    "cookie=0x0,table=0,priority=2127,reg1=0x0/0x1 actions=goto_table:71",
+    formatFlow(dispatcherFlow("filter", 0x80, 103)),
+    "cookie=0x0,table=0,priority=2127,reg1=0x0/0x1 actions=goto_table:103",
   );
 });
 

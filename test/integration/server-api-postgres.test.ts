@@ -3,6 +3,7 @@ import { defineApiSuite } from "../support/api-suite.ts";
 import { type PostgresCluster, postgresCluster } from "../support/postgres.ts";
 import { defineQosAgentSuite } from "../support/qos-agent-suite.ts";
 import { defineQosSuite } from "../support/qos-suite.ts";
+import { defineSecurityGroupAgentSuite } from "../support/sg-agent-suite.ts";
 import { defineSecurityGroupSuite } from "../support/sg-suite.ts";
 
 // One cluster for the whole file, started by the first test that needs it, stopped when the file ends.
@@ -23,3 +24,4 @@ defineApiSuite(backend);
 defineQosSuite(backend);
 defineQosAgentSuite(backend);
 defineSecurityGroupSuite(backend);
+defineSecurityGroupAgentSuite(backend);

@@ -1,6 +1,7 @@
 import { defineApiSuite } from "../support/api-suite.ts";
 import { defineQosAgentSuite } from "../support/qos-agent-suite.ts";
 import { defineQosSuite } from "../support/qos-suite.ts";
+import { defineSecurityGroupAgentSuite } from "../support/sg-agent-suite.ts";
 import { defineSecurityGroupSuite } from "../support/sg-suite.ts";
 
 const backend = { kind: "sqlite" } as const;
@@ -8,3 +9,4 @@ defineApiSuite(backend);
 defineQosSuite(backend);
 defineQosAgentSuite(backend);
 defineSecurityGroupSuite(backend);
+defineSecurityGroupAgentSuite(backend);

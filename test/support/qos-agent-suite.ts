@@ -11,7 +11,7 @@ import { openSse, type SseEvent, type SseStream } from "./sse.ts";
 
 // The first protocol (commit 34b3916, src/protocol/agent-messages.ts and events.ts), frozen: every object
 // strict, as its agents parse what they are sent. Do not update this copy when the protocol evolves.
-const first = (() => {
+export const first = (() => {
   const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   const host = z.string().min(1).max(255);
   const ipAddress = z.string().min(2).max(45);
@@ -92,7 +92,7 @@ const first = (() => {
 
 const qosConfig = (ip: string) => agentConfig({ tunneling_ip: ip, extensions: ["qos"] });
 
-async function streamFrom(t: import("node:test").TestContext, s: TestServer, host: string) {
+export async function streamFrom(t: import("node:test").TestContext, s: TestServer, host: string) {
   const stream = openSse(`${s.url}/agent/v1/stream?host=${host}&since=${await s.store.currentRevision()}`);
   t.after(() => stream.close());
   return stream;
@@ -102,7 +102,7 @@ async function streamFrom(t: import("node:test").TestContext, s: TestServer, hos
  * Everything the stream delivers up to a marker: a network created now (network.updated goes to every
  * agent), so "nothing else came" is known rather than waited for.
  */
-async function untilMarker(s: TestServer, stream: SseStream, from: number): Promise<SseEvent[]> {
+export async function untilMarker(s: TestServer, stream: SseStream, from: number): Promise<SseEvent[]> {
   const marker = await network(s, { name: "marker" });
   markers.add(marker.id);
   for (let i = 0; i < 100; i++) {
@@ -117,7 +117,7 @@ async function untilMarker(s: TestServer, stream: SseStream, from: number): Prom
 }
 
 /** Waits until everything committed so far has reached the stream; returns where the next event will be. */
-async function drain(s: TestServer, stream: SseStream): Promise<number> {
+export async function drain(s: TestServer, stream: SseStream): Promise<number> {
   await untilMarker(s, stream, 0);
   return stream.events.length;
 }
@@ -127,7 +127,7 @@ const markers = new Set<string>();
 const isMarker = (e: SseEvent) =>
   e.event === "network.updated" && markers.has(e.data.event.network.network_id);
 
-const kinds = (events: readonly SseEvent[]) => events.map((e) => e.event);
+export const kinds = (events: readonly SseEvent[]) => events.map((e) => e.event);
 
 export function defineQosAgentSuite(backend: Backend): void {
   const b = backend.kind;

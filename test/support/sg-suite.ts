@@ -12,13 +12,13 @@ const PROJECT = "00000000000000000000000000000001";
 const OTHER = "00000000000000000000000000000002";
 const MISSING = "00000000-0000-0000-0000-00000000dead";
 
-async function group(s: TestServer, body: object = {}) {
+export async function group(s: TestServer, body: object = {}) {
   const r = await s.api("POST", "/v2.0/security-groups", { security_group: { name: "web", ...body } });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body.security_group;
 }
 
-async function rule(s: TestServer, groupId: string, body: object) {
+export async function rule(s: TestServer, groupId: string, body: object) {
   const r = await s.api("POST", "/v2.0/security-group-rules", {
     security_group_rule: { security_group_id: groupId, direction: "ingress", ...body },
   });

@@ -83,6 +83,7 @@ export class ServerClient {
     const devices: DeviceDetailsResponse["devices"] = [];
     const failed: DeviceDetailsResponse["failed"] = [];
     const policies: NonNullable<DeviceDetailsResponse["qos"]>["policies"] = [];
+    const security: NonNullable<DeviceDetailsResponse["security_groups"]>[] = [];
     for (let i = 0; i < portIds.length; i += DEVICE_BATCH) {
       const reply = await this.#post(
         AgentRoutes.deviceDetails,
@@ -92,8 +93,22 @@ export class ServerClient {
       devices.push(...reply.devices);
       failed.push(...reply.failed);
       policies.push(...(reply.qos?.policies ?? []));
+      if (reply.security_groups !== undefined) security.push(reply.security_groups);
     }
-    return { devices, failed, ...(policies.length > 0 ? { qos: { policies } } : {}) };
+    return {
+      devices,
+      failed,
+      ...(policies.length > 0 ? { qos: { policies } } : {}),
+      ...(security.length > 0
+        ? {
+            security_groups: {
+              groups: security.flatMap((s) => s.groups),
+              members: security.flatMap((s) => s.members),
+              address_groups: security.flatMap((s) => s.address_groups),
+            },
+          }
+        : {}),
+    };
   }
 
   async deviceStatus(up: readonly string[], down: readonly string[]): Promise<DeviceStatusResponse> {

@@ -9,8 +9,10 @@ import type {
   DeviceDetails,
   EventPayload,
   FdbEntry,
+  GroupMember,
   NetworkInfo,
   QosPolicyInfo,
+  SecurityGroupsSection,
   SyncResponse,
 } from "../../protocol/index.ts";
 import { Section } from "../../protocol/index.ts";
@@ -94,6 +96,7 @@ export class ControlState {
     for (const entry of snapshot.fdb) this.#setFdb(entry);
     for (const policy of snapshot.qos?.policies ?? [])
       this.#setSection(Section.qos, policy.policy_id, policy);
+    this.#setSecurityGroups(snapshot.security_groups);
     this.revision = snapshot.revision;
     this.synced = true;
     return { ...noChange, full: true };
@@ -154,6 +157,29 @@ export class ControlState {
         return this.#setSection(Section.qos, event.policy.policy_id, event.policy);
       case "qos.policy.deleted":
         return this.#deleteSection(Section.qos, event.policy_id);
+      case "security_group.updated":
+        return this.#setSection(Section.securityGroup, event.group.group_id, event.group);
+      case "security_group.deleted":
+        return this.#deleteSection(Section.securityGroup, event.group_id);
+      case "group_members.set":
+        return this.#setSection(Section.groupMembers, event.group_id, sortedMembers(event.members));
+      case "group_members.changed": {
+        const held = this.section<readonly GroupMember[]>(Section.groupMembers, event.group_id);
+        // A delta for a group this agent does not hold (it holds every group its ports' rules name):
+        // nothing to apply it to; the next set or sync brings the list.
+        if (held === undefined) return noChange;
+        const gone = new Set(event.removed.map(memberKey));
+        const next = held.filter((m) => !gone.has(memberKey(m)));
+        const have = new Set(next.map(memberKey));
+        for (const m of event.added) if (!have.has(memberKey(m))) next.push(m);
+        return this.#setSection(Section.groupMembers, event.group_id, sortedMembers(next));
+      }
+      case "address_group.updated":
+        return this.#setSection(
+          Section.addressGroup,
+          event.address_group.address_group_id,
+          event.address_group,
+        );
     }
   }
 
@@ -162,10 +188,12 @@ export class ControlState {
     devices: readonly DeviceDetails[],
     failed: readonly { port_id: string; reason: string }[],
     qos?: readonly QosPolicyInfo[],
+    securityGroups?: SecurityGroupsSection,
   ): ControlChange {
     const sections = new Set<string>();
     for (const policy of qos ?? [])
       for (const key of this.#setSection(Section.qos, policy.policy_id, policy).sections) sections.add(key);
+    for (const key of this.#setSecurityGroups(securityGroups)) sections.add(key);
     const ports = new Set<string>();
     for (const port of devices) for (const id of this.#setDetails(port).ports) ports.add(id);
     for (const { port_id, reason } of failed)
@@ -220,6 +248,25 @@ export class ControlState {
     return sameJson(before, value) ? noChange : { ...noChange, sections: new Set([`${name}/${key}`]) };
   }
 
+  /** Records a security_groups section (sync or details); says which section objects changed. */
+  #setSecurityGroups(section: SecurityGroupsSection | undefined): Set<string> {
+    const changed = new Set<string>();
+    if (section === undefined) return changed;
+    const put = (name: string, key: string, value: unknown) => {
+      for (const k of this.#setSection(name, key, value).sections) changed.add(k);
+    };
+    for (const group of section.groups) put(Section.securityGroup, group.group_id, group);
+    for (const { group_id, members } of section.members)
+      put(Section.groupMembers, group_id, sortedMembers(members));
+    for (const ag of section.address_groups) put(Section.addressGroup, ag.address_group_id, ag);
+    return changed;
+  }
+
+  /** The keys held in a section ("security_group": the group ids). */
+  sectionKeys(name: string): string[] {
+    return [...(this.#sections.get(name)?.keys() ?? [])];
+  }
+
   #deleteSection(name: string, key: string): ControlChange {
     return this.#sections.get(name)?.delete(key)
       ? { ...noChange, sections: new Set([`${name}/${key}`]) }
@@ -232,6 +279,15 @@ function sameWiring(a: DeviceDetails, b: DeviceDetails): boolean {
   const { status: _s1, revision_number: _r1, ...x } = a;
   const { status: _s2, revision_number: _r2, ...y } = b;
   return sameJson(x, y);
+}
+
+const memberKey = (m: GroupMember) => `${m.ip_address} ${m.mac_address}`;
+
+/** Members in one order, whatever order the server sent them in: equal lists compare equal. */
+function sortedMembers(members: readonly GroupMember[]): GroupMember[] {
+  return [...members].sort((a, b) =>
+    memberKey(a) < memberKey(b) ? -1 : memberKey(a) > memberKey(b) ? 1 : 0,
+  );
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

@@ -48,7 +48,14 @@ export class DetailsRequests {
       .deviceDetails(wanted)
       .then(
         (reply) =>
-          this.#onChange(this.#control.applyDetails(reply.devices, reply.failed, reply.qos?.policies)),
+          this.#onChange(
+            this.#control.applyDetails(
+              reply.devices,
+              reply.failed,
+              reply.qos?.policies,
+              reply.security_groups,
+            ),
+          ),
         (error) =>
           this.#log.warn(
             { error: describeError(error), ports: wanted.length },

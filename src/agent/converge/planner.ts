@@ -76,13 +76,23 @@ export class Planner {
     this.#pipeline = pipeline;
   }
 
-  /** The objects that read a section object ("qos/<id>") when they were last planned. */
+  /**
+   * The objects that read a section object ("qos/<id>") when they were last planned, or the whole
+   * section's key list ("qos/*", by FeatureContext.sectionKeys).
+   */
   readersOf(sectionKey: string): Iterable<ObjectRef> {
-    return this.#readers.get(sectionKey)?.values() ?? [];
+    const own = this.#readers.get(sectionKey);
+    const all = this.#readers.get(wholeSection(sectionKey));
+    if (all === undefined) return own?.values() ?? [];
+    if (own === undefined) return all.values();
+    return new Map([...own, ...all]).values();
   }
 
   isRead(sectionKey: string): boolean {
-    return (this.#readers.get(sectionKey)?.size ?? 0) > 0;
+    return (
+      (this.#readers.get(sectionKey)?.size ?? 0) > 0 ||
+      (this.#readers.get(wholeSection(sectionKey))?.size ?? 0) > 0
+    );
   }
 
   /** `has`: whether an owner has flows on a bridge now (so that nothing is sent for owners that have none). */
@@ -257,11 +267,20 @@ export class PlanRound {
   ): void {
     if (this.#failures.has(f.feature.name)) return;
     const reads = new Set<string>();
-    const ctx = this.#pipeline.context(f, this.#host, <T>(name: string, key: string) => {
-      if (!declares(f.feature, name)) return undefined;
-      reads.add(`${name}/${key}`);
-      return this.#control.section<T>(name, key);
-    });
+    const ctx = this.#pipeline.context(
+      f,
+      this.#host,
+      <T>(name: string, key: string) => {
+        if (!declares(f.feature, name)) return undefined;
+        reads.add(`${name}/${key}`);
+        return this.#control.section<T>(name, key);
+      },
+      (name: string) => {
+        if (!declares(f.feature, name)) return [];
+        reads.add(`${name}/*`);
+        return this.#control.sectionKeys(name);
+      },
+    );
     let flows: FlowsByBridge;
     try {
       flows = plan(ctx) ?? new Map();
@@ -298,6 +317,9 @@ export class PlanRound {
     perBridge.set(ownerId(owner), [owner, flows]);
   }
 }
+
+/** "qos/<id>" → "qos/*": the key of reading a section's whole key list. */
+const wholeSection = (sectionKey: string) => `${sectionKey.slice(0, sectionKey.indexOf("/"))}/*`;
 
 function declares(feature: Feature, section: string): boolean {
   return feature.sections?.includes(section) ?? false;

@@ -3,6 +3,7 @@ import type { AgentConfig } from "../config.ts";
 import type { Feature } from "../pipeline/feature.ts";
 import { arpResponder } from "./arp-responder.ts";
 import { deadPorts } from "./dead-ports.ts";
+import { firewall } from "./firewall/feature.ts";
 import { l2Base } from "./l2-base.ts";
 import { l2pop } from "./l2pop.ts";
 import { provider } from "./provider.ts";
@@ -21,6 +22,7 @@ export function coreFeatures(config: AgentConfig): Feature[] {
     ...(tunnelling ? [tunnels] : []),
     ...(tunnelling && config.l2Population ? [l2pop] : []),
     ...(tunnelling && config.arpResponder ? [arpResponder] : []),
+    firewall(config.firewallDriver),
   ];
 }
 
@@ -32,4 +34,5 @@ export const allCoreFeatures: readonly Feature[] = [
   tunnels,
   l2pop,
   arpResponder,
+  firewall("openvswitch"),
 ];

@@ -98,6 +98,11 @@ export interface FeatureContext {
    * Reads are recorded: when that object changes, the agent calls the feature again for what read it.
    */
   section<T>(name: string, key: string): T | undefined;
+  /**
+   * The keys the server sent for a section this feature declared (every group held, say). Reading the
+   * list is reading the whole section: any change to any of its objects calls the feature again.
+   */
+  sectionKeys(name: string): readonly string[];
 }
 
 /** A network with a local VLAN on this host. */

@@ -143,9 +143,14 @@ export class Pipeline {
   }
 
   /** The context a feature's functions are called with. */
-  context(f: LoadedFeature, host: HostContext, section: FeatureContext["section"]): FeatureContext {
+  context(
+    f: LoadedFeature,
+    host: HostContext,
+    section: FeatureContext["section"],
+    sectionKeys: FeatureContext["sectionKeys"] = () => [],
+  ): FeatureContext {
     const next = f.feature.stage === undefined ? entryDone : stageDone(f.ownerClass);
-    return { host, next: () => next, section };
+    return { host, next: () => next, section, sectionKeys };
   }
 
   /** The feature's base owner: its base flows, table misses and dispatcher flow. */

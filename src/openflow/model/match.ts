@@ -122,6 +122,8 @@ function prereqHolds(prereq: Prereq, fields: readonly MatchField[]): boolean {
       return isIp && proto === 6n;
     case "udp":
       return isIp && proto === 17n;
+    case "sctp":
+      return isIp && proto === 132n;
     case "icmp":
       return ethType === ETH_IP && proto === 1n;
     case "icmpv6":
@@ -145,6 +147,7 @@ const prereqText: Record<Prereq, string> = {
   arp: "eth_type=0x0806",
   tcp: "an IP eth_type and ip_proto=6",
   udp: "an IP eth_type and ip_proto=17",
+  sctp: "an IP eth_type and ip_proto=132",
   icmp: "eth_type=0x0800 and ip_proto=1",
   icmpv6: "eth_type=0x86dd and ip_proto=58",
   nd: "ICMPv6 with icmpv6_type=135 or 136 and icmpv6_code=0",

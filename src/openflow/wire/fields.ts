@@ -25,7 +25,18 @@ export interface OxmHeader {
 export type ValueFormat = "decimal" | "hex" | "mac" | "ipv4" | "ipv6" | "port";
 
 /** What must be matched exactly before a field may be (OVS rejects the flow with BAD_PREREQ otherwise). */
-export type Prereq = "none" | "ipv4" | "ipv6" | "ip" | "arp" | "tcp" | "udp" | "icmp" | "icmpv6" | "nd";
+export type Prereq =
+  | "none"
+  | "ipv4"
+  | "ipv6"
+  | "ip"
+  | "arp"
+  | "tcp"
+  | "udp"
+  | "sctp"
+  | "icmp"
+  | "icmpv6"
+  | "nd";
 
 export interface FieldDef {
   /** ovs-fields(7) name, used as the key in matches and in ovs-ofctl text. */
@@ -80,6 +91,8 @@ const defs: FieldDef[] = [
   def("tcp_dst", 16, true, "decimal", "tcp", h(B, 14, 2), "OXM_OF_TCP_DST"),
   def("udp_src", 16, true, "decimal", "udp", h(B, 15, 2), "OXM_OF_UDP_SRC"),
   def("udp_dst", 16, true, "decimal", "udp", h(B, 16, 2), "OXM_OF_UDP_DST"),
+  def("sctp_src", 16, true, "decimal", "sctp", h(B, 17, 2), "OXM_OF_SCTP_SRC"),
+  def("sctp_dst", 16, true, "decimal", "sctp", h(B, 18, 2), "OXM_OF_SCTP_DST"),
   def("icmp_type", 8, false, "decimal", "icmp", h(B, 19, 1), "OXM_OF_ICMPV4_TYPE"),
   def("icmp_code", 8, false, "decimal", "icmp", h(B, 20, 1), "OXM_OF_ICMPV4_CODE"),
   def("arp_op", 16, false, "decimal", "arp", h(B, 21, 2), "OXM_OF_ARP_OP"),

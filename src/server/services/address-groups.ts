@@ -8,6 +8,7 @@ import { ApiError, conflict } from "../api-errors.ts";
 import { type AddressGroupRow, timestamp } from "../rows.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
 import { checkOwner } from "./ownership.ts";
+import { emitAddressGroupChanged } from "./security-group-agents.ts";
 import { formatPrefix, networkOf, parsePrefix } from "./sg-rule-values.ts";
 
 export const addressGroupNotFound = (id: string) =>
@@ -96,6 +97,7 @@ export async function updateAddressGroup(
     description: input.description ?? current.description,
   };
   await revise(tx, ctx, next);
+  await emitAddressGroupChanged(tx, id);
   return { ...next, revision_number: next.revision_number + 1 };
 }
 
@@ -141,6 +143,7 @@ export async function changeAddresses(
       ]);
   }
   await revise(tx, ctx, current);
+  await emitAddressGroupChanged(tx, id);
   return { ...current, revision_number: current.revision_number + 1 };
 }
 
@@ -150,6 +153,7 @@ export async function deleteAddressGroup(tx: WriteTx, caller: Caller, id: string
   const user = await tx.get("SELECT id FROM security_group_rules WHERE remote_address_group_id = ? LIMIT 1", [
     id,
   ]);
+  // So no host holds it through a rule: there is no one to tell.
   if (user !== undefined)
     throw conflict("AddressGroupInUse", `Address group ${id} is in use on one or more security group rules.`);
   await tx.run("DELETE FROM address_group_addresses WHERE address_group_id = ?", [id]);

@@ -2,8 +2,9 @@
  * What a host's agent can read, from its last report-state (src/protocol/agent-messages.ts, "how it
  * evolves"). An agent whose configurations have no `extensions` key speaks the first protocol: it refuses
  * unknown keys, so it gets exactly the first protocol's shapes — no qos_policy_id, no qos section, no qos
- * events. An agent that declared `extensions` gets a feature's data only if it named the feature. A host
- * with no agent registered is treated as the first protocol.
+ * events, nothing of security groups. An agent that declared `extensions` gets a feature's data only if it
+ * named the feature, and security groups only if it runs the openvswitch firewall. A host with no agent
+ * registered is treated as the first protocol.
  */
 import { AGENT_TYPE_OVS, type AgentConfigurations } from "../../protocol/index.ts";
 import type { Queryable } from "./context.ts";
@@ -13,14 +14,25 @@ export interface AgentCapabilities {
   readonly extensions: readonly string[] | undefined;
   /** Reads qos_policy_id in DeviceDetails, the qos section of sync and details, qos.* events. */
   readonly qos: boolean;
+  /**
+   * Runs `firewall_driver = openvswitch` (and declared `extensions`): reads security_groups in
+   * DeviceDetails, the security_groups section of sync and details, security_group.* / group_members.* /
+   * address_group.* events.
+   */
+  readonly firewall: boolean;
 }
 
-export const firstProtocol: AgentCapabilities = { extensions: undefined, qos: false };
+export const firstProtocol: AgentCapabilities = { extensions: undefined, qos: false, firewall: false };
 
 export function capabilitiesFrom(configurations: string): AgentCapabilities {
-  const extensions = (JSON.parse(configurations) as Partial<AgentConfigurations>).extensions;
+  const parsed = JSON.parse(configurations) as Partial<AgentConfigurations>;
+  const extensions = parsed.extensions;
   if (!Array.isArray(extensions)) return firstProtocol;
-  return { extensions, qos: extensions.includes("qos") };
+  return {
+    extensions,
+    qos: extensions.includes("qos"),
+    firewall: parsed.firewall_driver === "openvswitch",
+  };
 }
 
 export async function capabilitiesOf(q: Queryable, host: string): Promise<AgentCapabilities> {

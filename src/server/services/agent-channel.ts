@@ -1,7 +1,8 @@
 /**
  * What agents ask of the server: device details, status reports, a consistent snapshot. Replies are
  * tailored to what the asking agent reads (agent-capabilities.ts): the qos section and each port's
- * qos_policy_id only for agents that declared `qos`.
+ * qos_policy_id only for agents that declared `qos`; the security_groups section and each port's
+ * security_groups only for agents that run the openvswitch firewall.
  */
 import type {
   DeviceDetails,
@@ -10,12 +11,13 @@ import type {
   SyncResponse,
 } from "../../protocol/index.ts";
 import { type NetworkRow, type PortRow, timestamp } from "../rows.ts";
-import { deviceDetails, networkInfo } from "../views.ts";
+import { type DeviceExtras, deviceDetails, networkInfo } from "../views.ts";
 import { type AgentCapabilities, capabilitiesOf } from "./agent-capabilities.ts";
 import type { Queryable, ServiceContext, WriteTx } from "./context.ts";
 import { emitPortChange, endpointsOf, fdbEntry } from "./events.ts";
 import { allocationsByPort } from "./lookups.ts";
 import { effectivePolicy, policyInfos } from "./qos-agents.ts";
+import { groupsByPorts, securityGroupsSection } from "./security-group-infos.ts";
 
 export async function devicesDetails(
   q: Queryable,
@@ -37,8 +39,8 @@ export async function devicesDetails(
       });
     } else found.push(port);
   }
-  const { devices, qos } = await detailsOf(q, found, capabilities);
-  return qos === undefined ? { devices, failed } : { devices, failed, qos };
+  const { devices, ...sections } = await detailsOf(q, found, capabilities);
+  return { devices, failed, ...sections };
 }
 
 /**
@@ -93,6 +95,12 @@ export async function devicesStatus(
     changes.map((c) => c.after.id),
   );
   const capabilities = await capabilitiesOf(tx, host);
+  const groups = capabilities.firewall
+    ? await groupsByPorts(
+        tx,
+        changes.map((c) => c.after.id),
+      )
+    : undefined;
   for (const { before, after } of changes) {
     await emitPortChange(tx, {
       before,
@@ -100,6 +108,7 @@ export async function devicesStatus(
       network: networks.get(after.network_id)!,
       allocations: allocations.get(after.id) ?? [],
       capabilities,
+      ...(groups && { groups: groups.get(after.id) ?? [] }),
     });
   }
   return { updated, failed };
@@ -114,25 +123,31 @@ export function sync(ctx: ServiceContext, host: string): Promise<SyncResponse> {
     );
     const networkIds = [...new Set(ports.map((p) => p.network_id))].sort();
     const networks = await rowsByIds<NetworkRow>(q, "networks", networkIds);
-    const { devices, qos } = await detailsOf(q, ports, await capabilitiesOf(q, host));
-    const snapshot: SyncResponse = {
+    const { devices, ...sections } = await detailsOf(q, ports, await capabilitiesOf(q, host));
+    return {
       revision,
       ports: devices,
       networks: networks.map(networkInfo),
       endpoints: await Promise.all(networkIds.map((id) => endpointsOf(q, id))),
       fdb: await fdbOf(q, networkIds, host),
+      ...sections,
     };
-    if (qos !== undefined) snapshot.qos = qos;
-    return snapshot;
   });
 }
 
-/** DeviceDetails of bound ports; for a qos agent, with their effective policies and those policies. */
+/**
+ * DeviceDetails of bound ports; for a qos agent, with their effective policies and those policies; for
+ * a firewall agent, with their groups and those groups' section. Nothing else for other agents.
+ */
 async function detailsOf(
   q: Queryable,
   ports: readonly PortRow[],
   capabilities: AgentCapabilities,
-): Promise<{ devices: DeviceDetails[]; qos?: SyncResponse["qos"] }> {
+): Promise<{
+  devices: DeviceDetails[];
+  qos?: SyncResponse["qos"];
+  security_groups?: SyncResponse["security_groups"];
+}> {
   const networks = byId(
     await rowsByIds<NetworkRow>(q, "networks", [...new Set(ports.map((p) => p.network_id))]),
   );
@@ -140,16 +155,31 @@ async function detailsOf(
     q,
     ports.map((p) => p.id),
   );
-  const used = new Set<string>();
+  const groups = capabilities.firewall
+    ? await groupsByPorts(
+        q,
+        ports.filter((p) => p.port_security_enabled !== 0).map((p) => p.id),
+      )
+    : new Map<string, string[]>();
+  const policies = new Set<string>();
   const devices = ports.map((p) => {
     const network = networks.get(p.network_id)!;
-    if (!capabilities.qos) return deviceDetails(p, network, allocations.get(p.id) ?? []);
-    const policyId = effectivePolicy(p, network);
-    if (policyId !== null) used.add(policyId);
-    return deviceDetails(p, network, allocations.get(p.id) ?? [], { policyId });
+    const extras: { qos?: DeviceExtras["qos"]; securityGroups?: readonly string[] } = {};
+    if (capabilities.qos) {
+      const policyId = effectivePolicy(p, network);
+      if (policyId !== null) policies.add(policyId);
+      extras.qos = { policyId };
+    }
+    if (capabilities.firewall) extras.securityGroups = groups.get(p.id) ?? [];
+    return deviceDetails(p, network, allocations.get(p.id) ?? [], extras);
   });
-  if (!capabilities.qos) return { devices };
-  return { devices, qos: { policies: await policyInfos(q, used) } };
+  return {
+    devices,
+    ...(capabilities.qos && { qos: { policies: await policyInfos(q, policies) } }),
+    ...(capabilities.firewall && {
+      security_groups: await securityGroupsSection(q, [...groups.values()].flat()),
+    }),
+  };
 }
 
 /** Bound ports of other hosts on these networks. */

@@ -1,11 +1,13 @@
 /** Turning committed changes into agent-stream events (written in the same transaction). */
 import type { AgentConfigurations, FdbEntry, NetworkEndpoints } from "../../protocol/index.ts";
 import type { AgentRow, IpAllocationRow, NetworkRow, PortRow } from "../rows.ts";
-import { deviceDetails } from "../views.ts";
+import { type DeviceExtras, deviceDetails } from "../views.ts";
 import { type AgentCapabilities, capabilitiesByHost, capabilitiesOf } from "./agent-capabilities.ts";
 import type { Queryable, WriteTx } from "./context.ts";
 import { allocationsByPort, allocationsOf } from "./lookups.ts";
 import { effectivePolicy, emitPolicyTo } from "./qos-agents.ts";
+import { emitGroupsForPort } from "./security-group-agents.ts";
+import { groupsByPorts } from "./security-group-infos.ts";
 
 export function fdbEntry(port: PortRow, allocations: readonly IpAllocationRow[]): FdbEntry {
   return {
@@ -50,11 +52,16 @@ export interface PortChange {
   readonly allocations?: readonly IpAllocationRow[];
   /** What the agent of the port's (new) host reads, when the caller has it at hand. */
   readonly capabilities?: AgentCapabilities;
+  /** The port's security groups before the change, when it may have changed them (default: unchanged). */
+  readonly beforeGroups?: readonly string[];
+  /** The port's security groups after the change, when the caller has them at hand (saves a query). */
+  readonly groups?: readonly string[];
 }
 
 /**
  * Events for a port that changed from `before` to `after` (either may be absent): the host it is bound to
- * gets port.updated; a host it left gets port.unbound; a deleted bound port's host gets port.deleted.
+ * gets port.updated (a firewall agent after the port's groups it may not hold yet); a host it left gets
+ * port.unbound; a deleted bound port's host gets port.deleted.
  * Every host hears fdb.updated when the port's entry (host, MAC, addresses) is new or changed — not for a
  * status change alone — and fdb.removed when it is no longer bound.
  */
@@ -65,10 +72,16 @@ export async function emitPortChange(tx: WriteTx, change: PortChange): Promise<v
   if (isBound) {
     const allocations = change.allocations ?? (await allocationsOf(tx, after.id));
     const capabilities = change.capabilities ?? (await capabilitiesOf(tx, after.binding_host_id));
-    // The host already holds the policy if the port was bound there with the same effective policy.
-    const held =
-      wasBound && before.binding_host_id === after.binding_host_id ? effectivePolicy(before, network) : null;
-    await emitPortUpdated(tx, after, network, allocations, capabilities, held);
+    // The host holds what the port had when it was bound there: its effective policy, its groups.
+    const sameHost = wasBound && before.binding_host_id === after.binding_host_id;
+    const groups = capabilities.firewall
+      ? (change.groups ?? (await groupsByPorts(tx, [after.id])).get(after.id) ?? [])
+      : [];
+    const held: Held = {
+      policy: sameHost ? effectivePolicy(before, network) : null,
+      groups: sameHost ? enforced(before, change.beforeGroups ?? groups) : [],
+    };
+    await emitPortUpdated(tx, after, network, allocations, capabilities, groups, held);
     const entry = fdbEntry(after, allocations);
     const beforeIps = change.beforeIps ?? entry.ip_addresses;
     const moved =
@@ -89,9 +102,20 @@ export async function emitPortChange(tx: WriteTx, change: PortChange): Promise<v
   }
 }
 
+/** The groups a port's firewall enforces: its own, none with port security off. */
+const enforced = (port: PortRow, groups: readonly string[]) =>
+  port.port_security_enabled === 0 ? [] : groups;
+
+/** What the port's host already holds for it: the policy and the groups it had there before. */
+interface Held {
+  readonly policy: string | null;
+  readonly groups: readonly string[];
+}
+
 /**
  * port.updated to the port's host. A qos agent gets the port's effective qos_policy_id, preceded by
- * qos.policy.updated unless it already holds that policy (`held`); other agents get the first protocol's
+ * qos.policy.updated unless it already holds that policy; a firewall agent gets its security_groups,
+ * preceded by the groups (and their remotes) it may not hold; other agents get the first protocol's
  * DeviceDetails.
  */
 async function emitPortUpdated(
@@ -100,15 +124,22 @@ async function emitPortUpdated(
   network: NetworkRow,
   allocations: readonly IpAllocationRow[],
   capabilities: AgentCapabilities,
-  held: string | null,
+  groups: readonly string[],
+  held: Held,
 ): Promise<void> {
   const host = port.binding_host_id;
-  let qos: { policyId: string | null } | undefined;
+  let qos: DeviceExtras["qos"];
   if (capabilities.qos) {
     qos = { policyId: effectivePolicy(port, network) };
-    if (qos.policyId !== null && qos.policyId !== held) await emitPolicyTo(tx, host, qos.policyId);
+    if (qos.policyId !== null && qos.policyId !== held.policy) await emitPolicyTo(tx, host, qos.policyId);
   }
-  tx.emit({ kind: "port.updated", port: deviceDetails(port, network, allocations, qos) }, host);
+  let securityGroups: readonly string[] | undefined;
+  if (capabilities.firewall) {
+    securityGroups = enforced(port, groups);
+    await emitGroupsForPort(tx, host, port.id, securityGroups, held.groups);
+  }
+  const extras = { ...(qos && { qos }), ...(securityGroups && { securityGroups }) };
+  tx.emit({ kind: "port.updated", port: deviceDetails(port, network, allocations, extras) }, host);
 }
 
 /**
@@ -138,14 +169,21 @@ export async function emitNetworkPolicyChange(
     tx,
     affected.map((p) => p.id),
   );
+  const groups = await groupsByPorts(
+    tx,
+    affected.filter((p) => capabilities.get(p.binding_host_id)!.firewall).map((p) => p.id),
+  );
   for (const port of affected) {
+    // The port's groups did not change: its host holds them.
+    const own = groups.get(port.id) ?? [];
     await emitPortUpdated(
       tx,
       port,
       after,
       allocations.get(port.id) ?? [],
       capabilities.get(port.binding_host_id)!,
-      null,
+      own,
+      { policy: null, groups: enforced(port, own) },
     );
   }
 }

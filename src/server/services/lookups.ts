@@ -63,11 +63,18 @@ export async function allocationsByPort(
   return byPort;
 }
 
-async function chunked<T>(ids: readonly string[], query: (ids: string[]) => Promise<T[]>): Promise<T[]> {
+/** Runs `query` on the ids 500 at a time (IN lists stay short) and concatenates the rows. */
+export async function chunked<T>(
+  ids: readonly string[],
+  query: (ids: string[]) => Promise<T[]>,
+): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < ids.length; i += 500) out.push(...(await query(ids.slice(i, i + 500))));
   return out;
 }
+
+/** `?, ?, …` for an IN list of these values. */
+export const marks = (values: readonly unknown[]) => values.map(() => "?").join(",");
 
 export async function subnetIdsByNetwork(q: Queryable): Promise<Map<string, string[]>> {
   const map = new Map<string, string[]>();

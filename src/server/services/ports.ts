@@ -12,10 +12,12 @@ import {
   checkAddressPairs,
   groupsForNewPort,
   groupsForUpdatedPort,
+  groupsOfPort,
   portSecurityFor,
   setGroupsOfPort,
 } from "./port-security.ts";
 import { policyBinding } from "./qos-bindings.ts";
+import { emitMembershipChange, membership } from "./security-group-agents.ts";
 import { ensureDefaultGroup } from "./security-groups.ts";
 import { cidrOf } from "./subnets.ts";
 
@@ -151,7 +153,10 @@ export async function createPort(
   );
   await setGroupsOfPort(tx, id, groups);
   await allocate(tx, network, id, input.fixedIps, []);
-  await emitPortChange(tx, { after: row, network });
+  const allocations = await allocationsOf(tx, id);
+  await emitPortChange(tx, { after: row, network, allocations, groups });
+  const ips = allocations.map((a) => a.ip_address);
+  await emitMembershipChange(tx, id, undefined, membership(row, groups, ips));
   await emitEndpointsIfChanged(tx, endpointsBefore);
   return row;
 }
@@ -209,6 +214,14 @@ export async function updatePort(
     input.securityGroups,
     input.allowedAddressPairs,
   );
+  // What makes the port a group member: its groups, port security, addresses, MAC.
+  const memberChange =
+    groups !== undefined ||
+    input.portSecurityEnabled !== undefined ||
+    input.fixedIps !== undefined ||
+    input.allowedAddressPairs !== undefined ||
+    mac !== current.mac_address;
+  const beforeGroups = memberChange ? await groupsOfPort(tx, id) : undefined;
   const next: PortRow = {
     ...current,
     name: input.name ?? current.name,
@@ -232,7 +245,26 @@ export async function updatePort(
   };
   await writePort(tx, next);
   if (groups !== undefined) await setGroupsOfPort(tx, id, groups);
-  await emitPortChange(tx, { before: current, after: next, network, beforeIps });
+  const allocations = await allocationsOf(tx, id);
+  const afterGroups = groups ?? beforeGroups;
+  await emitPortChange(tx, {
+    before: current,
+    after: next,
+    network,
+    beforeIps,
+    allocations,
+    ...(beforeGroups && { beforeGroups }),
+    ...(afterGroups && { groups: afterGroups }),
+  });
+  if (beforeGroups !== undefined) {
+    const ips = allocations.map((a) => a.ip_address);
+    await emitMembershipChange(
+      tx,
+      id,
+      membership(current, beforeGroups, beforeIps ?? ips),
+      membership(next, afterGroups!, ips),
+    );
+  }
   await emitEndpointsIfChanged(tx, endpointsBefore);
   return next;
 }
@@ -242,10 +274,13 @@ export async function deletePort(tx: WriteTx, caller: Caller, id: string): Promi
   checkOwner(caller, current.project_id, "delete_port");
   const network = await findNetwork(tx, current.network_id);
   const endpointsBefore = await endpointsOf(tx, network.id);
+  const groups = await groupsOfPort(tx, id);
+  const ips = groups.length === 0 ? [] : (await allocationsOf(tx, id)).map((a) => a.ip_address);
   await tx.run("DELETE FROM ip_allocations WHERE port_id = ?", [id]);
   await tx.run("DELETE FROM port_security_groups WHERE port_id = ?", [id]);
   await tx.run("DELETE FROM ports WHERE id = ?", [id]);
   await emitPortChange(tx, { before: current, network });
+  await emitMembershipChange(tx, id, membership(current, groups, ips), undefined);
   await emitEndpointsIfChanged(tx, endpointsBefore);
 }
 

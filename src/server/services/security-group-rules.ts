@@ -10,6 +10,7 @@ import { addressGroupFor } from "./address-groups.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
 import { checkOwner } from "./ownership.ts";
 import { checkQuota } from "./quotas.ts";
+import { emitGroupChanged } from "./security-group-agents.ts";
 import { insertRule, reviseGroup, rulesOf } from "./security-group-rows.ts";
 import { securityGroup } from "./security-groups.ts";
 import { checkRuleValues, type RuleValues, ruleKey } from "./sg-rule-values.ts";
@@ -102,6 +103,7 @@ export async function createRules(
   );
   for (const row of rows) await insertRule(tx, row);
   await reviseGroup(tx, ctx, groupId!);
+  await emitGroupChanged(tx, groupId!, rows);
   return rows;
 }
 
@@ -132,4 +134,5 @@ export async function deleteRule(
   checkOwner(caller, rule.project_id, "delete_security_group_rule");
   await tx.run("DELETE FROM security_group_rules WHERE id = ?", [id]);
   await reviseGroup(tx, ctx, rule.security_group_id);
+  await emitGroupChanged(tx, rule.security_group_id);
 }

@@ -11,6 +11,7 @@ import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
 import { rulesFromTemplates } from "./default-sg-rules.ts";
 import { checkOwner } from "./ownership.ts";
 import { checkQuota } from "./quotas.ts";
+import { emitGroupChanged, emitGroupDeleted } from "./security-group-agents.ts";
 import { insertRule, rulesOf } from "./security-group-rows.ts";
 
 export const DEFAULT_SG_NAME = "default";
@@ -149,6 +150,8 @@ export async function updateGroup(
     updated_at: timestamp(ctx.now()),
   };
   await writeGroup(tx, next);
+  // No port is in it (refused above), but the agents' view of it changed.
+  if (stateful !== current.stateful) await emitGroupChanged(tx, id);
   return next;
 }
 
@@ -166,12 +169,19 @@ export async function deleteGroup(tx: WriteTx, caller: Caller, id: string): Prom
       "SecurityGroupCannotRemoveDefault",
       "Insufficient rights for removing default security group.",
     );
+  const dependents = (
+    await tx.all<{ id: string }>(
+      "SELECT DISTINCT security_group_id AS id FROM security_group_rules WHERE remote_group_id = ? AND security_group_id <> ?",
+      [id, id],
+    )
+  ).map((r) => r.id);
   await tx.run("DELETE FROM security_group_rules WHERE security_group_id = ? OR remote_group_id = ?", [
     id,
     id,
   ]);
   await tx.run("DELETE FROM default_security_groups WHERE security_group_id = ?", [id]);
   await tx.run("DELETE FROM security_groups WHERE id = ?", [id]);
+  await emitGroupDeleted(tx, id, dependents.sort());
 }
 
 export const groupInUse = (id: string) => conflict("SecurityGroupInUse", `Security Group ${id} in use.`);

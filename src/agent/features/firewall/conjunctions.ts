@@ -1,0 +1,131 @@
+/**
+ * Remote groups and address groups as conjunctions (ovs-fields(7) "Conjunctive Match Fields"), so that
+ * flows grow as ports × rules + members, never ports × members:
+ *   - clause 1/2, shared by every VIF: one flow per member address of the remote, per direction,
+ *     ethertype and priority the remote is used at (conjunctionFlows below);
+ *   - clause 2/2, per VIF: the rule without its remote (firewall.ts);
+ *   - one accept flow per id, matching conj_id.
+ * An id is a hash of (remote, direction, ethertype, priority offset): the same rules give the same ids on
+ * every start, so a restart re-renders identical flows and the generation swap changes only cookies, and
+ * a remote is keyed without the group whose rule names it, because every rule's verdict is the same
+ * (accept): a VIF allowed from remote R by two groups needs one id. Two keys hashing alike would join
+ * two remotes' clauses; the base plan checks every key held and refuses to install such a set (the
+ * firewall keeps its previous flows and reports the failure) rather than let one group's members through
+ * another's rules.
+ */
+import { actions as A, type Action, type Flow, flow, type MatchSpec } from "../../../openflow/index.ts";
+import type { SecurityGroupRuleInfo } from "../../../protocol/index.ts";
+import { isIpv6 } from "./addresses.ts";
+import { priorityOffset, RULE_PRIORITY_BASE } from "./rules.ts";
+import { ETH, FwTable, Prio } from "./tables.ts";
+
+export type RemoteRef = { readonly kind: "group" | "address-group"; readonly id: string };
+
+export interface ConjunctionKey {
+  readonly remote: RemoteRef;
+  readonly direction: "ingress" | "egress";
+  readonly ethertype: "IPv4" | "IPv6";
+  readonly offset: number;
+}
+
+export function remoteOf(rule: SecurityGroupRuleInfo): RemoteRef | undefined {
+  if (rule.remote_group_id !== null) return { kind: "group", id: rule.remote_group_id };
+  if (rule.remote_address_group_id !== null)
+    return { kind: "address-group", id: rule.remote_address_group_id };
+  return undefined;
+}
+
+export function keyOf(rule: SecurityGroupRuleInfo): ConjunctionKey | undefined {
+  const remote = remoteOf(rule);
+  if (remote === undefined) return undefined;
+  return { remote, direction: rule.direction, ethertype: rule.ethertype, offset: priorityOffset(rule) };
+}
+
+export const keyText = (k: ConjunctionKey) =>
+  `${k.remote.kind}:${k.remote.id}/${k.direction}/${k.ethertype}/${k.offset}`;
+
+/** FNV-1a, 32 bits, of the key's text; never 0. */
+export function conjunctionId(key: ConjunctionKey): number {
+  let h = 0x811c9dc5;
+  for (const ch of keyText(key)) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h === 0 ? 1 : h;
+}
+
+export const rulesTable = (direction: "ingress" | "egress") =>
+  direction === "egress" ? FwTable.rulesEgress : FwTable.rulesIngress;
+
+const acceptTable = (direction: "ingress" | "egress") =>
+  direction === "egress" ? FwTable.acceptOrIngress : FwTable.acceptedIngress;
+
+/** A member address: an IP or CIDR, with the MAC it comes from when the remote knows one. */
+export interface MemberAddress {
+  readonly ip: string;
+  readonly mac: string | undefined;
+}
+
+/**
+ * The shared flows of the keys in use: each key's accept flow, and its members' clause-1 flows, merged
+ * per (table, priority, address) so that an address in several remotes is one flow with several
+ * conjunction actions. A member /0 (an address pair "0.0.0.0/0") would match everyone: it is matched on
+ * its MAC as well (Neutron bug 1867119).
+ */
+export function conjunctionFlows(
+  keys: readonly ConjunctionKey[],
+  membersOf: (remote: RemoteRef) => readonly MemberAddress[],
+): Flow[] {
+  const flows: Flow[] = [];
+  const clauses = new Map<string, { table: number; priority: number; match: MatchSpec; actions: Action[] }>();
+  const sorted = [...keys].sort((a, b) => conjunctionId(a) - conjunctionId(b));
+  for (const key of sorted) {
+    const id = conjunctionId(key);
+    const table = rulesTable(key.direction);
+    const priority = RULE_PRIORITY_BASE + key.offset;
+    flows.push(
+      flow({
+        table,
+        priority: Prio.conjAccept,
+        match: { conj_id: id },
+        actions: [A.gotoTable(acceptTable(key.direction))],
+      }),
+    );
+    const v6 = key.ethertype === "IPv6";
+    for (const member of membersOf(key.remote)) {
+      if (isIpv6(member.ip) !== v6) continue;
+      const match = memberMatch(key.direction, v6, member);
+      const id2 = `${table}/${priority}/${JSON.stringify(match)}`;
+      const entry = clauses.get(id2) ?? { table, priority, match, actions: [] };
+      entry.actions.push(A.conjunction(id, 1, 2));
+      clauses.set(id2, entry);
+    }
+  }
+  for (const c of clauses.values()) flows.push(flow(c));
+  return flows;
+}
+
+function memberMatch(direction: "ingress" | "egress", v6: boolean, member: MemberAddress): MatchSpec {
+  const ingress = direction === "ingress";
+  const field = v6 ? (ingress ? "ipv6_src" : "ipv6_dst") : ingress ? "ip_src" : "ip_dst";
+  const everyone = member.ip.endsWith("/0");
+  return {
+    eth_type: v6 ? ETH.ipv6 : ETH.ipv4,
+    ...(everyone ? {} : { [field]: member.ip }),
+    ...(everyone && member.mac !== undefined ? { [ingress ? "eth_src" : "eth_dst"]: member.mac } : {}),
+  };
+}
+
+/** Keys whose ids collide (a different key, same id), as text pairs; none in practice. */
+export function collisions(keys: readonly ConjunctionKey[]): [string, string][] {
+  const seen = new Map<number, string>();
+  const out: [string, string][] = [];
+  for (const k of keys) {
+    const text = keyText(k);
+    const id = conjunctionId(k);
+    const other = seen.get(id);
+    if (other !== undefined && other !== text) out.push([other, text]);
+    else seen.set(id, text);
+  }
+  return out;
+}
