@@ -4,11 +4,13 @@
 import { sleep } from "../src/base/index.ts";
 import {
   type PairResult,
+  makeFirewallPriorityVariant,
   type PreviousRelease,
   probePairs,
   startTcpStream,
   type TcpStreamResult,
   unpackPreviousRelease,
+  type VariantBuild,
 } from "../src/testbed/index.ts";
 import { type BenchLab, probedPaths, withBenchLab } from "./bench-lab.ts";
 import { type Scenario, scenarios } from "./restart-scenarios.ts";
@@ -30,6 +32,11 @@ export interface MatrixOptions {
   readonly testbed?: { name: string; owner: string };
   /** QoS on every probed port (default): its flows, meters and OVSDB rows are in play in every restart. */
   readonly qos?: boolean;
+  /**
+   * The firewall on (default): firewall_driver = openvswitch, the probed ports in the default group, so
+   * every probe and the TCP stream pass conntrack and the rules during every restart.
+   */
+  readonly firewall?: boolean;
 }
 
 export interface ScenarioResult {
@@ -60,6 +67,7 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
   const selected = scenarios.filter((s) => options.only === undefined || options.only.includes(s.name));
   const results: ScenarioResult[] = [];
   const previous = await unpackPreviousRelease();
+  const variant = await makeFirewallPriorityVariant();
   try {
     // Variants, and the heavy scenarios on a lab of their own with the ports they need.
     const labs: { idle: number; list: Scenario[] }[] = options.variants.map((idle) => ({
@@ -91,6 +99,7 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
               idle,
               options.tcpMbps ?? 100,
               previous,
+              variant,
             );
             if (result.error !== undefined) log(`  ${scenario.name}: FAILED: ${result.error}`);
             else
@@ -101,11 +110,15 @@ export async function runRestartMatrix(options: MatrixOptions): Promise<Scenario
           }
         },
         owner,
-        { extensions: options.qos === false ? [] : ["qos"] },
+        {
+          extensions: options.qos === false ? [] : ["qos"],
+          firewallDriver: options.firewall === false ? "noop" : "openvswitch",
+        },
       );
     }
   } finally {
     await previous.remove();
+    await variant.remove();
   }
   return results;
 }
@@ -158,9 +171,10 @@ async function runScenario(
   idlePorts: number,
   tcpMbps: number,
   previous: PreviousRelease,
+  variant: VariantBuild,
 ): Promise<ScenarioResult> {
   const markers: { atMs: number; label: string }[] = [];
-  const ctx = { lab, previous, mark: (label: string) => markers.push({ atMs: Date.now(), label }) };
+  const ctx = { lab, previous, variant, mark: (label: string) => markers.push({ atMs: Date.now(), label }) };
   const started = performance.now();
   const maxSeconds = 900;
   const tcp =

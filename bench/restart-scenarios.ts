@@ -2,7 +2,7 @@
 // `run` does one repetition and marks what it did when (the markers go on the timeline plot).
 import { randomInt } from "node:crypto";
 import { sleep } from "../src/base/index.ts";
-import type { AgentSetup, PreviousRelease } from "../src/testbed/index.ts";
+import type { AgentSetup, PreviousRelease, VariantBuild } from "../src/testbed/index.ts";
 import { ovsPaths, restartOvsdbServer, restartVswitchd, startAgent, vsctl } from "../src/testbed/index.ts";
 import type { BenchLab } from "./bench-lab.ts";
 
@@ -10,6 +10,8 @@ export interface ScenarioContext {
   readonly lab: BenchLab;
   /** The previous release's agent: the upgrade scenario starts it and this build in turn. */
   readonly previous: PreviousRelease;
+  /** This build with the firewall's priorities moved: the firewall upgrade starts it and this build in turn. */
+  readonly variant: VariantBuild;
   mark(label: string): void;
 }
 
@@ -88,13 +90,33 @@ export const scenarios: readonly Scenario[] = [
       "agent downgrade to the previous release and upgrade back: every br-int flow changes (the dispatcher), extensions go and come back (SIGTERM + start of the other build)",
     repeats: 6,
     agentRestart: true,
-    // The previous release knows no [agent] extensions key: it runs without them.
+    // The previous release knows no [agent] extensions key and no firewall: it runs without them.
     run: (ctx, i) =>
       restart(
         ctx,
         "h1",
         "term",
-        i % 2 === 0 ? { cli: ctx.previous.cli, overrides: { extensions: [] }, note: "previous release" } : {},
+        i % 2 === 0
+          ? {
+              cli: ctx.previous.cli,
+              overrides: { extensions: [], firewallDriver: "noop" },
+              note: "previous release",
+            }
+          : {},
+      ),
+  },
+  {
+    name: "agent-upgrade-firewall",
+    title:
+      "agent upgrade to a build whose firewall priorities differ and back: every firewall flow is replaced while connections are tracked (SIGTERM + start of the other build, both hosts in turn)",
+    repeats: 6,
+    agentRestart: true,
+    run: (ctx, i) =>
+      restart(
+        ctx,
+        hostOf(Math.floor(i / 2)),
+        "term",
+        i % 2 === 0 ? { cli: ctx.variant.cli, note: "firewall priorities moved" } : {},
       ),
   },
   {

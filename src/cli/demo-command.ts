@@ -5,15 +5,20 @@ import {
   addPhysicalBridge,
   defaultRunRoot,
   freeLoopbackPort,
+  holdTcp,
   knownTestbeds,
   preflight,
   probePairs,
   reachabilityMatrix,
+  reaches,
   removeTestbed,
   type ServerProcess,
+  startL4Servers,
   startServerProcess,
   Testbed,
+  tcpConnects,
   testbedOwner,
+  type VmInfo,
   WeirLab,
   withCleanupOnSignal,
 } from "../testbed/index.ts";
@@ -63,7 +68,12 @@ async function runDemo(name: string, progress: Progress, keep: boolean): Promise
     async () => startServerProcess(join(testbed.info.runDir, "server"), await freeLoopbackPort()),
     (s) => s.url,
   );
-  const lab = new WeirLab(testbed, server, { physical: true, detachedAgents: true });
+  // The agents run as an operator's would by default: firewall_driver = openvswitch.
+  const lab = new WeirLab(testbed, server, {
+    physical: true,
+    detachedAgents: true,
+    agent: { firewallDriver: "openvswitch" },
+  });
   for (const host of ["h1", "h2"]) {
     await progress.step(
       `starting weir agent on ${host}`,
@@ -109,6 +119,7 @@ async function runDemo(name: string, progress: Progress, keep: boolean): Promise
   );
   progress.line();
 
+  const firewall = await showFirewall(lab, progress, vxlan, vms[1]!.vm);
   const pairs = [
     { name: "h1-vm1 → h2-vm3 (VLAN across hosts)", from: vms[0]!.vm, to: vms[2]!.vm },
     { name: "h1-vm2 → h2-vm4 (VXLAN across hosts)", from: vms[1]!.vm, to: vms[3]!.vm },
@@ -128,6 +139,12 @@ async function runDemo(name: string, progress: Progress, keep: boolean): Promise
   progress.line(
     "(The longest gap is the longest wait between two replies: with nothing lost, it is delay — packets queued while this host's CPUs were busy starting processes — not loss.)",
   );
+  const kept = await firewall.end();
+  progress.line(
+    kept
+      ? `The TCP connection h1-vm2 → h2-web:80 through both firewalls lived through every restart (${firewall.held.echoes} echoes, longest wait ${firewall.held.longestGapMs} ms).`
+      : `WRONG: the TCP connection h1-vm2 → h2-web:80 did not survive the restarts (${firewall.held.ended ?? "stalled"}).`,
+  );
   progress.line();
 
   if (keep) {
@@ -141,7 +158,61 @@ async function runDemo(name: string, progress: Progress, keep: boolean): Promise
       await testbed.down();
     });
   }
-  return wrong.length === 0 && lost === 0;
+  return wrong.length === 0 && lost === 0 && firewall.rightCells && kept;
+}
+
+/**
+ * Security groups on real packets: a web VM in a group that lets in TCP 80 only; what h1-vm2 may reach
+ * of it, then a TCP connection to it held open through the restarts that follow.
+ */
+async function showFirewall(lab: WeirLab, progress: Progress, network: string, client: VmInfo) {
+  const group = await progress.step(
+    "creating security group web (ingress TCP 80 from anywhere, nothing else)",
+    async () => {
+      const id = await lab.api.createSecurityGroup("web");
+      await lab.api.addRule(id, {
+        direction: "ingress",
+        protocol: "tcp",
+        port_range_min: 80,
+        port_range_max: 80,
+      });
+      return id;
+    },
+  );
+  const web = await progress.step(
+    "booting h2-web on demo-vxlan in group web, serving TCP 80 and 22",
+    () => lab.vm("h2", network, "web", "198.19.2.80", { securityGroups: [group] }),
+    (v) => `${v.port}, ${v.ip}`,
+  );
+  const servers = await startL4Servers(web, { tcp: [80, 22] });
+  const tcp80 = await waitFor(async () => ((await tcpConnects(client, web.ip, 80)) ? true : undefined), {
+    timeoutMs: 15_000,
+    what: "h1-vm2 → h2-web TCP 80",
+  }).catch(() => false);
+  const tcp22 = await tcpConnects(client, web.ip, 22);
+  const ping = await reaches(client, web.ip, 2);
+  const cell = (ok: boolean, want: boolean) =>
+    ok === want ? (ok ? "passes" : "blocked") : ok ? "passes (WRONG)" : "blocked (WRONG)";
+  progress.line(
+    `  h1-vm2 → h2-web: TCP 80 ${cell(tcp80, true)}, TCP 22 ${cell(tcp22, false)}, ping ${cell(ping, false)}`,
+  );
+  const rightCells = tcp80 && !tcp22 && !ping;
+  const held = await holdTcp(client, web.ip, 80, { intervalMs: 100, maxSeconds: 600 });
+  return {
+    rightCells,
+    held,
+    async end(): Promise<boolean> {
+      const before = held.echoes;
+      await waitFor(async () => (held.echoes > before || held.ended !== undefined ? true : undefined), {
+        timeoutMs: 5_000,
+        what: "an echo after the restarts",
+      }).catch(() => undefined);
+      const alive = held.ended === undefined && held.echoes > before;
+      await held.stop();
+      await servers.stop();
+      return alive;
+    },
+  };
 }
 
 async function restartAgents(lab: WeirLab, progress: Progress): Promise<void> {

@@ -28,13 +28,21 @@ const apiConcurrency = 16;
 const neutronMac = (n: number) =>
   `fa:16:3e:${[16, 8, 0].map((shift) => ((n >> shift) & 0xff).toString(16).padStart(2, "0")).join(":")}`;
 
-/** Creates `count` ports spread over `networkIds`, bound to `host`, and plugs them; does not wait. */
+/**
+ * Creates `count` ports spread over `networkIds`, bound to `host`, and plugs them; does not wait.
+ * `port`: their security groups (default: the project's default group), and a fixed IP each (`ip(i)` for
+ * the i-th port, from `subnetId`; default: none).
+ */
 export async function addIdlePorts(
   lab: WeirLab,
   host: string,
   networkIds: readonly string[],
   count: number,
   type: "dummy" | "internal" = "dummy",
+  port: {
+    readonly securityGroups?: readonly string[];
+    readonly fixedIp?: { readonly subnetId: string; readonly ip: (i: number) => string };
+  } = {},
 ): Promise<IdlePort[]> {
   const ports: IdlePort[] = [];
   // Consecutive MACs from a random start: random ones collide (24 bits) by the thousands of ports.
@@ -49,6 +57,8 @@ export async function addIdlePorts(
         host: lab.hostName(host),
         mac,
         name: `idle-${i}`,
+        ...(port.securityGroups === undefined ? {} : { securityGroups: port.securityGroups }),
+        ...(port.fixedIp === undefined ? {} : { subnetId: port.fixedIp.subnetId, ip: port.fixedIp.ip(i) }),
       });
       ports.push({ portId: id, name: tapName(id), mac });
     }

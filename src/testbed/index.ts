@@ -55,4 +55,5 @@ export {
   type TestbedSpec,
   type TestbedStatus,
 } from "./testbed.ts";
+export { makeFirewallPriorityVariant, type VariantBuild } from "./variant-build.ts";
 export { destroyVm, plugVif, randomNeutronMac, type VmInfo, type VmSpec } from "./vm.ts";

@@ -3,6 +3,7 @@
 // allowed address pairs, IPv6, stateless groups, port security off), anti-spoofing, revocation of an
 // established connection, and agent restarts that lose no probe and keep every TCP connection.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { test } from "node:test";
 import { sleep, waitFor } from "../../src/base/index.ts";
 import {
@@ -12,6 +13,7 @@ import {
   ovsPaths,
   probePairs,
   reaches,
+  restartVswitchd,
   run,
   startL4Servers,
   tcpConnects,
@@ -336,4 +338,76 @@ test("agent restarts with the firewall on (SIGTERM, SIGKILL) lose no 1 ms probe,
     0,
     "no connection was marked blocked by a restart",
   );
+});
+
+test("ovs-vswitchd restarting (flows and conntrack lost): the firewall is reprogrammed with the rest; connections re-establish, denied stays denied", async (t) => {
+  const { l, net } = await twoHosts(t);
+  const api = l.api;
+  const srv = await api.createSecurityGroup("srv");
+  await api.addRule(srv, { direction: "ingress", protocol: "tcp", port_range_min: 80, port_range_max: 80 });
+  const a = await l.vm("h1", net, "a", "198.19.13.1", { securityGroups: [srv] });
+  const b = await l.vm("h2", net, "b", "198.19.13.2", { securityGroups: [srv] });
+  const server = await startL4Servers(b, { tcp: [80, 81] });
+  t.after(() => server.stop());
+  await waitFor(async () => ((await tcpConnects(a, b.ip, 80)) ? true : undefined), { timeoutMs: 15_000, what: "a → b tcp 80" });
+  const held = await holdTcp(a, b.ip, 80, { intervalMs: 50 });
+  t.after(() => held.stop());
+  await waitFor(async () => (held.echoes >= 5 ? true : undefined), { timeoutMs: 5_000, what: "echoes" });
+
+  await restartVswitchd(l.testbed.host("h2"), { kill: true });
+  await waitFor(async () => ((await tcpConnects(a, b.ip, 80)) ? true : undefined), {
+    timeoutMs: 30_000,
+    what: "a → b tcp 80 once h2's switch is reprogrammed",
+  });
+  const echoes = held.echoes;
+  await waitFor(async () => (held.echoes > echoes + 5 ? true : undefined), {
+    timeoutMs: 30_000,
+    what: "the held connection flowing again (userspace conntrack re-learns it)",
+  });
+  assert.equal(held.ended, undefined, "the held connection was not reset");
+  assert.equal(await tcpConnects(a, b.ip, 81), false, "tcp 81 is still denied after the restart");
+});
+
+/** `openstack` against the lab's server, no auth (the test server runs with --noauth). */
+function openstack(l: Lab, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      "openstack",
+      ["--os-auth-type", "none", "--os-endpoint", l.server.url, ...args],
+      { timeout: 60_000 },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`openstack ${args.join(" ")}: ${stderr}`)) : resolve(stdout),
+    ),
+  );
+}
+
+test("through the openstack CLI: security group create, rule create, port set --security-group open TCP 22 on real packets; rule delete closes it", async (t) => {
+  const { l, net } = await twoHosts(t);
+  const a = await l.vm("h1", net, "a", "198.19.14.1");
+  const b = await l.vm("h2", net, "b", "198.19.14.2");
+  const server = await startL4Servers(b, { tcp: [22] });
+  t.after(() => server.stop());
+  // Both in the default group: b accepts what comes from the group, so open a to b… but nothing from
+  // outside the group. a leaves the default group for one with egress only; b allows nothing from a.
+  await openstack(l, "security", "group", "create", "egress-only");
+  await openstack(l, "port", "set", "--no-security-group", "--security-group", "egress-only", a.portId);
+  await waitFor(async () => ((await tcpConnects(a, b.ip, 22)) ? undefined : true), {
+    timeoutMs: 15_000,
+    what: "a outside b's group: tcp 22 blocked",
+  });
+  await openstack(l, "security", "group", "create", "ssh");
+  const rule = JSON.parse(
+    await openstack(l, "security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22", "ssh", "-f", "json"),
+  );
+  await openstack(l, "port", "set", "--security-group", "ssh", b.portId);
+  await waitFor(async () => ((await tcpConnects(a, b.ip, 22)) ? true : undefined), {
+    timeoutMs: 15_000,
+    what: "tcp 22 open once b is in ssh",
+  });
+  assert.equal(await reaches(a, b.ip, 2), false, "ssh opens tcp 22, not ICMP");
+  await openstack(l, "security", "group", "rule", "delete", rule.id);
+  await waitFor(async () => ((await tcpConnects(a, b.ip, 22)) ? undefined : true), {
+    timeoutMs: 15_000,
+    what: "tcp 22 closed once the rule is deleted",
+  });
 });

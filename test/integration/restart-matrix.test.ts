@@ -1,4 +1,4 @@
-// The short restart matrix (the benchmark's own code, bench/restart-matrix.ts): every kind of restart of
+// The short restart matrix (the benchmark's own code, bench/restart-matrix.ts), with QoS and the firewall on: every kind of restart of
 // the agent — and of the server it depends on — 3 times each, on a host holding 100 idle
 // bound ports, while three paths are probed at 1 ms. Zero loss is the promise and is asserted; the
 // timings are printed, never asserted (npm run bench -- restarts measures them).
@@ -8,9 +8,9 @@ import { runRestartMatrix } from "../../bench/restart-matrix.ts";
 import { scenarios } from "../../bench/restart-scenarios.ts";
 import { testName, testOwner } from "../support/ovs.ts";
 
-test("3 restarts of each kind, with QoS on every probed port and 100 idle ports on the host, lose no packet", async (t) => {
+test("3 restarts of each kind, with QoS and the firewall on every probed port and 100 idle ports on the host, lose no packet", async (t) => {
   const agentScenarios = scenarios.filter((s) => s.agentRestart && (s.idlePorts ?? 0) <= 100);
-  assert.ok(agentScenarios.length >= 5, "SIGTERM, SIGKILL, upgrade, server restart, server away");
+  assert.ok(agentScenarios.length >= 5, "SIGTERM, SIGKILL, upgrades, server restart, server away");
   const results = await runRestartMatrix({
     variants: [100],
     only: agentScenarios.map((s) => s.name),

@@ -43,6 +43,29 @@ const shape = (r: any) => ({
 export function defineSecurityGroupSuite(backend: Backend): void {
   const b = backend.kind;
 
+  test(`[${b}] security-group extensions are advertised as Neutron names them; quotas not yet (only groups and rules have quotas)`, async (t) => {
+    const s = await startServer(t, backend);
+    const byAlias = new Map(
+      (await s.api("GET", "/v2.0/extensions")).body.extensions.map((e: any) => [e.alias, e.name]),
+    );
+    assert.deepEqual(
+      [
+        "security-group",
+        "port-security",
+        "allowed-address-pairs",
+        "stateful-security-group",
+        "security-groups-normalized-cidr",
+        "address-group",
+        "security-groups-remote-address-group",
+        "security-groups-default-rules",
+      ].filter((alias) => !byAlias.has(alias)),
+      [],
+    );
+    assert.equal(byAlias.get("security-group"), "security-group");
+    assert.equal(byAlias.has("quotas"), false);
+    assert.equal((await s.api("GET", "/v2.0/extensions/stateful-security-group")).status, 200);
+  });
+
   test(`[${b}] security groups: the default group is made by a list, once, with Neutron's four rules; new groups get the two egress rules`, async (t) => {
     const s = await startServer(t, backend);
     const listed = (await s.api("GET", "/v2.0/security-groups")).body.security_groups;

@@ -62,6 +62,33 @@ export const extensions = [
       'Allows to filter the QoS rule type list adding two new flags. "all_rules" prints all implemented QoS rule types."all_supported" prints all supported QoS rule types by the loaded mechanism drivers',
   },
   {
+    alias: "address-group",
+    name: "Address group",
+    description: "Support address group",
+  },
+  { alias: "security-group", name: "security-group", description: "The security groups extension." },
+  {
+    alias: "security-groups-default-rules",
+    name: "Default rules for security groups",
+    description:
+      "Configure set of security group rules used as default rules for every new security group",
+  },
+  {
+    alias: "security-groups-normalized-cidr",
+    name: "Security group with normalized CIDR",
+    description: "Add new field with normalized remote_ip_prefix cidr in SG rule",
+  },
+  {
+    alias: "security-groups-remote-address-group",
+    name: "Remote address group id field for security group rules",
+    description: "Add new field of remote address group id in security group rules",
+  },
+  {
+    alias: "stateful-security-group",
+    name: "Stateful security group",
+    description: "Indicates if the security group is stateful or not",
+  },
+  {
     alias: "standard-attr-description",
     name: "standard-attr-description",
     description: "Extension to add descriptions to standard attributes",
