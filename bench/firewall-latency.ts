@@ -5,9 +5,11 @@
 // "convergence pass" lines (end time, duration, planning part) say where each sample's time went.
 import { sleep } from "../src/base/index.ts";
 import type { FullFlowUpdate } from "../src/openflow/index.ts";
-import type { LogLine } from "../src/testbed/index.ts";
+import type { AgentProcess } from "../src/testbed/index.ts";
 import type { BenchLab } from "./bench-lab.ts";
 import { type FlowWatch, fieldValue, ipValue, nextMac } from "./firewall-tools.ts";
+
+type LogLine = Awaited<ReturnType<AgentProcess["logLines"]>>[number];
 
 export interface ChangeSample {
   /** From sending the API request to its reply. */

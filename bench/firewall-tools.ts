@@ -73,7 +73,10 @@ export const mgmtSocket = (host: HostInfo, bridge = host.integrationBridge) =>
   `unix:${join(host.runDir, `${bridge}.mgmt`)}`;
 
 /** An OpenFlow session of the benchmark's own with a bridge (beside the agent's). */
-export async function openBridge(host: HostInfo, bridge = host.integrationBridge): Promise<OpenFlowConnection> {
+export async function openBridge(
+  host: HostInfo,
+  bridge = host.integrationBridge,
+): Promise<OpenFlowConnection> {
   const connection = new OpenFlowConnection({ endpoint: mgmtSocket(host, bridge), probeIntervalMs: 0 });
   await connection.start(30_000);
   return connection;
@@ -135,7 +138,10 @@ export const matches = (f: { match: readonly { field: string }[] }, field: strin
   f.match.some((m) => m.field === field);
 
 /** Dumps until two censuses 1 s apart have the same total (the agent has gone quiet). */
-export async function settledCensus(connection: OpenFlowConnection, timeoutMs = 120_000): Promise<FlowCensus> {
+export async function settledCensus(
+  connection: OpenFlowConnection,
+  timeoutMs = 120_000,
+): Promise<FlowCensus> {
   let last = await census(connection);
   return waitFor(
     async () => {

@@ -1,5 +1,6 @@
 // npm run bench [-- NAME…]: runs the named benchmarks (all when none) and writes docs/BENCHMARKS.md.
 import { preflight } from "../src/testbed/index.ts";
+import { runFirewallBench } from "./firewall.ts";
 import { runOpenFlowBench } from "./openflow.ts";
 import { runOvsdbBench } from "./ovsdb.ts";
 import { runRestartsBench } from "./restarts.ts";
@@ -12,6 +13,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   server: runServerBench,
   restarts: runRestartsBench,
   scale: runScaleBench,
+  firewall: runFirewallBench,
 };
 
 const requested = process.argv.slice(2);

@@ -72,12 +72,20 @@ export async function measureWiring(
   count: number,
   firstIp: (i: number) => string,
   floorTag?: number,
+  /** The subnet of `firstIp`'s addresses: without it the ports get no fixed IP (anti-spoofing drops their IP). */
+  subnetId?: string,
 ): Promise<WiringSample[]> {
   const samples: WiringSample[] = [];
   const host = lab.testbed.host("h1");
   for (let i = 0; i < count; i++) {
     const mac = randomNeutronMac();
-    const port = await lab.api.createPort({ networkId, host: lab.hostName("h1"), mac, ip: firstIp(i) });
+    const port = await lab.api.createPort({
+      networkId,
+      host: lab.hostName("h1"),
+      mac,
+      ip: firstIp(i),
+      ...(subnetId === undefined ? {} : { subnetId }),
+    });
     const vm = await lab.testbed.addVm("h1", {
       name: `${floorTag === undefined ? "w" : "f"}${i}`,
       ip: firstIp(i),

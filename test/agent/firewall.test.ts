@@ -183,7 +183,7 @@ test("a port's flows: anti-spoofing, entry, local ingress, output; port security
   assert.ok(
     flows.some((f) => f.includes("ip_src=198.19.0.5") && f.includes("ct(zone=NXM_NX_REG6[0..15],table=72)")),
   );
-  assert.ok(flows.length < 43, `fewer flows per port than Neutron's 43 (${flows.length})`);
+  assert.equal(flows.length, 26, "docs/SECURITY-GROUPS.md says 26 flows per port before rules (Neutron: 43)");
   const off = firewallPort(
     { ofport: 5, lvid: 3, details: details({ port_security_enabled: false }) },
     [],
