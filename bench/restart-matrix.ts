@@ -3,8 +3,8 @@
 // and by the test suite (a short run that asserts zero loss for the agent's own restarts).
 import { sleep } from "../src/base/index.ts";
 import {
-  type PairResult,
   makeFirewallPriorityVariant,
+  type PairResult,
   type PreviousRelease,
   probePairs,
   startTcpStream,

@@ -24,7 +24,8 @@ export interface VariantBuild {
 async function patch(dir: string, file: string, from: string, to: string): Promise<void> {
   const path = join(dir, file);
   const text = await readFile(path, "utf8");
-  if (!text.includes(from)) throw new WeirError("WEIR_VARIANT_BUILD", `${file} has no ${JSON.stringify(from)}`);
+  if (!text.includes(from))
+    throw new WeirError("WEIR_VARIANT_BUILD", `${file} has no ${JSON.stringify(from)}`);
   await writeFile(path, text.replace(from, to));
 }
 
@@ -33,7 +34,12 @@ export async function makeFirewallPriorityVariant(): Promise<VariantBuild> {
   try {
     await run("cp", ["-r", join(root, "src"), join(root, "package.json"), dir]);
     await symlink(join(root, "node_modules"), join(dir, "node_modules"));
-    await patch(dir, "src/agent/features/firewall/rules.ts", "RULE_PRIORITY_BASE = 70", "RULE_PRIORITY_BASE = 60");
+    await patch(
+      dir,
+      "src/agent/features/firewall/rules.ts",
+      "RULE_PRIORITY_BASE = 70",
+      "RULE_PRIORITY_BASE = 60",
+    );
     await patch(dir, "src/agent/features/firewall/tables.ts", "spoofable: 95", "spoofable: 96");
     await patch(dir, "src/agent/features/firewall/tables.ts", "ipFromVif: 65", "ipFromVif: 66");
     return { cli: join(dir, "src/cli/main.ts"), remove: () => rm(dir, { recursive: true, force: true }) };

@@ -40,7 +40,7 @@ import { details, HOST, uuid } from "./fixtures.ts";
 export const N1 = uuid(0x100);
 
 /** This host's agent configuration: tunnelling (vxlan, l2-population, ARP responder), plus `ovs` lines. */
-function hostConfig(ovs: readonly string[] = []) {
+function hostConfig(ovs: readonly string[] = [], firewall: "noop" | "openvswitch" = "noop") {
   return parseAgentConfig(
     [
       "[DEFAULT]",
@@ -55,12 +55,15 @@ function hostConfig(ovs: readonly string[] = []) {
       // The rig's ports have port security off: with noop the firewall adds no flow for them, so these
       // tests see L2's writes alone (firewall-converger.test.ts has the firewall's).
       "[securitygroup]",
-      "firewall_driver = noop",
+      `firewall_driver = ${firewall}`,
     ].join("\n"),
   );
 }
 
 export const tunnelConfig = hostConfig();
+
+/** The same host running the firewall (firewall-converger.test.ts). */
+export const firewallConfig = hostConfig([], "openvswitch");
 
 /** The same host with a provider network mapped: physnet1 on br-phys. */
 export const providerConfig = hostConfig(["bridge_mappings = physnet1:br-phys"]);

@@ -133,6 +133,9 @@ test("rule matrix on two hosts: TCP, UDP, ICMP, egress, remote and address group
   });
   const st = await l.vm("h2", net, "st", "198.19.10.8", { securityGroups: [stateless] });
   const near = await l.vm("h2", net, "near", "198.19.10.9", { securityGroups: [clients] });
+  // Another network (another tenant's, say): the firewall on changes nothing of L2 isolation.
+  const net2 = await l.network({ name: "fw2", type: "vxlan", segmentationId: 4101 });
+  const z = await l.vm("h1", net2, "z", "198.19.10.99", { securityGroups: [web] });
   // An address group naming d alone, allowed to TCP 9090 of s.
   const ag = await api.createAddressGroup("d-only", ["198.19.10.4/32"]);
   await api.addRule(trusted, {
@@ -148,6 +151,7 @@ test("rule matrix on two hosts: TCP, UDP, ICMP, egress, remote and address group
     startL4Servers(a, { tcp: [80] }),
     startL4Servers(st, { tcp: [7000, 7001] }),
     startL4Servers(f, { tcp: [80] }),
+    startL4Servers(z, { tcp: [80] }),
   ]);
   t.after(() => Promise.all(servers.map((x) => x.stop())));
   // The rules' flows land after the ports are wired; wait for the first allowed path before judging.
@@ -182,6 +186,10 @@ test("rule matrix on two hosts: TCP, UDP, ICMP, egress, remote and address group
     deny("f → s tcp 81 (f has port security off; s's rules still apply)", () => tcpConnects(f, s.ip, 81)),
     allow("f → s tcp 80", () => tcpConnects(f, s.ip, 80)),
     allow("s → f tcp 80 (f is not filtered)", () => tcpConnects(s, f.ip, 80)),
+    deny("z → s tcp 80 (z is on another network, though s allows tcp 80 from anywhere)", () =>
+      tcpConnects(z, s.ip, 80),
+    ),
+    deny("a → z tcp 80 (another network)", () => tcpConnects(a, z.ip, 80)),
   ]);
 
   // Address pairs and spoofing: g may use 198.19.50.50; a may not use an address it does not own.
@@ -349,7 +357,10 @@ test("ovs-vswitchd restarting (flows and conntrack lost): the firewall is reprog
   const b = await l.vm("h2", net, "b", "198.19.13.2", { securityGroups: [srv] });
   const server = await startL4Servers(b, { tcp: [80, 81] });
   t.after(() => server.stop());
-  await waitFor(async () => ((await tcpConnects(a, b.ip, 80)) ? true : undefined), { timeoutMs: 15_000, what: "a → b tcp 80" });
+  await waitFor(async () => ((await tcpConnects(a, b.ip, 80)) ? true : undefined), {
+    timeoutMs: 15_000,
+    what: "a → b tcp 80",
+  });
   const held = await holdTcp(a, b.ip, 80, { intervalMs: 50 });
   t.after(() => held.stop());
   await waitFor(async () => (held.echoes >= 5 ? true : undefined), { timeoutMs: 5_000, what: "echoes" });
@@ -397,7 +408,20 @@ test("through the openstack CLI: security group create, rule create, port set --
   });
   await openstack(l, "security", "group", "create", "ssh");
   const rule = JSON.parse(
-    await openstack(l, "security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22", "ssh", "-f", "json"),
+    await openstack(
+      l,
+      "security",
+      "group",
+      "rule",
+      "create",
+      "--protocol",
+      "tcp",
+      "--dst-port",
+      "22",
+      "ssh",
+      "-f",
+      "json",
+    ),
   );
   await openstack(l, "port", "set", "--security-group", "ssh", b.portId);
   await waitFor(async () => ((await tcpConnects(a, b.ip, 22)) ? true : undefined), {

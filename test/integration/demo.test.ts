@@ -50,7 +50,10 @@ test("weir demo: VLAN and VXLAN VMs reach within their network only; 6 agent res
   assert.doesNotMatch(demo.stdout, /DISRUPTED/);
   assert.match(demo.stdout, /6 agent restarts, 0 packets lost\./);
   assert.match(demo.stdout, /h1-vm2 → h2-web: TCP 80 passes, TCP 22 blocked, ping blocked/);
-  assert.match(demo.stdout, /TCP connection h1-vm2 → h2-web:80 through both firewalls lived through every restart/);
+  assert.match(
+    demo.stdout,
+    /TCP connection h1-vm2 → h2-web:80 through both firewalls lived through every restart/,
+  );
   // Every probed path carried traffic: thousands sent, none lost.
   const rows = [...demo.stdout.matchAll(/across hosts\)\s+(\d+)\s+(\d+)\s/g)];
   assert.equal(rows.length, 2);

@@ -70,8 +70,7 @@ export const extensions = [
   {
     alias: "security-groups-default-rules",
     name: "Default rules for security groups",
-    description:
-      "Configure set of security group rules used as default rules for every new security group",
+    description: "Configure set of security group rules used as default rules for every new security group",
   },
   {
     alias: "security-groups-normalized-cidr",
