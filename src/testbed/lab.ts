@@ -160,6 +160,13 @@ export class WeirLab<S extends LabServer = LabServer> {
     return vm;
   }
 
+  /** The IPv4 subnet network() made (a port's fixed IP must be in it: anti-spoofing allows only those). */
+  async subnetOf(networkId: string): Promise<string> {
+    const id = this.#subnets.get(networkId);
+    if (id === undefined) throw new Error(`network ${networkId} was not made by this lab`);
+    return id;
+  }
+
   /** An IPv6 subnet (documentation prefix 2001:db8::/32, RFC 3849) on a lab network, for vm(…, { ipv6 }). */
   async ipv6Subnet(networkId: string, cidr = "2001:db8:1::/64"): Promise<string> {
     const id = await this.#api.addSubnet(networkId, cidr, 6);

@@ -106,8 +106,8 @@ for (const [what, text, expected] of [
   ],
   [
     "another firewall driver",
-    `${good}[securitygroup]\nfirewall_driver = openvswitch\n`,
-    /\[securitygroup\] firewall_driver: only noop is supported/,
+    `${good}[securitygroup]\nfirewall_driver = iptables_hybrid\n`,
+    /\[securitygroup\] firewall_driver: iptables_hybrid is not supported/,
   ],
 ] as const) {
   test(`${what} is refused with exit code 2, naming file, section and key`, async (t) => {

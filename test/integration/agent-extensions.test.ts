@@ -45,8 +45,11 @@ async function guardedLab(t: import("node:test").TestContext) {
   const l = await lab(t, { hosts: 1, agent: { extensions: [raGuard] } });
   const report = await l.startAgent("h1");
   const net = await l.network({ name: "e", type: "vxlan", segmentationId: 3200 });
-  const a = await l.vm("h1", net, "a", "198.19.1.1");
-  const b = await l.vm("h1", net, "b", "198.19.1.2");
+  // Port security off: the firewall's anti-spoofing would drop the RAs itself, and the control below
+  // must show them arriving without the extension.
+  const open = { portSecurity: false, securityGroups: [] };
+  const a = await l.vm("h1", net, "a", "198.19.1.1", open);
+  const b = await l.vm("h1", net, "b", "198.19.1.2", open);
   return { l, a, b, net, report };
 }
 

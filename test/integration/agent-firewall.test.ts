@@ -192,6 +192,13 @@ test("rule matrix on two hosts: TCP, UDP, ICMP, egress, remote and address group
     deny("a → z tcp 80 (another network)", () => tcpConnects(a, z.ip, 80)),
   ]);
 
+  // The binding says what the host does: this host's agent filters, with no hybrid plugging.
+  const binding = ((await (await fetch(`${l.server.url}/v2.0/ports/${s.portId}`)).json()) as any).port;
+  assert.deepEqual(
+    [binding["binding:vif_details"].port_filter, binding["binding:vif_details"].ovs_hybrid_plug],
+    [true, false],
+  );
+
   // Address pairs and spoofing: g may use 198.19.50.50; a may not use an address it does not own.
   await ip(["addr", "add", "198.19.50.50/16", "dev", "eth0"], g.namespace);
   await ip(["addr", "add", "198.19.60.60/16", "dev", "eth0"], a.namespace);

@@ -109,7 +109,13 @@ test("a port plugged while agent and server are both down waits on the dead VLAN
   const net = await l.network({ name: "n", type: "vxlan", segmentationId: 1900 });
   const a = await l.vm("h1", net, "a", "198.19.1.1");
   const mac = randomNeutronMac();
-  const port = await l.api.createPort({ networkId: net, host: l.hostName("h1"), mac, ip: "198.19.1.2" });
+  const port = await l.api.createPort({
+    networkId: net,
+    host: l.hostName("h1"),
+    mac,
+    ip: "198.19.1.2",
+    subnetId: await l.subnetOf(net),
+  });
   await l.agents.get("h1")!.stop();
   await l.stopServer();
   const late = await l.testbed.addVm("h1", { name: "h1-late", ip: "198.19.1.2", mac, portId: port.id });
