@@ -6,23 +6,12 @@ import { test } from "node:test";
 import { formatFlow } from "../../src/openflow/index.ts";
 import type { SecurityGroupInfo, SecurityGroupRuleInfo } from "../../src/protocol/index.ts";
 import { firewallConfig, labels, N1, rig, settle } from "./converger-rig.ts";
-import { details, network, sync, uuid } from "./fixtures.ts";
+import { details, network, ruleInfo, sync, uuid } from "./fixtures.ts";
 
 const G = uuid(0x600);
 const R = uuid(0x601);
 
-const rule = (id: number, over: Partial<SecurityGroupRuleInfo>): SecurityGroupRuleInfo => ({
-  id: uuid(id),
-  direction: "ingress",
-  ethertype: "IPv4",
-  protocol: 6,
-  port_range_min: null,
-  port_range_max: null,
-  remote_ip_prefix: null,
-  remote_group_id: null,
-  remote_address_group_id: null,
-  ...over,
-});
+const rule = (id: number, over: Partial<SecurityGroupRuleInfo>) => ruleInfo(id, { protocol: 6, ...over });
 
 const group = (rules: SecurityGroupRuleInfo[]): SecurityGroupInfo => ({
   group_id: G,

@@ -16,44 +16,20 @@ import {
 } from "../../src/agent/internal.ts";
 import { formatFlow } from "../../src/openflow/index.ts";
 import type { DeviceDetails, SecurityGroupInfo, SecurityGroupRuleInfo } from "../../src/protocol/index.ts";
+import { details as fixtureDetails, ruleInfo, uuid } from "./fixtures.ts";
 
-const id = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+const id = uuid;
 
-const rule = (over: Partial<SecurityGroupRuleInfo>): SecurityGroupRuleInfo => ({
-  id: id(0x999),
-  direction: "ingress",
-  ethertype: "IPv4",
-  protocol: null,
-  port_range_min: null,
-  port_range_max: null,
-  remote_ip_prefix: null,
-  remote_group_id: null,
-  remote_address_group_id: null,
-  ...over,
-});
+const rule = (over: Partial<SecurityGroupRuleInfo>) => ruleInfo(0x999, over);
 
-const details = (over: Partial<DeviceDetails> = {}): DeviceDetails => ({
-  port_id: id(1),
-  network_id: id(2),
-  network_type: "vxlan",
-  physical_network: null,
-  segmentation_id: 100,
-  mtu: 1450,
-  mac_address: "fa:16:3e:00:00:01",
-  fixed_ips: [{ subnet_id: id(3), ip_address: "198.19.0.5" }],
-  admin_state_up: true,
-  network_admin_state_up: true,
-  port_security_enabled: true,
-  allowed_address_pairs: [],
-  device_owner: "compute:nova",
-  device_id: "vm",
-  host: "h1",
-  status: "ACTIVE",
-  vif_type: "ovs",
-  revision_number: 1,
-  security_groups: [id(0xaa)],
-  ...over,
-});
+/** A port with port security, one IPv4 address (198.19.0.5) and one group. */
+const details = (over: Partial<DeviceDetails> = {}): DeviceDetails =>
+  fixtureDetails(id(1), id(2), {
+    fixed_ips: [{ subnet_id: id(3), ip_address: "198.19.0.5" }],
+    port_security_enabled: true,
+    security_groups: [id(0xaa)],
+    ...over,
+  });
 
 test("a port range becomes value/mask pieces that cover exactly the range, each port once", () => {
   for (const [min, max, pieces] of [

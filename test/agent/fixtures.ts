@@ -1,5 +1,11 @@
 /** Protocol values for the agent's unit tests, valid against the zod schemas, with overrides. */
-import { DeviceDetails, FdbEntry, NetworkInfo, type SyncResponse } from "../../src/protocol/index.ts";
+import {
+  DeviceDetails,
+  FdbEntry,
+  NetworkInfo,
+  type SecurityGroupRuleInfo,
+  type SyncResponse,
+} from "../../src/protocol/index.ts";
 
 export const HOST = "compute-1";
 
@@ -59,4 +65,20 @@ export function fdbEntry(portId: string, networkId: string, overrides: Partial<F
 
 export function sync(overrides: Partial<SyncResponse> = {}): SyncResponse {
   return { revision: 1, ports: [], networks: [], endpoints: [], fdb: [], ...overrides };
+}
+
+/** A security-group rule as agents get it: ingress IPv4, any protocol, no remote unless overridden. */
+export function ruleInfo(id: number, overrides: Partial<SecurityGroupRuleInfo> = {}): SecurityGroupRuleInfo {
+  return {
+    id: uuid(id),
+    direction: "ingress",
+    ethertype: "IPv4",
+    protocol: null,
+    port_range_min: null,
+    port_range_max: null,
+    remote_ip_prefix: null,
+    remote_group_id: null,
+    remote_address_group_id: null,
+    ...overrides,
+  };
 }

@@ -3,7 +3,6 @@
 // allowed address pairs, IPv6, stateless groups, port security off), anti-spoofing, revocation of an
 // established connection, and agent restarts that lose no probe and keep every TCP connection.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { test } from "node:test";
 import { sleep, waitFor } from "../../src/base/index.ts";
 import {
@@ -21,6 +20,7 @@ import {
   type VmInfo,
 } from "../../src/testbed/index.ts";
 import { type Lab, lab } from "../support/lab.ts";
+import { openstackNoAuth } from "../support/openstack.ts";
 
 const firewallOn = { firewallDriver: "openvswitch" as const };
 
@@ -53,6 +53,10 @@ async function assertMatrix(cells: readonly Cell[]): Promise<void> {
   }
   assert.deepEqual(wrong, [], `cells not as the rules say:\n${wrong.join("\n")}`);
 }
+
+/** Waits until from → ip:port connects over TCP (the rules' flows land a little after an API call). */
+const untilConnects = (from: VmInfo, ip: string, port: number, what: string, timeoutMs = 15_000) =>
+  waitFor(async () => ((await tcpConnects(from, ip, port)) ? true : undefined), { timeoutMs, what });
 
 const allow = (what: string, check: () => Promise<boolean>): Cell => ({ what, expected: true, check });
 const deny = (what: string, check: () => Promise<boolean>): Cell => ({ what, expected: false, check });
@@ -155,10 +159,7 @@ test("rule matrix on two hosts: TCP, UDP, ICMP, egress, remote and address group
   ]);
   t.after(() => Promise.all(servers.map((x) => x.stop())));
   // The rules' flows land after the ports are wired; wait for the first allowed path before judging.
-  await waitFor(async () => ((await tcpConnects(a, s.ip, 80)) ? true : undefined), {
-    timeoutMs: 15_000,
-    what: "a → s tcp 80",
-  });
+  await untilConnects(a, s.ip, 80, "a → s tcp 80");
 
   await assertMatrix([
     allow("a → s tcp 80 (rule, across hosts)", () => tcpConnects(a, s.ip, 80)),
@@ -230,10 +231,7 @@ test("revocation: removing the rule cuts an established TCP connection; adding i
   const a = await l.vm("h1", net, "a", "198.19.11.2", { securityGroups: [srv] });
   const server = await startL4Servers(s, { tcp: [80] });
   t.after(() => server.stop());
-  await waitFor(async () => ((await tcpConnects(a, s.ip, 80)) ? true : undefined), {
-    timeoutMs: 15_000,
-    what: "a → s tcp 80",
-  });
+  await untilConnects(a, s.ip, 80, "a → s tcp 80");
   const held = await holdTcp(a, s.ip, 80, { intervalMs: 50 });
   t.after(() => held.stop());
   await waitFor(async () => (held.echoes >= 10 ? true : undefined), {
@@ -252,10 +250,7 @@ test("revocation: removing the rule cuts an established TCP connection; adding i
   assert.equal(held.echoes, cutAt, "nothing of the old connection passes meanwhile");
 
   await api.addRule(srv, rule);
-  await waitFor(async () => ((await tcpConnects(a, s.ip, 80)) ? true : undefined), {
-    timeoutMs: 10_000,
-    what: "a new connection once the rule is back",
-  });
+  await untilConnects(a, s.ip, 80, "a new connection once the rule is back", 10_000);
   // The blocked connection's next retransmission is checked against the rules again, and allowed: it
   // is unblocked without anyone flushing conntrack (OVN's behaviour; Neutron deletes the entries).
   await waitFor(async () => (held.echoes > cutAt ? true : undefined), {
@@ -290,10 +285,7 @@ test("agent restarts with the firewall on (SIGTERM, SIGKILL) lose no 1 ms probe,
   const c = await l.vm("h1", net, "c", "198.19.12.3", { securityGroups: [srv] });
   const servers = await Promise.all([startL4Servers(b, { tcp: [80] }), startL4Servers(c, { tcp: [80] })]);
   t.after(() => Promise.all(servers.map((x) => x.stop())));
-  await waitFor(async () => ((await tcpConnects(a, b.ip, 80)) ? true : undefined), {
-    timeoutMs: 15_000,
-    what: "a → b tcp 80",
-  });
+  await untilConnects(a, b.ip, 80, "a → b tcp 80");
   const busy = await holdTcp(a, b.ip, 80, { intervalMs: 20 });
   const idle = await holdTcp(a, c.ip, 80, { intervalMs: 2_000 });
   t.after(() => Promise.all([busy.stop(), idle.stop()]));
@@ -364,19 +356,13 @@ test("ovs-vswitchd restarting (flows and conntrack lost): the firewall is reprog
   const b = await l.vm("h2", net, "b", "198.19.13.2", { securityGroups: [srv] });
   const server = await startL4Servers(b, { tcp: [80, 81] });
   t.after(() => server.stop());
-  await waitFor(async () => ((await tcpConnects(a, b.ip, 80)) ? true : undefined), {
-    timeoutMs: 15_000,
-    what: "a → b tcp 80",
-  });
+  await untilConnects(a, b.ip, 80, "a → b tcp 80");
   const held = await holdTcp(a, b.ip, 80, { intervalMs: 50 });
   t.after(() => held.stop());
   await waitFor(async () => (held.echoes >= 5 ? true : undefined), { timeoutMs: 5_000, what: "echoes" });
 
   await restartVswitchd(l.testbed.host("h2"), { kill: true });
-  await waitFor(async () => ((await tcpConnects(a, b.ip, 80)) ? true : undefined), {
-    timeoutMs: 30_000,
-    what: "a → b tcp 80 once h2's switch is reprogrammed",
-  });
+  await untilConnects(a, b.ip, 80, "a → b tcp 80 once h2's switch is reprogrammed", 30_000);
   const echoes = held.echoes;
   await waitFor(async () => (held.echoes > echoes + 5 ? true : undefined), {
     timeoutMs: 30_000,
@@ -386,18 +372,7 @@ test("ovs-vswitchd restarting (flows and conntrack lost): the firewall is reprog
   assert.equal(await tcpConnects(a, b.ip, 81), false, "tcp 81 is still denied after the restart");
 });
 
-/** `openstack` against the lab's server, no auth (the test server runs with --noauth). */
-function openstack(l: Lab, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(
-      "openstack",
-      ["--os-auth-type", "none", "--os-endpoint", l.server.url, ...args],
-      { timeout: 60_000 },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(`openstack ${args.join(" ")}: ${stderr}`)) : resolve(stdout),
-    ),
-  );
-}
+const openstack = (l: Lab, ...args: string[]) => openstackNoAuth(l.server.url, ...args);
 
 test("through the openstack CLI: security group create, rule create, port set --security-group open TCP 22 on real packets; rule delete closes it", async (t) => {
   const { l, net } = await twoHosts(t);
@@ -431,10 +406,7 @@ test("through the openstack CLI: security group create, rule create, port set --
     ),
   );
   await openstack(l, "port", "set", "--security-group", "ssh", b.portId);
-  await waitFor(async () => ((await tcpConnects(a, b.ip, 22)) ? true : undefined), {
-    timeoutMs: 15_000,
-    what: "tcp 22 open once b is in ssh",
-  });
+  await untilConnects(a, b.ip, 22, "tcp 22 open once b is in ssh");
   assert.equal(await reaches(a, b.ip, 2), false, "ssh opens tcp 22, not ICMP");
   await openstack(l, "security", "group", "rule", "delete", rule.id);
   await waitFor(async () => ((await tcpConnects(a, b.ip, 22)) ? undefined : true), {

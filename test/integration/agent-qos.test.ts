@@ -3,7 +3,6 @@
 // removal taking effect, an invalid rule refused with nothing applied, and restarts with QoS on losing
 // nothing and keeping every mark and limit in place.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { test } from "node:test";
 import { waitFor } from "../../src/base/index.ts";
 import {
@@ -17,6 +16,7 @@ import {
   vsctl,
 } from "../../src/testbed/index.ts";
 import { type Lab, lab } from "../support/lab.ts";
+import { openstackNoAuth } from "../support/openstack.ts";
 
 async function qosLab(t: import("node:test").TestContext): Promise<{ l: Lab; a: VmInfo; b: VmInfo }> {
   const l = await lab(t, { hosts: 1, agent: { extensions: ["qos"] } });
@@ -38,18 +38,7 @@ async function dscpSeen(from: VmInfo, to: VmInfo): Promise<Set<number>> {
   return new Set(requests.map((f) => ipv4Dscp(f)!));
 }
 
-/** `openstack` against the lab's server, no auth (the server runs with --noauth). */
-function openstack(l: Lab, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(
-      "openstack",
-      ["--os-auth-type", "none", "--os-endpoint", l.server.url, ...args],
-      { timeout: 60_000 },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(`openstack ${args.join(" ")}: ${stderr}`)) : resolve(stdout),
-    ),
-  );
-}
+const openstack = (l: Lab, ...args: string[]) => openstackNoAuth(l.server.url, ...args);
 
 const within = (measured: number, limitMbps: number) =>
   measured > limitMbps * 0.8 && measured < limitMbps * 1.2;

@@ -7,6 +7,7 @@ import type { NetworkRow, PortRow, QosPolicyRow, QosRuleRow } from "../rows.ts";
 import { capabilitiesByHost } from "./agent-capabilities.ts";
 import type { Queryable, WriteTx } from "./context.ts";
 import { qosRulesByPolicy } from "./lookups.ts";
+import { sentInTransaction } from "./sent-in-tx.ts";
 
 /**
  * Whether a network's policy applies to a port without its own (Neutron's QosRule.should_apply_to_port):
@@ -65,16 +66,7 @@ export async function policyInfos(q: Queryable, ids: Iterable<string>): Promise<
 }
 
 /** (host, policy) pairs already sent in a transaction: a host hears of a policy once per transaction. */
-const sentIn = new WeakMap<WriteTx, Set<string>>();
-
-function sent(tx: WriteTx): Set<string> {
-  let set = sentIn.get(tx);
-  if (set === undefined) {
-    set = new Set();
-    sentIn.set(tx, set);
-  }
-  return set;
-}
+const sent = sentInTransaction();
 
 /** qos.policy.updated to one host's agent (which must have declared qos), unless it was sent already. */
 export async function emitPolicyTo(tx: WriteTx, host: string, policyId: string): Promise<void> {

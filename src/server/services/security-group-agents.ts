@@ -21,20 +21,12 @@ import {
   membersOf,
   remotesOf,
 } from "./security-group-infos.ts";
+import { sentInTransaction } from "./sent-in-tx.ts";
 
 type Sent = "security_group" | "group_members" | "address_group";
 
 /** (host, kind, id) sent in a transaction. */
-const sentIn = new WeakMap<WriteTx, Set<string>>();
-
-function sent(tx: WriteTx): Set<string> {
-  let set = sentIn.get(tx);
-  if (set === undefined) {
-    set = new Set();
-    sentIn.set(tx, set);
-  }
-  return set;
-}
+const sent = sentInTransaction();
 
 const sentKey = (host: string, kind: Sent, id: string) => `${host}\n${kind}\n${id}`;
 
