@@ -20,7 +20,8 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 export function actionsEqual(a: readonly Action[], b: readonly Action[]): boolean {
-  return same(a, b);
+  // One list (a flow and its copy with a cookie, a feature's memoised flow) is equal without a look.
+  return a === b || same(a, b);
 }
 
 /** Same actions, cookie and timeouts (the key — table, priority, match — is compared by the caller). */

@@ -173,14 +173,22 @@ function checkPrerequisites(fields: readonly MatchField[]): void {
 
 /** A stable text key of the match, for indexing flows by (table, priority, match). */
 export function matchKey(m: Match): string {
-  return m
+  // Matches are immutable and shared by a flow's copies (a cookie set on a copy keeps its match):
+  // the key of one is computed once, whatever number of times diffing asks for it.
+  const cached = matchKeys.get(m);
+  if (cached !== undefined) return cached;
+  const key = m
     .map((f) =>
       f.mask === undefined
         ? `${f.field}=${f.value.toString(16)}`
         : `${f.field}=${f.value.toString(16)}/${f.mask.toString(16)}`,
     )
     .join(",");
+  matchKeys.set(m, key);
+  return key;
 }
+
+const matchKeys = new WeakMap<Match, string>();
 
 /** The match in ovs-ofctl syntax ("eth_type=0x800,ip_dst=198.19.0.0/16"); "" matches everything. */
 export function formatMatch(m: Match): string {

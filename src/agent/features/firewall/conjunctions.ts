@@ -13,9 +13,10 @@
  * firewall keeps its previous flows and reports the failure) rather than let one group's members through
  * another's rules.
  */
-import { actions as A, type Action, type Flow, flow, type MatchSpec } from "../../../openflow/index.ts";
+import { actions as A, type Flow, flow, type MatchSpec } from "../../../openflow/index.ts";
 import type { SecurityGroupRuleInfo } from "../../../protocol/index.ts";
 import { isIpv6 } from "./addresses.ts";
+import { FlowMemo } from "./flow-memo.ts";
 import { priorityOffset, RULE_PRIORITY_BASE } from "./rules.ts";
 import { ETH, FwTable, Prio } from "./tables.ts";
 
@@ -75,35 +76,57 @@ export interface MemberAddress {
 export function conjunctionFlows(
   keys: readonly ConjunctionKey[],
   membersOf: (remote: RemoteRef) => readonly MemberAddress[],
+  memo: FlowMemo = new FlowMemo(),
 ): Flow[] {
   const flows: Flow[] = [];
-  const clauses = new Map<string, { table: number; priority: number; match: MatchSpec; actions: Action[] }>();
+  const clauses = new Map<
+    string,
+    { direction: Direction; v6: boolean; priority: number; member: MemberAddress; ids: number[] }
+  >();
   const sorted = [...keys].sort((a, b) => conjunctionId(a) - conjunctionId(b));
-  for (const key of sorted) {
-    const id = conjunctionId(key);
-    const table = rulesTable(key.direction);
-    const priority = RULE_PRIORITY_BASE + key.offset;
-    flows.push(
-      flow({
-        table,
-        priority: Prio.conjAccept,
-        match: { conj_id: id },
-        actions: [A.gotoTable(acceptTable(key.direction))],
-      }),
-    );
-    const v6 = key.ethertype === "IPv6";
-    for (const member of membersOf(key.remote)) {
-      if (isIpv6(member.ip) !== v6) continue;
-      const match = memberMatch(key.direction, v6, member);
-      const id2 = `${table}/${priority}/${JSON.stringify(match)}`;
-      const entry = clauses.get(id2) ?? { table, priority, match, actions: [] };
-      entry.actions.push(A.conjunction(id, 1, 2));
-      clauses.set(id2, entry);
+  try {
+    for (const key of sorted) {
+      const id = conjunctionId(key);
+      const table = rulesTable(key.direction);
+      const priority = RULE_PRIORITY_BASE + key.offset;
+      flows.push(
+        memo.get(`accept/${key.direction}/${id}`, () =>
+          flow({
+            table,
+            priority: Prio.conjAccept,
+            match: { conj_id: id },
+            actions: [A.gotoTable(acceptTable(key.direction))],
+          }),
+        ),
+      );
+      const v6 = key.ethertype === "IPv6";
+      for (const member of membersOf(key.remote)) {
+        if (isIpv6(member.ip) !== v6) continue;
+        const everyone = member.ip.endsWith("/0");
+        const text = `${key.direction}/${priority}/${member.ip}/${everyone ? (member.mac ?? "") : ""}`;
+        const entry = clauses.get(text) ?? { direction: key.direction, v6, priority, member, ids: [] };
+        entry.ids.push(id);
+        clauses.set(text, entry);
+      }
     }
+    for (const [text, c] of clauses)
+      flows.push(
+        memo.get(`clause/${text}/${c.ids.join(",")}`, () =>
+          flow({
+            table: rulesTable(c.direction),
+            priority: c.priority,
+            match: memberMatch(c.direction, c.v6, c.member),
+            actions: c.ids.map((id) => A.conjunction(id, 1, 2)),
+          }),
+        ),
+      );
+  } finally {
+    memo.done();
   }
-  for (const c of clauses.values()) flows.push(flow(c));
   return flows;
 }
+
+type Direction = "ingress" | "egress";
 
 function memberMatch(direction: "ingress" | "egress", v6: boolean, member: MemberAddress): MatchSpec {
   const ingress = direction === "ingress";

@@ -32,6 +32,7 @@ import {
   type MemberAddress,
   type RemoteRef,
 } from "./conjunctions.ts";
+import { FlowMemo } from "./flow-memo.ts";
 import { antiSpoofingOnly, firewallPort } from "./port-flows.ts";
 import { BLOCKED, Ct, ctState, ETH, FwTable, NOT_BLOCKED, PROTO, Prio, ZONE_REG } from "./tables.ts";
 
@@ -263,6 +264,9 @@ const docGroup: SecurityGroupInfo = {
 /** The firewall feature for a driver. */
 export function firewall(driver: FirewallDriver): Feature {
   const full = driver === "openvswitch";
+  // Re-rendering the base for one member's change rebuilds that member's flow only (flow-memo.ts).
+  const memberFlows = new FlowMemo();
+  const shared = full ? sharedFlows() : [];
   return {
     name: "firewall",
     summary: full
@@ -289,7 +293,10 @@ export function firewall(driver: FirewallDriver): Feature {
         throw new Error(
           `conjunction ids collide for ${clash.map(([a, b]) => `${a} and ${b}`).join("; ")}: the firewall keeps its previous flows`,
         );
-      return on(ctx.host.integrationBridge, [...sharedFlows(), ...conjunctionFlows(keys, membersOf(ctx))]);
+      return on(ctx.host.integrationBridge, [
+        ...shared,
+        ...conjunctionFlows(keys, membersOf(ctx), memberFlows),
+      ]);
     },
 
     vif(vif, ctx) {
