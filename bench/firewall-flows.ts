@@ -31,6 +31,8 @@ export interface VifFlows {
 
 export interface FlowStage {
   readonly what: string;
+  /** Neutron's OVS firewall for the same port (../shared/reference/security-groups.md §2.7, counted from its code). */
+  readonly neutron: string;
   readonly ports: number;
   readonly members: number;
   readonly totalBrInt: number;
@@ -59,9 +61,10 @@ const sharedKinds = (flows: readonly Flow[]) => {
   return { memberClauses, accepts, rest: flows.length - memberClauses - accepts };
 };
 
-function stage(what: string, ports: number, members: number, c: FlowCensus): FlowStage {
+function stage(what: string, neutron: string, ports: number, members: number, c: FlowCensus): FlowStage {
   return {
     what,
+    neutron,
     ports,
     members,
     totalBrInt: c.total,
@@ -108,26 +111,28 @@ export async function measureFlowCounts(
   const stages: FlowStage[] = [];
   try {
     let c = await settledCensus(connection);
-    const record = (what: string, m: number) => {
-      const s = stage(what, ports, m, c);
+    const record = (what: string, neutron: string, m: number) => {
+      const s = stage(what, neutron, ports, m, c);
       log(
         `flows: ${what}: ${s.vif.perPort} per port (${s.vif.min}–${s.vif.max}), shared ${s.shared}, br-int ${s.totalBrInt}`,
       );
       stages.push(s);
     };
-    record("two egress defaults only", 0);
-    const rule = async (what: string, spec: RuleSpec, m: number) => {
+    record("two egress defaults only", "≈ 47 (43 + 2 per egress rule)", 0);
+    const rule = async (what: string, neutron: string, spec: RuleSpec, m: number) => {
       await lab.api.addRule(group, spec);
       c = await afterChange(connection, c.total);
-      record(what, m);
+      record(what, neutron, m);
     };
     await rule(
       "+ ingress TCP 22",
+      "+2",
       { direction: "ingress", protocol: "tcp", port_range_min: 22, port_range_max: 22 },
       0,
     );
     await rule(
       "+ ingress TCP 1–1024",
+      "+22 (2 × 11 port masks)",
       { direction: "ingress", protocol: "tcp", port_range_min: 1, port_range_max: 1024 },
       0,
     );
@@ -137,6 +142,7 @@ export async function measureFlowCounts(
     );
     await rule(
       `+ ingress TCP 8080 from a remote group of ${members}`,
+      "+4 (2 clause + 2 accept)",
       {
         direction: "ingress",
         protocol: "tcp",
@@ -151,10 +157,10 @@ export async function measureFlowCounts(
       nthAddress("10.64.0.0", 1 + members + i),
     );
     c = await afterChange(connection, before);
-    record(`+ ${members} more members in the remote group`, 2 * members);
+    record(`+ ${members} more members in the remote group`, "+0", 2 * members);
     await lab.restartAgent("h1", "term", { firewallDriver: "noop" });
     c = await settledCensus(connection);
-    record("the same, firewall_driver = noop (anti-spoofing only)", 2 * members);
+    record("the same, firewall_driver = noop (anti-spoofing only)", "–", 2 * members);
   } finally {
     connection.close();
   }

@@ -62,11 +62,13 @@ export async function measureRuleChanges(
   group: string,
   ports: number,
   samples: number,
+  firstPort = 20_000,
 ): Promise<ChangeResult> {
   const adds: ChangeSample[] = [];
   const removes: ChangeSample[] = [];
   for (let i = 0; i < samples; i++) {
-    const dst = BigInt(20_000 + i);
+    const tcp = firstPort + i;
+    const dst = BigInt(tcp);
     const accept = (u: FullFlowUpdate) => u.table === 82 && fieldValue(u, "tcp_dst") === dst;
     let ruleId = "";
     adds.push(
@@ -74,8 +76,8 @@ export async function measureRuleChanges(
         ruleId = await lab.api.addRule(group, {
           direction: "ingress",
           protocol: "tcp",
-          port_range_min: 20_000 + i,
-          port_range_max: 20_000 + i,
+          port_range_min: tcp,
+          port_range_max: tcp,
         });
       }),
     );

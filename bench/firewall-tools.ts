@@ -1,6 +1,7 @@
 // What the firewall benchmark measures with: member ports of remote groups made through the API (unbound:
 // they need no VIF), a network's subnet, br-int's flows read back from the switch and counted by owner,
 // and a flow monitor of its own on br-int that timestamps when the agent's flows arrive or go.
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { waitFor } from "../src/base/index.ts";
 import {
@@ -78,7 +79,8 @@ export async function openBridge(
   bridge = host.integrationBridge,
 ): Promise<OpenFlowConnection> {
   const connection = new OpenFlowConnection({ endpoint: mgmtSocket(host, bridge), probeIntervalMs: 0 });
-  await connection.start(30_000);
+  // A switch busy with thousands of ports can take minutes to answer hello.
+  await connection.start(600_000);
   return connection;
 }
 
@@ -246,3 +248,10 @@ export const ipValue = (ip: string) =>
 /** A match field's value, if the match has it. */
 export const fieldValue = (u: { match: readonly { field: string; value: bigint }[] }, field: string) =>
   u.match.find((m) => m.field === field)?.value;
+
+/** A process's CPU time so far (user + system), ms; /proc counts in ticks of 1/100 s. */
+export async function processCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}

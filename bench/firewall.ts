@@ -4,7 +4,13 @@
 // the raw bundle of the same flows, rule and member changes from the API call to the flows in the switch,
 // and a port's wiring with the firewall on and off.
 import { sleep } from "../src/base/index.ts";
-import { addIdlePorts, type RuleSpec, waitInstalledCount } from "../src/testbed/index.ts";
+import {
+  addIdlePorts,
+  daemonPid,
+  ovsPaths,
+  type RuleSpec,
+  waitInstalledCount,
+} from "../src/testbed/index.ts";
 import { withBenchLab } from "./bench-lab.ts";
 import { type FlowCountResult, measureFlowCounts } from "./firewall-flows.ts";
 import {
@@ -15,6 +21,7 @@ import {
   type PassTiming,
   passTimings,
 } from "./firewall-latency.ts";
+import { type ProfileSummary, profileAgent } from "./firewall-profile.ts";
 import {
   census,
   createMembers,
@@ -23,6 +30,7 @@ import {
   matches,
   nthAddress,
   openBridge,
+  processCpuMs,
   settledCensus,
   subnetOf,
 } from "./firewall-tools.ts";
@@ -67,10 +75,34 @@ const eightRules = (remote: string): RuleSpec[] => [
   { direction: "ingress", remote_group_id: remote },
 ];
 
+/** Functions whose inclusive CPU time the profiles report: the pass's planning, the firewall's flows
+ * (per VIF; shared, with the member clauses), building flow values, the desired set's diff, the bundles. */
+const changeFunctions = [
+  "#plan",
+  "firewallPort",
+  "baseFlows",
+  "conjunctionFlows",
+  "flow",
+  "replace",
+  "#applyMany",
+  "#send",
+];
+const startFunctions = ["#plan", "firewallPort", "baseFlows", "flow", "replace", "writeFlowMod"];
+/** Changes (adds + removes) made under the profiler. */
+const profiledSamples = small ? 3 : 10;
+
 interface ResyncRun extends Omit<ResyncResult, "report"> {
   readonly perPort: number;
   readonly shared: number;
   readonly memberClauses: number;
+  /** The agent's CPU time from its process's start to converged. */
+  readonly agentCpuMs: number;
+  /** ovs-vswitchd's CPU time from the agent's stop to converged, and over the raw bundles (dumps,
+   * scratch bridges and all). */
+  readonly switchResyncCpuMs: number;
+  readonly switchRawCpuMs: number;
+  /** A profiled start-up at this size, when the agent took over 1.5 × the raw bundle. */
+  readonly profile?: ProfileSummary;
 }
 
 interface ChangesRun {
@@ -83,6 +115,9 @@ interface ChangesRun {
   /** OVS flow-monitor overflow notices during the samples (0: nothing missed). */
   readonly paused: number;
   readonly installMembersMs: number;
+  /** Profiled changes, when the target was missed: rules (adds + removes), members. */
+  readonly ruleProfile?: ProfileSummary;
+  readonly memberProfile?: ProfileSummary;
 }
 
 interface WiringRun {
@@ -143,15 +178,29 @@ export async function runFirewallBench(): Promise<void> {
           have = size;
           await waitInstalledCount(lab, "h1", size, 1_800_000);
           log(`resync: ${size} ports installed (${((performance.now() - t) / 1000).toFixed(0)} s)`);
-          const { report: _report, ...r } = await measureResync(lab, size);
+          const vswitchd = await daemonPid(ovsPaths(lab.testbed.host("h1").runDir), "ovs-vswitchd");
+          if (vswitchd === undefined) throw new Error("ovs-vswitchd of h1 is not running");
+          const switchBefore = await processCpuMs(vswitchd);
+          let agentCpuMs = Number.NaN;
+          let switchAtConverged = Number.NaN;
+          const { report: _report, ...r } = await measureResync(lab, size, 900_000, async (pid) => {
+            agentCpuMs = await processCpuMs(pid);
+            switchAtConverged = await processCpuMs(vswitchd);
+          });
+          const switchAfter = await processCpuMs(vswitchd);
           const connection = await openBridge(lab.testbed.host("h1"));
           const c = await census(connection).finally(() => connection.close());
           const perPort = [...c.firewallVifs.values()].map((l) => l.length).sort((a, b) => a - b);
+          const missed = r.agentConvergeMs > 1.5 * r.rawBundleMs;
           const run: ResyncRun = {
             ...r,
             perPort: perPort[Math.floor(perPort.length / 2)] ?? 0,
             shared: c.firewallBase.length,
             memberClauses: c.firewallBase.filter((f) => hasConjunction(f) && !matches(f, "reg5")).length,
+            agentCpuMs,
+            switchResyncCpuMs: switchAtConverged - switchBefore,
+            switchRawCpuMs: switchAfter - switchAtConverged,
+            ...(missed ? { profile: await profileAgent(lab, startFunctions) } : {}),
           };
           log(
             `resync: ${size} ports: start() → converged ${r.agentConvergeMs} ms (process ${r.processToConvergedMs} ms), ${r.totalFlows} flows (br-int ${r.flows["br-int"]}; ${run.perPort} per port, ${run.shared} shared), raw bundle ${ms(r.rawBundleMs)} ms, RSS ${r.rssMiB.toFixed(0)} MiB (peak ${r.peakRssMiB.toFixed(0)})`,
@@ -194,6 +243,12 @@ export async function runFirewallBench(): Promise<void> {
           const rules = await measureRuleChanges(lab, watch, group, sizes.rulePorts, sizes.ruleSamples);
           logChanges(log, `rule (${sizes.rulePorts} ports)`, rules);
           const pausedRules = watch.paused - pausedBefore;
+          const ruleLines = await lab.agents.get("h1")!.logLines();
+          const ruleProfile = missedTarget(rules, 100)
+            ? await profileAgent(lab, changeFunctions, async () => {
+                await measureRuleChanges(lab, watch, group, sizes.rulePorts, profiledSamples, 21_000);
+              })
+            : undefined;
 
           const members = await lab.api.createNetwork({
             name: "members",
@@ -233,19 +288,37 @@ export async function runFirewallBench(): Promise<void> {
             sizes.memberSamples,
           );
           logChanges(log, `member (${sizes.remoteMembers}-member group)`, memberChanges);
+          const pausedMembers = watch.paused - pausedBefore2;
           const lines = await lab.agents.get("h1")!.logLines();
+          const memberProfile = missedTarget(memberChanges, 20)
+            ? await profileAgent(lab, changeFunctions, async () => {
+                await measureMemberChanges(
+                  lab,
+                  watch,
+                  remote,
+                  { id: members.id, subnetId: members.subnetId! },
+                  (i) => nthAddress("10.64.0.0", 61_000 + i),
+                  profiledSamples,
+                );
+              })
+            : undefined;
           return {
             ports: sizes.rulePorts,
             members: sizes.remoteMembers,
             rules,
             memberChanges,
-            rulePasses: { adds: passTimings(rules.adds, lines), removes: passTimings(rules.removes, lines) },
+            rulePasses: {
+              adds: passTimings(rules.adds, ruleLines),
+              removes: passTimings(rules.removes, ruleLines),
+            },
             memberPasses: {
               adds: passTimings(memberChanges.adds, lines),
               removes: passTimings(memberChanges.removes, lines),
             },
-            paused: pausedRules + watch.paused - pausedBefore2,
+            paused: pausedRules + pausedMembers,
             installMembersMs,
+            ...(ruleProfile === undefined ? {} : { ruleProfile }),
+            ...(memberProfile === undefined ? {} : { memberProfile }),
           };
         } finally {
           watch.close();
@@ -304,6 +377,9 @@ async function waitMemberClauses(watch: FlowWatch, count: number): Promise<void>
   throw new Error(`the remote group's ${count} clause flows did not arrive`);
 }
 
+const missedTarget = (r: ChangeResult, p99: number) =>
+  summary(r.adds.map((s) => s.allMs)).p99 > p99 || summary(r.removes.map((s) => s.allMs)).p99 > p99;
+
 function logChanges(log: (line: string) => void, what: string, r: ChangeResult): void {
   for (const [kind, samples] of [
     ["add", r.adds],
@@ -349,10 +425,10 @@ function render(
     const stages = r.flows.stages;
     const first = stages[0]!;
     out.push(
-      `**Flows per port and per rule** on br-int, counted in the switch (${r.flows.ports} ports with one IPv4 address each, in one group; each flow's owner from its cookie: a VIF's own flows, or the firewall's shared ones):`,
+      `**Flows per port and per rule** on br-int, counted in the switch (${r.flows.ports} ports with one IPv4 address each, in one group; each flow's owner from its cookie: a VIF's own flows, or the firewall's shared ones). Neutron's figures are counted from its code for an IPv4 port with one MAC and its link-local address (../shared/reference/security-groups.md §2.7): about 43 per port before any rule:`,
       "",
-      "| group's rules | firewall flows per port | change per port | per port by table | shared firewall flows (member clauses / accept / rest) | br-int total |",
-      "| --- | ---: | ---: | --- | ---: | ---: |",
+      "| group's rules | firewall flows per port | change per port | Neutron's OVS firewall, per port | per port by table | shared firewall flows (member clauses / accept / rest) | br-int total |",
+      "| --- | ---: | ---: | ---: | --- | ---: | ---: |",
     );
     let previous = first;
     for (const s of stages) {
@@ -362,7 +438,7 @@ function render(
           : `${s.vif.perPort - previous.vif.perPort >= 0 ? "+" : ""}${s.vif.perPort - previous.vif.perPort}`;
       const spread = s.vif.min === s.vif.max ? "" : ` (${s.vif.min}–${s.vif.max})`;
       out.push(
-        `| ${s.what} | **${s.vif.perPort}**${spread} | ${delta} | ${tableText(s.vif.byTable)} | ${s.shared} (${s.sharedByKind.memberClauses} / ${s.sharedByKind.accepts} / ${s.sharedByKind.rest}) | ${s.totalBrInt} |`,
+        `| ${s.what} | **${s.vif.perPort}**${spread} | ${delta} | ${s.neutron} | ${tableText(s.vif.byTable)} | ${s.shared} (${s.sharedByKind.memberClauses} / ${s.sharedByKind.accepts} / ${s.sharedByKind.rest}) | ${s.totalBrInt} |`,
       );
       previous = s;
     }
@@ -373,7 +449,7 @@ function render(
       const perMember = (more.shared - remote.shared) / (more.members - remote.members);
       out.push(
         "",
-        `The remote-group rule: ${remote.vif.perPort - before.vif.perPort} flow per port (the rule's clause 2/2), ${remote.sharedByKind.memberClauses} member clauses for ${remote.members} members and ${remote.sharedByKind.accepts - before.sharedByKind.accepts} accept flow, shared by every port of the host; ${more.members - remote.members} more members added ${more.shared - remote.shared} shared flows (${perMember} per member) and none per port.`,
+        `The remote-group rule: ${remote.vif.perPort - before.vif.perPort} flow per port (the rule's clause 2/2), ${remote.sharedByKind.memberClauses} member clauses for ${remote.members} members and ${remote.sharedByKind.accepts - before.sharedByKind.accepts} accept flow, shared by every port of the host; ${more.members - remote.members} more members added ${more.shared - remote.shared} shared flows (${perMember} per member) and none per port. Neutron's OVS firewall has 2 flows per member address, per priority offset in use, per network with ports in the group; Weir's member clauses are one per address per conjunction (remote, direction, ethertype, priority offset), shared by every network of the host.`,
       );
     }
   }
@@ -382,11 +458,11 @@ function render(
       "",
       `**Cold resync with the firewall on** (SIGTERM, then start; bound idle ports on one host, one network, each port with one IPv4 address in one group of 10 rules: the 2 egress defaults, ingress TCP 22, 80, 443, 1000–1999, UDP 53, ICMP, and TCP 8080 and any protocol from a remote group of ${sizes.resyncMembers.toLocaleString("en")} unbound member ports):`,
       "",
-      "| ports | flows (br-int / br-tun / br-phys) | firewall flows per port · shared (member clauses) | process start → converged (ms) | agent start() → converged (ms) | raw `ovs-ofctl --bundle add-flows` (ms) | agent ÷ raw (target ≤ 1.5×) | agent RSS MiB (peak) |",
-      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| ports | flows (br-int / br-tun / br-phys) | firewall flows per port · shared (member clauses) | process start → converged (ms) | agent start() → converged (ms) | raw `ovs-ofctl --bundle add-flows` (ms) | agent ÷ raw (target ≤ 1.5×) | agent CPU to converged (ms) | ovs-vswitchd CPU: agent's resync / raw bundles (ms) | agent RSS MiB (peak) |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...r.resync.map((x) => {
         const ratio = x.agentConvergeMs / x.rawBundleMs;
-        return `| ${x.ports.toLocaleString("en")} | ${x.totalFlows.toLocaleString("en")} (${x.flows["br-int"]} / ${x.flows["br-tun"]} / ${x.flows["br-phys"]}) | ${x.perPort} · ${x.shared} (${x.memberClauses}) | ${x.processToConvergedMs} | **${x.agentConvergeMs}** | ${ms(x.rawBundleMs)} | **${ratio.toFixed(2)}×** ${ratio <= 1.5 ? "met" : "missed"} | ${x.rssMiB.toFixed(0)} (${x.peakRssMiB.toFixed(0)}) |`;
+        return `| ${x.ports.toLocaleString("en")} | ${x.totalFlows.toLocaleString("en")} (${x.flows["br-int"]} / ${x.flows["br-tun"]} / ${x.flows["br-phys"]}) | ${x.perPort} · ${x.shared} (${x.memberClauses}) | ${x.processToConvergedMs} | **${x.agentConvergeMs}** | ${ms(x.rawBundleMs)} | **${ratio.toFixed(2)}×** ${ratio <= 1.5 ? "met" : "missed"} | ${x.agentCpuMs.toFixed(0)} | ${x.switchResyncCpuMs.toFixed(0)} / ${x.switchRawCpuMs.toFixed(0)} | ${x.rssMiB.toFixed(0)} (${x.peakRssMiB.toFixed(0)}) |`;
       }),
       "",
       ...r.resync.map(
@@ -399,6 +475,9 @@ function render(
       ),
     );
   }
+  for (const x of r.resync)
+    if (x.profile !== undefined)
+      out.push("", profileLine(`the start-up at ${x.ports.toLocaleString("en")} ports`, x.profile, 1));
   if (r.changes !== undefined) {
     const c = r.changes;
     const row = (
@@ -408,14 +487,14 @@ function render(
       target: number,
     ) => {
       const all = summary(samples.map((s) => s.allMs));
-      return `| ${what} | ${samples.length} | **${triple(samples.map((s) => s.allMs))}** ${all.p99 <= target ? "met" : "missed"} | ${triple(samples.map((s) => s.firstMs))} | ${triple(samples.map((s) => s.apiMs))} | ${ms(summary(passes.map((p) => p.toPassMs).filter(Number.isFinite)).p50)} | ${ms(summary(passes.map((p) => p.passMs)).p50)} (${ms(summary(passes.map((p) => p.planMs)).p50)}) |`;
+      return `| ${what} | ${samples.length} | **${triple(samples.map((s) => s.allMs))}** ${all.p99 <= target ? "met" : "missed"} | ${triple(samples.map((s) => s.apiMs))} | ${ms(summary(passes.map((p) => p.toPassMs).filter(Number.isFinite)).p50)} | ${ms(summary(passes.map((p) => p.passMs)).p50)} (${ms(summary(passes.map((p) => p.planMs)).p50)}) |`;
     };
     out.push(
       "",
-      `**Security-group changes, from the API call to the flows in the switch** (one host; ${c.ports} bound ports in one group; a flow monitor of the benchmark's own on br-int timestamps the agent's flows as the switch reports them; OVS overflow notices during the samples: ${c.paused}). A rule is an ingress TCP rule on a port of its own, added to and removed from the group, waited for on all ${c.ports} ports (RULES_INGRESS, 82); a member is an unbound port created in and deleted from a remote group of ${c.members.toLocaleString("en")} members that a rule of the group names, waited for as its clause flow (the ${c.members.toLocaleString("en")} clause flows took ${ms(c.installMembersMs)} ms to install when the rule naming the group was added). The agent's part is from its debug log (\`convergence pass\`: start, duration, planning):`,
+      `**Security-group changes, from the API call to the flows in the switch** (one host; ${c.ports} bound ports in one group; a flow monitor of the benchmark's own on br-int timestamps the agent's flows as the switch reports them; OVS overflow notices during the samples: ${c.paused}). A rule is an ingress TCP rule on a port of its own, added to and removed from the group, waited for on all ${c.ports} ports (RULES_INGRESS, 82); a member is an unbound port created in and deleted from a remote group of ${c.members.toLocaleString("en")} members that a rule of the group names, waited for as its clause flow (the ${c.members.toLocaleString("en")} clause flows took ${ms(c.installMembersMs)} ms to install when the rule naming the group was added). The agent's part is from its debug log (its \`convergence pass\` lines: when each pass started, how long it took, and the planning part of that):`,
       "",
-      "| change | samples | API call → in the switch, last flow: p50 / p99 / max ms (target p99) | → first flow | API call → its reply | API call → agent's pass starts, p50 | agent's pass, p50 (planning) |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| change | samples | API call → every flow of it in the switch: p50 / p99 / max ms (target: p99) | API call → its reply | API call → agent's pass starts, p50 | agent's pass, p50 (planning) |",
+      "| --- | ---: | ---: | ---: | ---: | ---: |",
       row(`rule added (all ${c.ports} ports; ≤ 100 ms)`, c.rules.adds, c.rulePasses.adds, 100),
       row(`rule removed (all ${c.ports} ports; ≤ 100 ms)`, c.rules.removes, c.rulePasses.removes, 100),
       row(
@@ -431,6 +510,17 @@ function render(
         20,
       ),
     );
+    if (c.ruleProfile !== undefined)
+      out.push("", profileLine(`rule changes on ${c.ports} ports`, c.ruleProfile, 2 * profiledSamples));
+    if (c.memberProfile !== undefined)
+      out.push(
+        "",
+        profileLine(
+          `member changes in the ${c.members.toLocaleString("en")}-member group`,
+          c.memberProfile,
+          2 * profiledSamples,
+        ),
+      );
   }
   if (r.wiring.length > 0) {
     out.push(
@@ -446,4 +536,20 @@ function render(
     );
   }
   return out.join("\n");
+}
+
+/** A profile as one paragraph: busy time (per change), the functions of interest, the top files. */
+function profileLine(what: string, p: ProfileSummary, changes: number): string {
+  const per = (v: number) => (changes > 1 ? ms(v / changes) : ms(v));
+  const unit = changes > 1 ? ` ms per change (${changes} changes)` : " ms";
+  const fns = p.inclusive.map((f) => `\`${f.fn}\` ${per(f.ms)}`).join(", ");
+  const files = p.byFile
+    .slice(0, 8)
+    .map((f) => `${f.file} ${per(f.selfMs)}`)
+    .join(", ");
+  const how =
+    changes > 1
+      ? "the agent restarted with `--cpu-prof`, which slows it, and the same kind of change made again"
+      : "one more restart, with `--cpu-prof`, which slows it; from the process's start, Node.js loading the sources included";
+  return `Where the agent's CPU goes in ${what} — a CPU profile (${how}): busy ${per(p.busyMs)}${unit}, of which garbage collection ${per(p.gcMs)}. Inside (each with what it calls): ${fns}. Own time by file: ${files}.`;
 }

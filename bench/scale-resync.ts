@@ -7,7 +7,7 @@ import type { StartupReport } from "../src/agent/index.ts";
 import { waitFor } from "../src/base/index.ts";
 import { deleteBridge, ensureBridge, openVswitchDb } from "../src/ovs/index.ts";
 import { OvsdbClient } from "../src/ovsdb/index.ts";
-import { type HostInfo, ovsPaths, run, waitInstalledCount } from "../src/testbed/index.ts";
+import { type HostInfo, ovsPaths, run, startAgent, waitInstalledCount } from "../src/testbed/index.ts";
 import type { BenchLab } from "./bench-lab.ts";
 
 export interface ResyncResult {
@@ -29,14 +29,26 @@ export interface ResyncResult {
 
 const socket = (host: HostInfo, bridge: string) => `unix:${join(host.runDir, `${bridge}.mgmt`)}`;
 
-/** Restarts h1's agent, which holds `ports` bound idle ports (all installed), and measures the resync. */
-export async function measureResync(lab: BenchLab, ports: number): Promise<ResyncResult> {
+/**
+ * Restarts h1's agent, which holds `ports` bound idle ports (all installed), and measures the resync;
+ * waits `startupTimeoutMs` for its start-up report (lab.startAgent waits 60 s).
+ */
+export async function measureResync(
+  lab: BenchLab,
+  ports: number,
+  startupTimeoutMs = 60_000,
+  /** Called once the agent has converged, before the raw bundles (to read counters there). */
+  onConverged?: (agentPid: number) => Promise<void>,
+): Promise<ResyncResult> {
   const host = lab.testbed.host("h1");
   await waitInstalledCount(lab, "h1", ports, 900_000);
   await lab.agents.get("h1")?.stop();
   const spawnedAt = Date.now();
-  const report = await lab.startAgent("h1");
-  const agent = lab.agents.get("h1")!;
+  // What lab.startAgent does, with a longer wait for the report.
+  const agent = await startAgent(lab.testbed.info.name, host, lab.setup());
+  lab.agents.set("h1", agent);
+  const report = await agent.startupReport(startupTimeoutMs);
+  await onConverged?.(agent.pid);
   const line = (await agent.logLines()).find((l) => String(l.msg).startsWith("start-up report"));
   const processToConvergedMs = Number(line?.time) - spawnedAt;
   const status = await readFile(`/proc/${agent.pid}/status`, "utf8");

@@ -88,13 +88,31 @@ export async function runScaleBench(): Promise<void> {
         await addIdlePorts(lab, "h1", [net], bound, "internal");
         await waitInstalledCount(lab, "h1", bound + 1, 900_000);
       }
-      const samples = await measureWiring(lab, net, target, wiringCount, (i) => `198.19.1.${i + 1}`);
+      // Fixed IPs in the lab's subnet: anti-spoofing (with any firewall driver) passes only a port's own.
+      const subnet = await lab.subnetOf(net);
+      const samples = await measureWiring(
+        lab,
+        net,
+        target,
+        wiringCount,
+        (i) => `198.19.1.${i + 1}`,
+        undefined,
+        subnet,
+      );
       const s = summary(samples.map((x) => x.firstReplyMs));
       log(
         `wiring with ${bound} bound ports: first reply p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} ms`,
       );
       const tag = (await lab.vifState(target)).tag!;
-      const floor = await measureWiring(lab, net, target, floorCount, (i) => `198.19.2.${i + 1}`, tag);
+      const floor = await measureWiring(
+        lab,
+        net,
+        target,
+        floorCount,
+        (i) => `198.19.2.${i + 1}`,
+        tag,
+        subnet,
+      );
       const f = summary(floor.map((x) => x.firstReplyMs));
       log(
         `OVS floor with ${bound} bound ports: first reply p50 ${ms(f.p50)} p99 ${ms(f.p99)} max ${ms(f.max)} ms`,
