@@ -308,6 +308,20 @@ test("security groups: the sync's section, then group and member events; deltas 
     3,
   );
   assert.ok(isEmptyChange(again), "a delta that changes nothing changes nothing");
+  control.applyEvent(
+    {
+      kind: "group_members.changed",
+      group_id: R,
+      added: [member("198.19.0.25"), member("198.19.0.0"), member("198.19.0.0")],
+      removed: [member("198.19.0.3")],
+    },
+    3,
+  );
+  assert.deepEqual(
+    control.section<{ ip_address: string }[]>("group_members", R)!.map((m) => m.ip_address),
+    ["198.19.0.0", "198.19.0.2", "198.19.0.25"],
+    "added members land in order, once; removed ones go",
+  );
   assert.ok(
     isEmptyChange(
       control.applyEvent(

@@ -168,11 +168,18 @@ export class ControlState {
         // A delta for a group this agent does not hold (it holds every group its ports' rules name):
         // nothing to apply it to; the next set or sync brings the list.
         if (held === undefined) return noChange;
-        const gone = new Set(event.removed.map(memberKey));
-        const next = held.filter((m) => !gone.has(memberKey(m)));
-        const have = new Set(next.map(memberKey));
-        for (const m of event.added) if (!have.has(memberKey(m))) next.push(m);
-        return this.#setSection(Section.groupMembers, event.group_id, sortedMembers(next));
+        // A delta touches a few members of a list of thousands: apply it without re-sorting or
+        // comparing the whole list (issue 11's member change is measured per address).
+        const have = new Set(held.map(memberKey));
+        const gone = new Set(event.removed.map(memberKey).filter((k) => have.has(k)));
+        const added = event.added.filter((m, i, all) => {
+          const k = memberKey(m);
+          return (!have.has(k) || gone.has(k)) && all.findIndex((x) => memberKey(x) === k) === i;
+        });
+        if (gone.size === 0 && added.length === 0) return noChange;
+        const next = gone.size === 0 ? [...held] : held.filter((m) => !gone.has(memberKey(m)));
+        for (const m of added) next.splice(insertionPoint(next, memberKey(m)), 0, m);
+        return this.#putSection(Section.groupMembers, event.group_id, next);
       }
       case "address_group.updated":
         return this.#setSection(
@@ -267,6 +274,14 @@ export class ControlState {
     return [...(this.#sections.get(name)?.keys() ?? [])];
   }
 
+  /** Sets a section object known to differ from what is held (no comparison). */
+  #putSection(name: string, key: string, value: unknown): ControlChange {
+    const section = this.#sections.get(name) ?? new Map<string, unknown>();
+    this.#sections.set(name, section);
+    section.set(key, value);
+    return { ...noChange, sections: new Set([`${name}/${key}`]) };
+  }
+
   #deleteSection(name: string, key: string): ControlChange {
     return this.#sections.get(name)?.delete(key)
       ? { ...noChange, sections: new Set([`${name}/${key}`]) }
@@ -282,6 +297,18 @@ function sameWiring(a: DeviceDetails, b: DeviceDetails): boolean {
 }
 
 const memberKey = (m: GroupMember) => `${m.ip_address} ${m.mac_address}`;
+
+/** Where a member with this key goes in a list sorted by key (binary search). */
+function insertionPoint(sorted: readonly GroupMember[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (memberKey(sorted[mid]!) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 /** Members in one order, whatever order the server sent them in: equal lists compare equal. */
 function sortedMembers(members: readonly GroupMember[]): GroupMember[] {
