@@ -83,6 +83,12 @@ async function streams(t: import("node:test").TestContext, s: TestServer, hosts:
   };
 }
 
+/** Three firewall agents (fw1–fw3) and one that runs noop. */
+async function registerFourAgents(s: TestServer): Promise<void> {
+  for (const i of [1, 2, 3]) await registerAgent(s, `fw${i}`, firewall(`198.18.0.${i}`));
+  await registerAgent(s, "noop", agentConfig({ tunneling_ip: "198.18.0.4", extensions: [] }));
+}
+
 export function defineSecurityGroupAgentSuite(backend: Backend): void {
   const b = backend.kind;
 
@@ -256,10 +262,7 @@ export function defineSecurityGroupAgentSuite(backend: Backend): void {
 
   test(`[${b}] rule changes reach the firewall hosts with ports in the group, with the remotes new rules name; a deleted group reaches every firewall agent`, async (t) => {
     const s = await startServer(t, backend);
-    await registerAgent(s, "fw1", firewall("198.18.0.1"));
-    await registerAgent(s, "fw2", firewall("198.18.0.2"));
-    await registerAgent(s, "fw3", firewall("198.18.0.3"));
-    await registerAgent(s, "noop", agentConfig({ tunneling_ip: "198.18.0.4", extensions: [] }));
+    await registerFourAgents(s);
     const n = await network(s);
     await subnet(s, n.id, "198.19.120.0/24");
     const web = await group(s, { name: "web" });
@@ -436,10 +439,7 @@ export function defineSecurityGroupAgentSuite(backend: Backend): void {
 
   test(`[${b}] a port new to a firewall host brings its groups, their members and address groups before its port.updated, once per host`, async (t) => {
     const s = await startServer(t, backend);
-    await registerAgent(s, "fw1", firewall("198.18.0.1"));
-    await registerAgent(s, "fw2", firewall("198.18.0.2"));
-    await registerAgent(s, "fw3", firewall("198.18.0.3"));
-    await registerAgent(s, "noop", agentConfig({ tunneling_ip: "198.18.0.4", extensions: [] }));
+    await registerFourAgents(s);
     const n = await network(s);
     await subnet(s, n.id, "198.19.140.0/24");
     const web = await group(s, { name: "web" });
@@ -543,10 +543,7 @@ export function defineSecurityGroupAgentSuite(backend: Backend): void {
 
   test(`[${b}] address-group changes reach the firewall hosts whose ports' rules name it`, async (t) => {
     const s = await startServer(t, backend);
-    await registerAgent(s, "fw1", firewall("198.18.0.1"));
-    await registerAgent(s, "fw2", firewall("198.18.0.2"));
-    await registerAgent(s, "fw3", firewall("198.18.0.3"));
-    await registerAgent(s, "noop", agentConfig({ tunneling_ip: "198.18.0.4", extensions: [] }));
+    await registerFourAgents(s);
     const n = await network(s);
     await subnet(s, n.id, "198.19.150.0/24");
     const web = await group(s, { name: "web" });
