@@ -13,10 +13,10 @@ import {
   type FlowCensus,
   hasConjunction,
   matches,
+  membersNetwork,
   nthAddress,
   openBridge,
   settledCensus,
-  subnetOf,
   tablesOf,
 } from "./firewall-tools.ts";
 
@@ -94,13 +94,8 @@ export async function measureFlowCounts(
 ): Promise<FlowCountResult> {
   const host = lab.testbed.host("h1");
   const net = await lab.network({ name: "fwc", type: "vxlan", segmentationId: 4201 });
-  const subnetId = await subnetOf(lab, net);
-  const others = await lab.api.createNetwork({
-    name: "members",
-    type: "vxlan",
-    segmentationId: 4202,
-    cidr: "10.64.0.0/16",
-  });
+  const subnetId = await lab.subnetOf(net);
+  const others = await membersNetwork(lab, 4202);
   const group = await lab.api.createSecurityGroup("counted");
   await addIdlePorts(lab, "h1", [net], ports, "dummy", {
     securityGroups: [group],

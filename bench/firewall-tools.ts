@@ -16,13 +16,12 @@ import type { HostInfo, WeirLab } from "../src/testbed/index.ts";
 /** The firewall feature's cookie class (src/agent/features/firewall/feature.ts). */
 export const FIREWALL_CLASS = 0x09;
 
-/** The id of a network's first subnet (lab.network makes one, but does not return its id). */
-export async function subnetOf(lab: WeirLab, networkId: string): Promise<string> {
-  const response = await fetch(`${lab.server.url}/v2.0/subnets?network_id=${networkId}`);
-  const body = (await response.json()) as { subnets: { id: string }[] };
-  const id = body.subnets[0]?.id;
-  if (id === undefined) throw new Error(`network ${networkId} has no subnet`);
-  return id;
+/**
+ * A network of its own for remote-group members (unbound ports need no VIF), with its subnet: members'
+ * addresses are "10.64.x.y" (nthAddress), apart from the VMs' 198.19.0.0/16.
+ */
+export function membersNetwork(lab: WeirLab, segmentationId: number) {
+  return lab.api.createNetwork({ name: "members", type: "vxlan", segmentationId, cidr: "10.64.0.0/16" });
 }
 
 /** "10.64.0.0/16" and n ≥ 1 → the n-th host address (n < 65,535). */

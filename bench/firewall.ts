@@ -28,11 +28,11 @@ import {
   FlowWatch,
   hasConjunction,
   matches,
+  membersNetwork,
   nthAddress,
   openBridge,
   processCpuMs,
   settledCensus,
-  subnetOf,
 } from "./firewall-tools.ts";
 import { describeMachine, machine, saveResult, updateBenchmarksDoc } from "./report.ts";
 import { measureResync, type ResyncResult } from "./scale-resync.ts";
@@ -151,13 +151,8 @@ export async function runFirewallBench(): Promise<void> {
       async (lab) => {
         await lab.startAgent("h1");
         const net = await lab.network({ name: "fwr", type: "vxlan", segmentationId: 4301 });
-        const subnetId = await subnetOf(lab, net);
-        const members = await lab.api.createNetwork({
-          name: "members",
-          type: "vxlan",
-          segmentationId: 4302,
-          cidr: "10.64.0.0/16",
-        });
+        const subnetId = await lab.subnetOf(net);
+        const members = await membersNetwork(lab, 4302);
         const remote = await lab.api.createSecurityGroup("remote");
         await createMembers(lab, members.id, members.subnetId!, [remote], sizes.resyncMembers, (i) =>
           nthAddress("10.64.0.0", 1 + i),
@@ -221,7 +216,7 @@ export async function runFirewallBench(): Promise<void> {
         await lab.startAgent("h1", {}, { env: { WEIR_LOG_LEVEL: "debug" } });
         const host = lab.testbed.host("h1");
         const net = await lab.network({ name: "fwl", type: "vxlan", segmentationId: 4401 });
-        const subnetId = await subnetOf(lab, net);
+        const subnetId = await lab.subnetOf(net);
         const group = await lab.api.createSecurityGroup("shared-by-all");
         await lab.api.addRule(group, {
           direction: "ingress",
@@ -250,12 +245,7 @@ export async function runFirewallBench(): Promise<void> {
               })
             : undefined;
 
-          const members = await lab.api.createNetwork({
-            name: "members",
-            type: "vxlan",
-            segmentationId: 4402,
-            cidr: "10.64.0.0/16",
-          });
+          const members = await membersNetwork(lab, 4402);
           const remote = await lab.api.createSecurityGroup("big-remote");
           const t = performance.now();
           await createMembers(lab, members.id, members.subnetId!, [remote], sizes.remoteMembers, (i) =>
@@ -337,7 +327,7 @@ export async function runFirewallBench(): Promise<void> {
         async (lab) => {
           await lab.startAgent("h1");
           const net = await lab.network({ name: "wire", type: "vxlan", segmentationId: 4501 });
-          const subnetId = await subnetOf(lab, net);
+          const subnetId = await lab.subnetOf(net);
           const target = await lab.vm("h1", net, "target", "198.19.0.1");
           const samples = await measureWiring(
             lab,

@@ -76,11 +76,9 @@ export async function startL4Servers(
   return { stop: () => stopPeer(peer) };
 }
 
-const hostPort = (ip: string, port: number) => `${ip.includes(":") ? `[${ip}]` : ip}:${port}`;
-
 /** Whether a TCP connection from `from` to ip:port is established within `seconds`. */
 export async function tcpConnects(from: VmInfo, ip: string, port: number, seconds = 2): Promise<boolean> {
-  return ok(from, `exec 3<>/dev/tcp/${ip}/${port}`, seconds, `tcp ${hostPort(ip, port)}`);
+  return ok(from, `exec 3<>/dev/tcp/${ip}/${port}`, seconds);
 }
 
 /** Whether a UDP datagram from `from` to ip:port is echoed within `seconds`. */
@@ -89,11 +87,10 @@ export async function udpAnswers(from: VmInfo, ip: string, port: number, seconds
     from,
     `exec 3<>/dev/udp/${ip}/${port}; echo weir >&3; read -t ${seconds} -N 1 c <&3`,
     seconds + 1,
-    `udp ${hostPort(ip, port)}`,
   );
 }
 
-async function ok(from: VmInfo, shell: string, seconds: number, _what: string): Promise<boolean> {
+async function ok(from: VmInfo, shell: string, seconds: number): Promise<boolean> {
   try {
     await run("timeout", [String(seconds), "bash", "-c", shell], {
       netns: from.namespace,
