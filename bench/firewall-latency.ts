@@ -27,6 +27,8 @@ export interface PassTiming {
   readonly toPassMs: number;
   readonly passMs: number;
   readonly planMs: number;
+  /** The passes' flow changes: the desired set's diff and the bundles, until the switch confirmed them. */
+  readonly flowsMs: number;
   /** Passes that started in the sample's window. */
   readonly passes: number;
 }
@@ -134,7 +136,7 @@ export function passTimings(samples: readonly ChangeSample[], lines: readonly Lo
     .map((l) => {
       const end = Number(l.time);
       const ms = Number(l.ms);
-      return { start: end - ms, ms, planMs: Number(l.planMs) };
+      return { start: end - ms, ms, planMs: Number(l.planMs), flowsMs: Number(l.flowsMs ?? Number.NaN) };
     });
   return samples.map((s) => {
     const end = s.sentAt + s.allMs + 1;
@@ -144,6 +146,7 @@ export function passTimings(samples: readonly ChangeSample[], lines: readonly Lo
       toPassMs: first === undefined ? Number.NaN : first.start - s.sentAt,
       passMs: within.reduce((a, p) => a + p.ms, 0),
       planMs: within.reduce((a, p) => a + p.planMs, 0),
+      flowsMs: within.reduce((a, p) => a + p.flowsMs, 0),
       passes: within.length,
     };
   });

@@ -8,12 +8,14 @@ export { assignClasses, formatClassRecord, parseClassRecord } from "./extensions
 export { removedMeterRanges } from "./extensions/removed.ts";
 export { linkLocalOf } from "./features/firewall/addresses.ts";
 export {
+  ClauseMemos,
   collisions,
   conjunctionFlows,
   conjunctionId,
   keyOf,
 } from "./features/firewall/conjunctions.ts";
-export { antiSpoofingOnly, firewallPort, ruleFlows } from "./features/firewall/port-flows.ts";
+export { antiSpoofingOnly, firewallPort, PortRenders } from "./features/firewall/port-flows.ts";
+export { ruleFlows } from "./features/firewall/rule-flows.ts";
 export { l4Matches, portMasks, rulePriority } from "./features/firewall/rules.ts";
 export { allCoreFeatures, coreFeatures } from "./features/index.ts";
 export { qos } from "./features/qos/feature.ts";

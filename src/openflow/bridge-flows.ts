@@ -156,7 +156,7 @@ export class BridgeFlows {
     const ordered = [...changes].sort(([, a], [, b]) => Number(a.length > 0) - Number(b.length > 0));
     const stamped = ordered.map(([owner, flows]) => {
       const cookie = this.cookieFor(owner);
-      return [owner, flows.map((f) => ({ ...f, cookie }))] as const;
+      return [owner, flows.map((f) => withCookie(f, cookie))] as const;
     });
     return this.#serial(() => this.#applyMany(stamped));
   }
@@ -300,8 +300,7 @@ export class BridgeFlows {
         const previous = this.desired.flowsOf(owner);
         const delta = this.desired.replace(owner, flows);
         undo.push([owner, previous]);
-        const previousKeys = new Set(previous.map(flowKey));
-        added += delta.upserts.filter((f) => !previousKeys.has(flowKey(f))).length;
+        added += delta.added;
         upserts.push(...delta.upserts);
         removals.push(...delta.removals);
         total += flows.length;
@@ -449,7 +448,7 @@ export class BridgeFlows {
 }
 
 /** The bundle for a delta: adds (which replace in place) and strict deletes of exactly those flows. */
-function modsFor(delta: FlowDelta): FlowModRequest[] {
+function modsFor(delta: Pick<FlowDelta, "upserts" | "removals">): FlowModRequest[] {
   return [
     ...delta.upserts.map((flow) => ({ flow, options: { command: FlowModCommand.add } })),
     ...delta.removals.map((flow) => ({
@@ -459,3 +458,19 @@ function modsFor(delta: FlowDelta): FlowModRequest[] {
     })),
   ];
 }
+
+/**
+ * `f` with this generation's cookie. A feature that memoises its flows hands the same objects over pass
+ * after pass; giving back the same stamped copy for them lets the desired set see "unchanged" by
+ * identity, and spares the copies' garbage.
+ */
+function withCookie(f: Flow, cookie: bigint): Flow {
+  if (f.cookie === cookie) return f;
+  const known = stamped.get(f);
+  if (known !== undefined && known.cookie === cookie) return known;
+  const copy = { ...f, cookie };
+  stamped.set(f, copy);
+  return copy;
+}
+
+const stamped = new WeakMap<Flow, Flow>();

@@ -23,9 +23,9 @@ export interface FlowDelta {
   readonly upserts: readonly Flow[];
   /** Keys no longer wanted: sent as OFPFC_DELETE_STRICT. */
   readonly removals: readonly Flow[];
+  /** How many of the upserts are new keys (the rest modify a flow in place). */
+  readonly added: number;
 }
-
-export const emptyDelta: FlowDelta = { upserts: [], removals: [] };
 
 interface Owned {
   readonly owner: FlowOwner;
@@ -71,30 +71,41 @@ export class DesiredFlows {
 
   /** The key a flow of `owner` would collide on with another owner's, if any (nothing is changed). */
   conflictOf(owner: FlowOwner, flows: readonly Flow[]): FlowConflictError | undefined {
-    const id = ownerId(owner);
+    const previous = this.#byOwner.get(ownerId(owner))?.flows;
     const seen = new Set<string>();
     for (const flow of flows) {
       const key = flowKey(flow);
-      const holder = this.#byKey.get(key)?.owner;
-      if (holder !== undefined && ownerId(holder) !== id) return new FlowConflictError(key, holder, owner);
       if (seen.has(key)) return new FlowConflictError(key, owner, owner);
       seen.add(key);
+      // The owner's own keys are `previous`; any other held key is another owner's.
+      if (previous?.has(key)) continue;
+      const holder = this.#byKey.get(key)?.owner;
+      if (holder !== undefined) return new FlowConflictError(key, holder, owner);
     }
     return undefined;
   }
 
   /** Replaces `owner`'s flows; returns the difference. Nothing changes if a key belongs to another owner. */
   replace(owner: FlowOwner, flows: readonly Flow[]): FlowDelta {
-    const conflict = this.conflictOf(owner, flows);
-    if (conflict !== undefined) throw conflict;
     const id = ownerId(owner);
-    const next = new Map<string, Flow>();
-    for (const flow of flows) next.set(flowKey(flow), flow);
     const previous = this.#byOwner.get(id)?.flows ?? new Map<string, Flow>();
+    const next = new Map<string, Flow>();
+    for (const flow of flows) {
+      const key = flowKey(flow);
+      if (next.has(key)) throw new FlowConflictError(key, owner, owner);
+      // A key the owner did not have is either free or another owner's (the owner's own are `previous`).
+      const holder = previous.has(key) ? undefined : this.#byKey.get(key)?.owner;
+      if (holder !== undefined) throw new FlowConflictError(key, holder, owner);
+      next.set(key, flow);
+    }
     const upserts: Flow[] = [];
     const removals: Flow[] = [];
+    let added = 0;
     for (const [key, flow] of next) {
       const old = previous.get(key);
+      // The same object (a memoised flow, stamped with the same cookie) is unchanged without a look.
+      if (old === flow) continue;
+      if (old === undefined) added++;
       if (old === undefined || !flowBodyEqual(old, flow)) upserts.push(flow);
       this.#byKey.set(key, { flow, owner });
     }
@@ -105,7 +116,7 @@ export class DesiredFlows {
     }
     if (next.size === 0) this.#byOwner.delete(id);
     else this.#byOwner.set(id, { owner, flows: next });
-    return { upserts, removals };
+    return { upserts, removals, added };
   }
 
   remove(owner: FlowOwner): FlowDelta {

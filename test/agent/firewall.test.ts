@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   antiSpoofingOnly,
+  ClauseMemos,
   collisions,
   conjunctionFlows,
   conjunctionId,
@@ -10,11 +11,12 @@ import {
   keyOf,
   l4Matches,
   linkLocalOf,
+  PortRenders,
   portMasks,
   ruleFlows,
   rulePriority,
 } from "../../src/agent/internal.ts";
-import { formatFlow } from "../../src/openflow/index.ts";
+import { type Flow, formatFlow } from "../../src/openflow/index.ts";
 import type { DeviceDetails, SecurityGroupInfo, SecurityGroupRuleInfo } from "../../src/protocol/index.ts";
 import { details as fixtureDetails, ruleInfo, uuid } from "./fixtures.ts";
 
@@ -190,4 +192,97 @@ test("a port's flows: anti-spoofing, entry, local ingress, output; port security
 test("the link-local address of a MAC is its EUI-64 one", () => {
   assert.equal(linkLocalOf("fa:16:3e:00:00:01"), "fe80::f816:3eff:fe00:1");
   assert.equal(linkLocalOf("02:00:00:ab:cd:ef"), "fe80::0:ff:feab:cdef");
+});
+
+// ── Re-rendering: what a change did not touch is the same object as before ───────────────────────────
+
+const texts = (flows: readonly Flow[]) => flows.map((f) => formatFlow(f)).sort();
+
+test("a port re-rendered after a rule is added: equal to a fresh render, only the new rule's flow is new", () => {
+  const ssh = rule({ protocol: 6, port_range_min: 22, port_range_max: 22 });
+  const web = ruleInfo(0x998, { protocol: 6, port_range_min: 80, port_range_max: 81 });
+  const fromA = ruleInfo(0x997, {
+    protocol: 6,
+    port_range_min: 8080,
+    port_range_max: 8080,
+    remote_group_id: id(0xa),
+  });
+  const group = (rules: SecurityGroupRuleInfo[]): SecurityGroupInfo => ({
+    group_id: id(0xaa),
+    stateful: true,
+    revision_number: 1,
+    rules,
+  });
+  const port = { ofport: 5, lvid: 3, details: details() };
+  const renders = new PortRenders();
+  const before = firewallPort(port, [group([ssh, fromA])], renders);
+  const after = firewallPort(port, [group([ssh, fromA, web])], renders);
+  assert.deepEqual(texts(after), texts(firewallPort(port, [group([ssh, fromA, web])])), "as a fresh render");
+  const old = new Set(before);
+  const made = after.filter((f) => !old.has(f));
+  assert.equal(made.length, 1, "one new flow: TCP 80-81 is one mask piece");
+  assert.match(
+    formatFlow(made[0]!),
+    /table=82,priority=77,.*tcp_dst=0x50\/0xfffe,ct_state=0x20\/0x38,reg5=0x5 actions=goto_table:92/,
+  );
+  // Removing it again gives back the flows of the first render, by identity.
+  const again = firewallPort(port, [group([ssh, fromA])], renders);
+  assert.deepEqual(texts(again), texts(before));
+  assert.ok(again.every((f) => before.includes(f)));
+});
+
+test("a port whose address changes is rendered anew; another port (another ofport) has its own render", () => {
+  const ssh = rule({ protocol: 6, port_range_min: 22, port_range_max: 22 });
+  const g: SecurityGroupInfo = { group_id: id(0xaa), stateful: true, revision_number: 1, rules: [ssh] };
+  const renders = new PortRenders();
+  const first = firewallPort({ ofport: 5, lvid: 3, details: details() }, [g], renders);
+  const moved = details({ fixed_ips: [{ subnet_id: id(3), ip_address: "198.19.0.6" }] });
+  const second = firewallPort({ ofport: 5, lvid: 3, details: moved }, [g], renders);
+  assert.deepEqual(texts(second), texts(firewallPort({ ofport: 5, lvid: 3, details: moved }, [g])));
+  assert.ok(
+    texts(second).some((f) => f.includes("198.19.0.6")) &&
+      !texts(second).some((f) => f.includes("198.19.0.5")),
+  );
+  // The same addresses in a new details object (the server sent the port again): the same flows.
+  const resent = firewallPort({ ofport: 5, lvid: 3, details: { ...moved } }, [g], renders);
+  assert.ok(resent.every((f) => second.includes(f)));
+  // Another VLAN, or the group turned stateless: rendered anew.
+  const otherVlan = firewallPort({ ofport: 5, lvid: 4, details: moved }, [g], renders);
+  assert.deepEqual(texts(otherVlan), texts(firewallPort({ ofport: 5, lvid: 4, details: moved }, [g])));
+  const stateless = firewallPort(
+    { ofport: 5, lvid: 4, details: moved },
+    [{ ...g, stateful: false }],
+    renders,
+  );
+  assert.ok(!texts(stateless).some((f) => f.includes("ct_state")), "no conntrack when stateless");
+  const other = firewallPort({ ofport: 6, lvid: 3, details: details() }, [g], renders);
+  assert.deepEqual(texts(other), texts(firewallPort({ ofport: 6, lvid: 3, details: details() }, [g])));
+  assert.equal(first.length, other.length);
+});
+
+test("members re-rendered after one joins: equal to a fresh render, only that member's flow is new", () => {
+  const keyA = keyOf(rule({ remote_group_id: id(0xa) }))!;
+  const keyB = keyOf(rule({ remote_group_id: id(0xb) }))!;
+  const a = Array.from({ length: 50 }, (_, i) => ({ ip: `198.19.1.${i}`, mac: undefined }));
+  const b = [{ ip: "198.19.1.7", mac: undefined }];
+  const memos = new ClauseMemos();
+  const before = conjunctionFlows([keyA, keyB], (r) => (r.id === id(0xa) ? a : b), memos);
+  const joined = [...a, { ip: "198.19.2.1", mac: undefined }];
+  const after = conjunctionFlows([keyA, keyB], (r) => (r.id === id(0xa) ? joined : b), memos);
+  assert.deepEqual(
+    texts(after),
+    texts(conjunctionFlows([keyA, keyB], (r) => (r.id === id(0xa) ? joined : b))),
+  );
+  const made = after.filter((f) => !before.includes(f));
+  assert.equal(made.length, 1);
+  assert.match(formatFlow(made[0]!), /ip_src=198\.19\.2\.1 /);
+  // 198.19.1.7 leaves B: its flow (two conjunctions) becomes a one-conjunction flow, equal to a fresh one.
+  const left = conjunctionFlows([keyA, keyB], (r) => (r.id === id(0xa) ? joined : []), memos);
+  assert.deepEqual(
+    texts(left),
+    texts(conjunctionFlows([keyA, keyB], (r) => (r.id === id(0xa) ? joined : []))),
+  );
+  const seven = left.filter((f) => formatFlow(f).includes("ip_src=198.19.1.7 "));
+  assert.equal(seven.length, 1);
+  assert.equal(seven[0]!.actions.length, 1);
 });

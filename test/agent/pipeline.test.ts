@@ -457,3 +457,14 @@ test("the core features with every option build, and their per-object flows pass
   }
   assert.ok(checked >= 6);
 });
+
+test("a flow found in its place for one feature is still checked for another (violation() remembers per feature)", () => {
+  const pipeline = Pipeline.build([...core(), ext(filterAt120())]);
+  const ctx = pipeline.context(pipeline.feature("alpha")!, host, () => undefined);
+  const own = flow({ table: 120, priority: 10, match: { in_port: 5 }, actions: ctx.next() });
+  assert.equal(violationOf(pipeline, "alpha", "br-int", [own]), undefined);
+  assert.equal(violationOf(pipeline, "alpha", "br-int", [own]), undefined, "the same object again");
+  assert.match(violationOf(pipeline, "l2pop", "br-int", [own]) ?? "", /^l2pop's flow in br-int table 120/);
+  // The same object on another kind of bridge is checked there.
+  assert.match(violationOf(pipeline, "alpha", "br-tun", [own]) ?? "", /alpha's flow in br-tun table 120/);
+});

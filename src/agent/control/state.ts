@@ -170,14 +170,19 @@ export class ControlState {
         if (held === undefined) return noChange;
         // A delta touches a few members of a list of thousands: apply it without re-sorting or
         // comparing the whole list (issue 11's member change is measured per address).
-        const have = new Set(held.map(memberKey));
-        const gone = new Set(event.removed.map(memberKey).filter((k) => have.has(k)));
+        // The list is sorted by key: presence, removal and insertion are binary searches.
+        const has = (list: readonly GroupMember[], k: string) => {
+          const i = insertionPoint(list, k);
+          return i < list.length && memberKey(list[i]!) === k;
+        };
+        const gone = new Set(event.removed.map(memberKey).filter((k) => has(held, k)));
         const added = event.added.filter((m, i, all) => {
           const k = memberKey(m);
-          return (!have.has(k) || gone.has(k)) && all.findIndex((x) => memberKey(x) === k) === i;
+          return (!has(held, k) || gone.has(k)) && all.findIndex((x) => memberKey(x) === k) === i;
         });
         if (gone.size === 0 && added.length === 0) return noChange;
-        const next = gone.size === 0 ? [...held] : held.filter((m) => !gone.has(memberKey(m)));
+        const next = [...held];
+        for (const k of gone) while (has(next, k)) next.splice(insertionPoint(next, k), 1);
         for (const m of added) next.splice(insertionPoint(next, memberKey(m)), 0, m);
         return this.#putSection(Section.groupMembers, event.group_id, next);
       }

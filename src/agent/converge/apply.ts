@@ -121,13 +121,14 @@ export async function applyAdding(
 export async function applyFlows(
   flows: ReadonlyMap<string, FlowSink>,
   changes: FlowChanges,
-  writes: { count: number },
+  writes: { count: number; flowsMs?: number },
 ): Promise<void> {
   for (const [bridge, sink] of flows) {
     const perOwner = changes.get(bridge);
     if (perOwner === undefined || perOwner.size === 0) continue;
     const r = await sink.apply(perOwner.values());
     writes.count += r.added + r.modified + r.deleted;
+    if (writes.flowsMs !== undefined) writes.flowsMs += r.durationMs;
   }
 }
 

@@ -311,7 +311,8 @@ export class Converger {
   /** One pass over `work`, in the order above; false when it turned out to change nothing. */
   async #converge(work: Work): Promise<boolean> {
     const started = performance.now();
-    const writes = { count: 0 };
+    // flowsMs: the flow changes' diff and bundles, until the switch confirmed them (the log says it).
+    const writes = { count: 0, flowsMs: 0 };
     const look = await this.#look(work);
     if (look === undefined) return false;
     const d = this.#decide(look, work);
@@ -344,6 +345,7 @@ export class Converger {
         full: look.full,
         ms: Math.round(performance.now() - started),
         planMs: Math.round(planned - started),
+        flowsMs: Math.round(writes.flowsMs),
       },
       "convergence pass",
     );

@@ -82,6 +82,8 @@ export class Pipeline {
   /** Staged features in dispatch order. */
   readonly stages: readonly (LoadedFeature & { readonly stage: StageDecl })[];
   readonly #tables = new Map<string, TableInfo>();
+  /** Flows found in their place (violation()), per feature and kind of bridge. */
+  readonly #allowed = new WeakMap<Flow, { feature: LoadedFeature; kind: BridgeKind }>();
   readonly #byClass = new Map<number, LoadedFeature>();
   readonly #byName = new Map<string, LoadedFeature>();
 
@@ -192,9 +194,14 @@ export class Pipeline {
       const kind = kindOf(bridge, host);
       if (kind === undefined) return `flows for ${bridge}, which is not one of the agent's bridges`;
       for (const flow of list) {
+        // A flow is checked once per feature and kind of bridge: features that memoise their flows hand
+        // the same objects over pass after pass, and what is checked here depends on nothing else.
+        const checked = this.#allowed.get(flow);
+        if (checked !== undefined && checked.feature === f && checked.kind === kind) continue;
         const where = `${kindName[kind]} table ${flow.table} priority ${flow.priority}`;
         const why = this.#placement(f, kind, flow, where) ?? reachViolation(f, kind, flow, where, this);
         if (why !== undefined) return why;
+        this.#allowed.set(flow, { feature: f, kind });
       }
     }
     return undefined;

@@ -130,5 +130,13 @@ function checkActionPrerequisites(m: Match, actions: readonly Action[]): void {
 
 /** Identity of a flow in its table: OpenFlow allows one flow per (table, priority, match). */
 export function flowKey(f: Pick<Flow, "table" | "priority" | "match">): string {
-  return `${f.table}/${f.priority}/${matchKey(f.match)}`;
+  // Kept with the match, which a flow's copies share (as matchKey does): diffing a memoised flow asks
+  // for its key on every pass, and the same string each time is also hashed only once.
+  const known = flowKeys.get(f.match);
+  if (known !== undefined && known.table === f.table && known.priority === f.priority) return known.key;
+  const key = `${f.table}/${f.priority}/${matchKey(f.match)}`;
+  flowKeys.set(f.match, { table: f.table, priority: f.priority, key });
+  return key;
 }
+
+const flowKeys = new WeakMap<Match, { table: number; priority: number; key: string }>();

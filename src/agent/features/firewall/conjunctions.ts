@@ -16,7 +16,7 @@
 import { actions as A, type Flow, flow, type MatchSpec } from "../../../openflow/index.ts";
 import type { SecurityGroupRuleInfo } from "../../../protocol/index.ts";
 import { isIpv6 } from "./addresses.ts";
-import { FlowMemo } from "./flow-memo.ts";
+import { Memo } from "./memo.ts";
 import { priorityOffset, RULE_PRIORITY_BASE } from "./rules.ts";
 import { ETH, FwTable, Prio } from "./tables.ts";
 
@@ -67,22 +67,34 @@ export interface MemberAddress {
   readonly mac: string | undefined;
 }
 
+/** Member clauses with the same conjunctions (and table, priority, IP version), by address. */
+interface ClauseSet {
+  readonly direction: Direction;
+  readonly v6: boolean;
+  readonly priority: number;
+  /** address key (memberKey) → the member, the ids it is clause 1 of, and their text (place/ids). */
+  readonly members: Map<string, { member: MemberAddress; ids: number[]; text: string }>;
+}
+
+/** An address's key among clauses: its IP, with its MAC for a /0 (which is matched on the MAC too). */
+const memberKey = (m: MemberAddress) => (m.ip.endsWith("/0") ? `${m.ip} ${m.mac ?? ""}` : m.ip);
+
 /**
  * The shared flows of the keys in use: each key's accept flow, and its members' clause-1 flows, merged
  * per (table, priority, address) so that an address in several remotes is one flow with several
  * conjunction actions. A member /0 (an address pair "0.0.0.0/0") would match everyone: it is matched on
- * its MAC as well (Neutron bug 1867119).
+ * its MAC as well (Neutron bug 1867119). `memos` keeps the last render's flows, per set of ids, by
+ * address: with ten thousand members, a render for one member's change builds that member's flow and
+ * looks the others up by their addresses (strings the server's objects hold, hashed once).
  */
 export function conjunctionFlows(
   keys: readonly ConjunctionKey[],
   membersOf: (remote: RemoteRef) => readonly MemberAddress[],
-  memo: FlowMemo = new FlowMemo(),
+  memos: ClauseMemos = new ClauseMemos(),
 ): Flow[] {
   const flows: Flow[] = [];
-  const clauses = new Map<
-    string,
-    { direction: Direction; v6: boolean; priority: number; member: MemberAddress; ids: number[] }
-  >();
+  // (direction, priority) → address key → its clause; then regrouped by the ids each address got.
+  const byPlace = new Map<string, ClauseSet>();
   const sorted = [...keys].sort((a, b) => conjunctionId(a) - conjunctionId(b));
   try {
     for (const key of sorted) {
@@ -90,7 +102,7 @@ export function conjunctionFlows(
       const table = rulesTable(key.direction);
       const priority = RULE_PRIORITY_BASE + key.offset;
       flows.push(
-        memo.get(`accept/${key.direction}/${id}`, () =>
+        memos.accepts.get(`${key.direction}/${id}`, () =>
           flow({
             table,
             priority: Prio.conjAccept,
@@ -100,30 +112,62 @@ export function conjunctionFlows(
         ),
       );
       const v6 = key.ethertype === "IPv6";
+      const place = `${key.direction}/${priority}/${v6 ? 6 : 4}`;
+      let set = byPlace.get(place);
+      if (set === undefined) {
+        set = { direction: key.direction, v6, priority, members: new Map() };
+        byPlace.set(place, set);
+      }
+      // One text for this key's addresses (most are in one remote): no string is built per member.
+      const text = `${place}/${id}`;
       for (const member of membersOf(key.remote)) {
         if (isIpv6(member.ip) !== v6) continue;
-        const everyone = member.ip.endsWith("/0");
-        const text = `${key.direction}/${priority}/${member.ip}/${everyone ? (member.mac ?? "") : ""}`;
-        const entry = clauses.get(text) ?? { direction: key.direction, v6, priority, member, ids: [] };
-        entry.ids.push(id);
-        clauses.set(text, entry);
+        const k = memberKey(member);
+        const entry = set.members.get(k);
+        if (entry === undefined) set.members.set(k, { member, ids: [id], text });
+        else {
+          entry.ids.push(id);
+          entry.text = `${entry.text},${id}`;
+        }
       }
     }
-    for (const [text, c] of clauses)
-      flows.push(
-        memo.get(`clause/${text}/${c.ids.join(",")}`, () =>
-          flow({
-            table: rulesTable(c.direction),
-            priority: c.priority,
-            match: memberMatch(c.direction, c.v6, c.member),
-            actions: c.ids.map((id) => A.conjunction(id, 1, 2)),
-          }),
-        ),
-      );
+    for (const set of byPlace.values())
+      for (const [k, { member, ids, text }] of set.members)
+        flows.push(
+          memos.clauses(text).get(k, () =>
+            flow({
+              table: rulesTable(set.direction),
+              priority: set.priority,
+              match: memberMatch(set.direction, set.v6, member),
+              actions: ids.map((id) => A.conjunction(id, 1, 2)),
+            }),
+          ),
+        );
   } finally {
-    memo.done();
+    memos.done();
   }
   return flows;
+}
+
+/** The memos of conjunctionFlows: accept flows, and clause flows per set of ids by address. */
+export class ClauseMemos {
+  readonly accepts = new Memo<Flow>();
+  #clauses = new Map<string, Memo<Flow>>();
+  #used = new Map<string, Memo<Flow>>();
+
+  clauses(ids: string): Memo<Flow> {
+    let memo = this.#used.get(ids) ?? this.#clauses.get(ids);
+    if (memo === undefined) memo = new Memo<Flow>();
+    this.#used.set(ids, memo);
+    return memo;
+  }
+
+  done(): void {
+    this.accepts.done();
+    for (const memo of this.#used.values()) memo.done();
+    this.#clauses = this.#used;
+    this.#used = new Map();
+  }
 }
 
 type Direction = "ingress" | "egress";

@@ -24,6 +24,7 @@ import {
   type VifContext,
 } from "../../pipeline/feature.ts";
 import {
+  ClauseMemos,
   type ConjunctionKey,
   collisions,
   conjunctionFlows,
@@ -32,8 +33,7 @@ import {
   type MemberAddress,
   type RemoteRef,
 } from "./conjunctions.ts";
-import { FlowMemo } from "./flow-memo.ts";
-import { antiSpoofingOnly, firewallPort } from "./port-flows.ts";
+import { antiSpoofingOnly, firewallPort, PortRenders } from "./port-flows.ts";
 import { BLOCKED, Ct, ctState, ETH, FwTable, NOT_BLOCKED, PROTO, Prio, ZONE_REG } from "./tables.ts";
 
 const to = (table: number): readonly Action[] => [A.gotoTable(table)];
@@ -184,12 +184,30 @@ function membersOf(ctx: FeatureContext): (remote: RemoteRef) => readonly MemberA
   return (remote) => {
     if (remote.kind === "group") {
       const members = ctx.section<readonly GroupMember[]>(Section.groupMembers, remote.id) ?? [];
-      return members.map((m) => ({ ip: m.ip_address, mac: m.mac_address.toLowerCase() }));
+      return addressesOf(members, () =>
+        members.map((m) => ({ ip: m.ip_address, mac: m.mac_address.toLowerCase() })),
+      );
     }
     const group = ctx.section<AddressGroupInfo>(Section.addressGroup, remote.id);
-    return (group?.addresses ?? []).map((ip) => ({ ip, mac: undefined }));
+    if (group === undefined) return [];
+    return addressesOf(group, () => group.addresses.map((ip) => ({ ip, mac: undefined })));
   };
 }
+
+/**
+ * A remote's addresses, made once per section object (the state replaces an object when it changes, and
+ * never changes one): a render whose remotes did not change maps none of their thousands of members.
+ */
+function addressesOf(from: object, make: () => readonly MemberAddress[]): readonly MemberAddress[] {
+  let known = addressCache.get(from);
+  if (known === undefined) {
+    known = make();
+    addressCache.set(from, known);
+  }
+  return known;
+}
+
+const addressCache = new WeakMap<object, readonly MemberAddress[]>();
 
 /** Every conjunction key the held groups' rules use, deduplicated, sorted. */
 function keysInUse(ctx: FeatureContext): ConjunctionKey[] {
@@ -264,8 +282,10 @@ const docGroup: SecurityGroupInfo = {
 /** The firewall feature for a driver. */
 export function firewall(driver: FirewallDriver): Feature {
   const full = driver === "openvswitch";
-  // Re-rendering the base for one member's change rebuilds that member's flow only (flow-memo.ts).
-  const memberFlows = new FlowMemo();
+  // Re-rendering the base for one member's change rebuilds that member's flow only (memo.ts), and
+  // re-rendering a port for one rule's change builds that rule's flow for it only (port-flows.ts).
+  const memberFlows = new ClauseMemos();
+  const ports = new PortRenders();
   const shared = full ? sharedFlows() : [];
   return {
     name: "firewall",
@@ -306,7 +326,7 @@ export function firewall(driver: FirewallDriver): Feature {
       const groups = (port.details.security_groups ?? []).map((id) =>
         ctx.section<SecurityGroupInfo>(Section.securityGroup, id),
       );
-      return { flows: on(ctx.host.integrationBridge, firewallPort(port, groups)) };
+      return { flows: on(ctx.host.integrationBridge, firewallPort(port, groups, ports)) };
     },
 
     examples: (ctx) => [

@@ -1,20 +1,15 @@
 /**
  * One VIF's firewall flows: how its frames enter the firewall (TRANSIENT's band), its anti-spoofing, its
- * rules (plain ones whole, remote ones as clause 2/2 of their conjunction) and its output in ingress.
+ * rules (rule-flows.ts) and its output in ingress. A port's flows are a pure function of its ofport, local
+ * VLAN, addresses, statefulness and its groups' rules; PortRenders keeps each port's last render so that a
+ * change to one of those re-renders only what depends on it.
  */
-import {
-  actions as A,
-  type Action,
-  type Flow,
-  flow,
-  flowKey,
-  type MatchSpec,
-} from "../../../openflow/index.ts";
-import type { DeviceDetails, SecurityGroupInfo, SecurityGroupRuleInfo } from "../../../protocol/index.ts";
-import { allowedMacs, allowedSources } from "./addresses.ts";
+import { actions as A, type Action, type Flow, flow } from "../../../openflow/index.ts";
+import type { DeviceDetails, SecurityGroupInfo } from "../../../protocol/index.ts";
+import { type AllowedSource, allowedMacs, allowedSources } from "./addresses.ts";
 import { antiSpoofingFlows } from "./anti-spoofing.ts";
-import { conjunctionId, keyOf, rulesTable } from "./conjunctions.ts";
-import { hasRemote, l4Matches, prefixMatch, RULE_PRIORITY_BASE, rulePriority } from "./rules.ts";
+import { Memo } from "./memo.ts";
+import { ruleFlows } from "./rule-flows.ts";
 import { BLOCKED, Ct, ctState, ETH, FwTable, PORT_REG, Prio, ZONE_REG } from "./tables.ts";
 
 export interface FilteredPort {
@@ -54,17 +49,80 @@ function unfilteredPort({ ofport, lvid }: FilteredPort): Flow[] {
   ];
 }
 
-/** The full firewall for one VIF: `groups` are its groups as the server sent them (missing ones: no rules). */
-export function firewallPort(port: FilteredPort, groups: readonly (SecurityGroupInfo | undefined)[]): Flow[] {
-  const { ofport, lvid, details } = port;
-  if (!details.port_security_enabled) return unfilteredPort(port);
+/**
+ * Each VIF's last render, by ofport (so at most one entry per ofport OVS can hand out): its flows apart
+ * from the rules, with what they were made of, and a memo of its rule flows.
+ */
+export class PortRenders {
+  readonly #ports = new Map<number, Render>();
+
+  /** The port's flows apart from its rules (reused while their inputs are the same), and its rules' memo. */
+  of(port: FilteredPort, stateful: boolean): { own: readonly Flow[]; rules: Memo<Flow> } {
+    const last = this.#ports.get(port.ofport);
+    // The same details object (the state replaces it when the server changes the port) made the same flows.
+    if (last?.details === port.details && last.lvid === port.lvid && last.stateful === stateful) return last;
+    const sources = allowedSources(port.details);
+    const macs = allowedMacs(port.details);
+    const made = JSON.stringify([port.lvid, stateful, sources, macs]);
+    const same = last !== undefined && last.made === made;
+    const entry: Render = {
+      details: port.details,
+      lvid: port.lvid,
+      stateful,
+      made,
+      own: same ? last.own : ownFlows(port, sources, macs, stateful),
+      rules: same ? last.rules : new Memo<Flow>(),
+    };
+    this.#ports.set(port.ofport, entry);
+    return entry;
+  }
+}
+
+interface Render {
+  readonly details: DeviceDetails;
+  readonly lvid: number;
+  readonly stateful: boolean;
+  /** What `own` is made of, as text (addresses, VLAN, statefulness). */
+  readonly made: string;
+  readonly own: readonly Flow[];
+  readonly rules: Memo<Flow>;
+}
+
+/**
+ * The full firewall for one VIF: `groups` are its groups as the server sent them (missing ones: no rules).
+ * `renders` (the feature's) lets unchanged parts of the port's last render be reused.
+ */
+export function firewallPort(
+  port: FilteredPort,
+  groups: readonly (SecurityGroupInfo | undefined)[],
+  renders: PortRenders = new PortRenders(),
+): Flow[] {
+  if (!port.details.port_security_enabled) return unfilteredPort(port);
   const known = groups.filter((g) => g !== undefined);
   // The server refuses to mix stateful and stateless groups on a port; a port is stateless when its
   // groups are, and stateful while any of them is unknown yet (the safe side: conntrack drops more).
   const stateful = known.length < groups.length || known.length === 0 || known.some((g) => g.stateful);
-  const macs = allowedMacs(details);
+  const { own, rules } = renders.of(port, stateful);
+  return [
+    ...own,
+    ...ruleFlows(
+      port.ofport,
+      known.flatMap((g) => g.rules),
+      stateful,
+      rules,
+    ),
+  ];
+}
+
+/** A filtered VIF's flows apart from its rules: its way in and out, its anti-spoofing. */
+function ownFlows(
+  { ofport, lvid }: FilteredPort,
+  sources: readonly AllowedSource[],
+  macs: readonly string[],
+  stateful: boolean,
+): Flow[] {
   const vlanTci = [BigInt(0x1000 | lvid), 0x1fffn] as const;
-  const flows: Flow[] = [
+  return [
     flow({
       table: FwTable.transient,
       priority: Prio.fromVif,
@@ -85,20 +143,9 @@ export function firewallPort(port: FilteredPort, groups: readonly (SecurityGroup
         actions: [A.load(ofport, PORT_REG), A.gotoTable(FwTable.baseIngress)],
       }),
     ]),
-    ...antiSpoofingFlows(
-      ofport,
-      allowedSources(details),
-      macs,
-      stateful ? "rules-tracked" : "rules-stateless",
-    ),
+    ...antiSpoofingFlows(ofport, sources, macs, stateful ? "rules-tracked" : "rules-stateless"),
     ...ingressOutput(ofport, stateful),
-    ...ruleFlows(
-      ofport,
-      known.flatMap((g) => g.rules),
-      stateful,
-    ),
   ];
-  return flows;
 }
 
 /** ACCEPTED_INGRESS: commit what is new (or was blocked and is allowed again), then out the VIF. */
@@ -133,64 +180,6 @@ function ingressOutput(ofport: number, stateful: boolean): Flow[] {
         priority: Prio.unblock,
         match: { reg5: ofport, eth_type, ct_state: ctState([Ct.trk]), ct_mark: BLOCKED },
         actions: [A.ct({ commit: true, zone: ZONE_REG, actions: [A.setField("ct_mark", 0n)] }), out],
-      }),
-    );
-  return flows;
-}
-
-/** What two rules share when they would build the same flows (their ids differ, their matches not). */
-const ruleIdentity = ({ id: _id, ...rest }: SecurityGroupRuleInfo) => JSON.stringify(rest);
-
-/**
- * Rule flows of one VIF: a stateful port's match only packets of the request direction (new, or
- * established ones re-checked so that removing a rule cuts what it allowed); replies and related
- * packets pass in RULES_* by conntrack. Flows with the same (table, priority, match) are merged: one
- * accept, or one flow with every conjunction it is a clause of.
- */
-export function ruleFlows(
-  ofport: number,
-  rules: readonly SecurityGroupRuleInfo[],
-  stateful: boolean,
-): Flow[] {
-  const ct: MatchSpec = stateful ? { ct_state: ctState([Ct.trk], [Ct.inv, Ct.rpl]) } : {};
-  const byKey = new Map<string, Flow>();
-  const conj = new Map<string, { table: number; priority: number; match: MatchSpec; ids: Set<number> }>();
-  const seen = new Set<string>();
-  for (const rule of rules) {
-    const identity = ruleIdentity(rule);
-    if (seen.has(identity)) continue;
-    seen.add(identity);
-    const table = rulesTable(rule.direction);
-    const key = keyOf(rule);
-    for (const l4 of l4Matches(rule)) {
-      if (!hasRemote(rule) || key === undefined) {
-        const f = flow({
-          table,
-          priority: rulePriority(rule),
-          match: { reg5: ofport, ...l4, ...prefixMatch(rule), ...ct },
-          actions: [
-            A.gotoTable(rule.direction === "egress" ? FwTable.acceptOrIngress : FwTable.acceptedIngress),
-          ],
-        });
-        byKey.set(flowKey(f), f);
-        continue;
-      }
-      const match = { reg5: ofport, ...l4, ...ct };
-      const priority = RULE_PRIORITY_BASE + key.offset;
-      const text = flowKey(flow({ table, priority, match, actions: [] }));
-      const entry = conj.get(text) ?? { table, priority, match, ids: new Set<number>() };
-      entry.ids.add(conjunctionId(key));
-      conj.set(text, entry);
-    }
-  }
-  const flows = [...byKey.values()];
-  for (const c of conj.values())
-    flows.push(
-      flow({
-        table: c.table,
-        priority: c.priority,
-        match: c.match,
-        actions: [...c.ids].sort((a, b) => a - b).map((id) => A.conjunction(id, 2, 2)),
       }),
     );
   return flows;
