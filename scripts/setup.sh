@@ -2,7 +2,8 @@
 # Installs what Weir needs on a Debian/Ubuntu host, and nothing that is already there:
 #   Debian packages  openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates, python3 (the tests
 #                    read raw frames in VMs with it),
-#                    postgresql and python3-openstackclient (the server tests run against both)
+#                    postgresql and python3-openstackclient (the server tests run against both);
+#                    keystone with WEIR_SETUP_TESTS=1 (the authentication tests run against it)
 #   Node.js >= 24    Debian's nodejs+npm when node is missing, then node@24 into /usr/local when older
 #   npm packages     npm ci, only when package-lock.json changed since the last install
 # Running it twice changes nothing. Used by the README, CI (.ci/run) and developers alike.
@@ -13,6 +14,8 @@ say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 packages=(openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates postgresql python3-openstackclient python3)
+# For the tests only (scripts/test.sh sets it): a real Keystone for the authentication tests.
+if [ "${WEIR_SETUP_TESTS:-}" = 1 ]; then packages+=(keystone); fi
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

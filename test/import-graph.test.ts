@@ -15,10 +15,11 @@ const allowed: Record<string, readonly string[]> = {
   openflow: ["base"],
   ovs: ["base", "ovsdb"],
   protocol: [],
-  server: ["base", "protocol"],
-  agent: ["base", "ovsdb", "openflow", "ovs", "protocol"],
+  keystone: ["base"],
+  server: ["base", "protocol", "keystone"],
+  agent: ["base", "ovsdb", "openflow", "ovs", "protocol", "keystone"],
   testbed: ["base", "ovsdb", "ovs", "protocol"],
-  cli: ["base", "ovsdb", "openflow", "ovs", "protocol", "agent", "server", "testbed"],
+  cli: ["base", "ovsdb", "openflow", "ovs", "protocol", "keystone", "agent", "server", "testbed"],
 };
 /** Edges allowed for types only (erased at run time): the testbed reads the agent's report type. */
 const typeOnly: Record<string, readonly string[]> = { testbed: ["agent"] };

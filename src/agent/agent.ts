@@ -10,6 +10,7 @@ import type { VswitchDb } from "../ovs/index.ts";
 import type { OvsdbClient } from "../ovsdb/index.ts";
 import type { AgentConfig } from "./config.ts";
 import { ServerClient } from "./control/client.ts";
+import { keystoneCredentials, staticCredentials } from "./control/credentials.ts";
 import type { ServerSession } from "./control/session.ts";
 import { ControlState } from "./control/state.ts";
 import type { StatusReports } from "./control/status-reports.ts";
@@ -112,7 +113,14 @@ export class Agent {
       db,
       generation,
       control: new ControlState(config.host),
-      server: new ServerClient({ url: config.server, host: config.host, token: config.token }),
+      server: new ServerClient({
+        url: config.server,
+        host: config.host,
+        credentials:
+          config.keystone === undefined
+            ? staticCredentials(config.token)
+            : keystoneCredentials(config.keystone),
+      }),
       vlans: new LocalVlans(),
       bridges: new Map(),
       cleanups: [],

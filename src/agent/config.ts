@@ -10,6 +10,7 @@ import { isIP } from "node:net";
 import { hostname } from "node:os";
 import ini from "ini";
 import { describeError, IniSections, InvalidArgumentError } from "../base/index.ts";
+import type { PasswordCredentials } from "../keystone/index.ts";
 import { FEATURE_NAME, isTunnelType, type TunnelType } from "../protocol/index.ts";
 
 export type { TunnelType };
@@ -36,6 +37,8 @@ export interface AgentConfig {
   readonly firewallDriver: FirewallDriver;
   readonly server: string;
   readonly token: string | undefined;
+  /** [keystone_authtoken]: the agent's Keystone service user, when the server authenticates with Keystone. */
+  readonly keystone: PasswordCredentials | undefined;
   readonly metricsListen: string | undefined;
   /** Seconds between heartbeats (report_state). */
   readonly reportInterval: number;
@@ -68,6 +71,15 @@ const known: Record<string, readonly string[]> = {
   ],
   securitygroup: ["firewall_driver"],
   weir: ["server", "token", "metrics_listen", "report_interval"],
+  keystone_authtoken: [
+    "auth_url",
+    "auth_type",
+    "username",
+    "password",
+    "project_name",
+    "user_domain_name",
+    "project_domain_name",
+  ],
 };
 
 const bridgeName = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -263,9 +275,17 @@ function serverSettings(cfg: IniSections) {
         `${JSON.stringify(metricsListen)} is not HOST:PORT (port 1-65535; IPv6 as [ADDR]:PORT)`,
       );
   }
+  const token = cfg.get("weir", "token") || undefined;
+  const keystone = keystoneSettings(cfg);
+  if (token !== undefined && keystone !== undefined)
+    throw new InvalidArgumentError(
+      cfg.where("weir", "token"),
+      "give either a static token or [keystone_authtoken] credentials, not both",
+    );
   return {
     server: server.replace(/\/$/, ""),
-    token: cfg.get("weir", "token") || undefined,
+    token,
+    keystone,
     metricsListen,
     reportInterval: report,
   };
@@ -292,4 +312,41 @@ function extensionSpecs(cfg: IniSections): string[] {
     seen.add(spec);
   }
   return specs;
+}
+
+/** [keystone_authtoken]: a service user's password credentials (auth_url set means Keystone is used). */
+function keystoneSettings(cfg: IniSections): PasswordCredentials | undefined {
+  const get = (key: string) => cfg.get("keystone_authtoken", key);
+  const authUrl = get("auth_url");
+  if (authUrl === undefined) {
+    const stray = ["username", "password", "project_name"].find((k) => get(k) !== undefined);
+    if (stray !== undefined)
+      throw new InvalidArgumentError(cfg.where("keystone_authtoken", stray), "needs auth_url as well");
+    return undefined;
+  }
+  if (!/^https?:\/\/[^/\s]+(\/.*)?$/.test(authUrl))
+    throw new InvalidArgumentError(
+      cfg.where("keystone_authtoken", "auth_url"),
+      `${JSON.stringify(authUrl)} is not an http(s) URL`,
+    );
+  const authType = get("auth_type") ?? "password";
+  if (authType !== "password")
+    throw new InvalidArgumentError(
+      cfg.where("keystone_authtoken", "auth_type"),
+      `${JSON.stringify(authType)}: only password is supported`,
+    );
+  const required = (key: string) => {
+    const v = get(key);
+    if (v === undefined || v === "")
+      throw new InvalidArgumentError(cfg.where("keystone_authtoken", key), "is required with auth_url");
+    return v;
+  };
+  return {
+    authUrl,
+    username: required("username"),
+    password: required("password"),
+    projectName: required("project_name"),
+    userDomainName: get("user_domain_name") ?? "Default",
+    projectDomainName: get("project_domain_name") ?? "Default",
+  };
 }

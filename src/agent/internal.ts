@@ -1,6 +1,7 @@
 // For the agent's own unit tests only: the parts they exercise one by one. Nothing outside test/ imports
 // this (the import-graph test says so).
 export { ServerClient } from "./control/client.ts";
+export { keystoneCredentials, staticCredentials } from "./control/credentials.ts";
 export { ControlState, isEmptyChange } from "./control/state.ts";
 export { StatusReports } from "./control/status-reports.ts";
 export { Converger, FEATURE_RETRY_MS, type FlowSink, type MeterSink } from "./converge/converger.ts";

@@ -75,7 +75,7 @@ export class IniSections {
     const v = this.get(section, key);
     if (v === undefined) return fallback;
     const n = Number(v);
-    if (!/^\d+$/.test(v) || n < min || n > max)
+    if (!/^-?\d+$/.test(v) || n < min || n > max)
       throw new InvalidArgumentError(
         this.where(section, key),
         `must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`,

@@ -16,9 +16,9 @@ export function serverCommand(): Command {
     )
     .option(
       "--config <file>",
-      "server.ini with Neutron's ml2_conf.ini keys ([ml2], [ml2_type_*]) and [weir] tokens",
+      "server.ini: Neutron's keys ([DEFAULT] auth_strategy, [keystone_authtoken], [oslo_policy], [ml2], [ml2_type_*], [QUOTAS]) and [weir]'s tokens",
     )
-    .option("--noauth", "accept requests without a token (local demos only)")
+    .option("--noauth", "accept requests without a token, every caller an admin (local demos only)")
     .action(
       async (options: {
         listen: string;
@@ -29,10 +29,11 @@ export function serverCommand(): Command {
       }) => {
         const [host, port] = parseListen(options.listen);
         const config = loadServerConfig(options.config);
-        if (!options.noauth && config.adminToken === undefined) {
+        const strategy = options.noauth ? "noauth" : config.auth.strategy;
+        if (strategy === "token" && config.adminToken === undefined) {
           throw new InvalidArgumentError(
             "[weir] admin_token",
-            "no admin token configured: set it in --config, or run with --noauth on a private address",
+            "no admin token configured: set it in --config, use [DEFAULT] auth_strategy = keystone, or run with --noauth on a private address",
           );
         }
         const logger = createLogger("weir-server");
@@ -49,10 +50,15 @@ export function serverCommand(): Command {
           {
             url: `http://${address.address}:${address.port}`,
             store: store.kind,
-            auth: options.noauth ? "none" : "token",
+            auth: strategy,
           },
           "weir server listening",
         );
+        if (config.ignoredAuthKeys.length > 0)
+          logger.info(
+            { keys: config.ignoredAuthKeys },
+            "[keystone_authtoken] options accepted but not used by Weir (tokens are cached in the server's memory)",
+          );
         const stop = async (signal: string) => {
           logger.info({ signal }, "stopping");
           await server.close();

@@ -17,10 +17,12 @@ import { qosRoutes } from "./api/qos.ts";
 import { quotaRoutes } from "./api/quotas.ts";
 import { securityGroupRoutes } from "./api/security-groups.ts";
 import { subnetRoutes } from "./api/subnets.ts";
+import { tagRoutes } from "./api/tags.ts";
 import { versionRoutes } from "./api/versions.ts";
-import { ApiError, forbidden, unauthorized } from "./api-errors.ts";
+import { ApiError } from "./api-errors.ts";
+import { type Authenticator, createAuthenticator } from "./auth/authenticator.ts";
 import type { ServerConfig } from "./config.ts";
-import { type Access, type ApiRequest, type Caller, Router } from "./http/router.ts";
+import { type ApiRequest, Router } from "./http/router.ts";
 import { serverMetrics } from "./metrics.ts";
 import type { ServiceContext } from "./services/context.ts";
 import { type Store, StoreConstraintError } from "./store/index.ts";
@@ -43,9 +45,20 @@ export class WeirServer {
   readonly #options: ServerOptions;
   readonly #metrics: ReturnType<typeof serverMetrics>;
   readonly #pruner: NodeJS.Timeout;
+  readonly #auth: Authenticator;
 
   private constructor(options: ServerOptions, revision: number) {
     this.#options = options;
+    const { auth, adminToken, agentToken } = options.config;
+    this.#auth = createAuthenticator(
+      options.noauth
+        ? { strategy: "noauth" }
+        : auth.strategy === "token"
+          ? { strategy: "token", adminToken, agentToken }
+          : auth,
+      options.config.defaultProjectId,
+      options.config.policy,
+    );
     this.#ctx = { config: options.config, store: options.store, now: options.now ?? (() => new Date()) };
     this.#hub = new StreamHub(options.store, revision, undefined, (error) =>
       options.logger.warn(
@@ -65,6 +78,7 @@ export class WeirServer {
     securityGroupRoutes(this.#router, this.#ctx);
     addressGroupRoutes(this.#router, this.#ctx);
     quotaRoutes(this.#router, this.#ctx);
+    tagRoutes(this.#router, this.#ctx);
     agentRoutes(this.#router, this.#ctx);
     agentChannelRoutes(this.#router, this.#ctx, this.#hub);
     this.#router.add({
@@ -135,7 +149,7 @@ export class WeirServer {
         return;
       }
       route = matched.route.pattern;
-      const caller = this.#authenticate(raw, matched.route.access);
+      const caller = await this.#auth.authenticate(raw.headers, matched.route.access);
       const host = raw.headers.host ?? "localhost";
       const request: ApiRequest = {
         method,
@@ -170,21 +184,6 @@ export class WeirServer {
     }
   }
 
-  #authenticate(raw: IncomingMessage, access: Access): Caller {
-    const project = this.#options.config.defaultProjectId;
-    if (access === "public" || this.#options.noauth) return { projectId: project, admin: true, agent: true };
-    const header = raw.headers["x-auth-token"];
-    const token = Array.isArray(header) ? header[0] : header;
-    const { adminToken, agentToken } = this.#options.config;
-    if (token !== undefined && adminToken !== undefined && token === adminToken)
-      return { projectId: project, admin: true, agent: true };
-    if (token !== undefined && agentToken !== undefined && token === agentToken) {
-      if (access === "agent") return { projectId: project, admin: false, agent: true };
-      throw forbidden("agent tokens may only use the agent channel");
-    }
-    throw unauthorized();
-  }
-
   #fail(res: ServerResponse, error: unknown, method: string, path: string): number {
     const apiError =
       error instanceof ApiError
@@ -197,6 +196,14 @@ export class WeirServer {
             )
           : undefined;
     if (apiError !== undefined) {
+      // keystonemiddleware puts its challenge on every 401, whoever raised it.
+      if (apiError.status === 401)
+        for (const [k, v] of Object.entries(this.#auth.challenge)) res.setHeader(k, v);
+      if (apiError.status === 503 && apiError.detail !== "")
+        this.#options.logger.warn(
+          { method, path, why: apiError.detail },
+          "request refused: Keystone unavailable",
+        );
       this.#json(res, apiError.status, apiError.body());
       return apiError.status;
     }

@@ -4,8 +4,13 @@
  * must not silently mean "default"), each naming the file, section and key.
  */
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import ini from "ini";
 import { describeError, IniSections, InvalidArgumentError } from "../base/index.ts";
+import type { AuthSettings } from "./auth/authenticator.ts";
+import { Policy, PolicyError } from "./auth/policy.ts";
+import { readPolicyFile } from "./auth/policy-file.ts";
+import { IGNORED_KEYS, KEYSTONE_KEYS, parseAuthSettings } from "./auth/settings.ts";
 
 export interface VlanRange {
   readonly physicalNetwork: string;
@@ -24,11 +29,19 @@ export interface ServerConfig {
   readonly vniRanges: Readonly<Record<"vxlan" | "gre" | "geneve", readonly (readonly [number, number])[]>>;
   readonly adminToken: string | undefined;
   readonly agentToken: string | undefined;
+  /** How callers are authenticated ([DEFAULT] auth_strategy, [keystone_authtoken]). */
+  readonly auth: AuthSettings;
+  /** Neutron's default policy with the overrides of [oslo_policy] policy_file, if any. */
+  readonly policy: Policy;
+  /** keystonemiddleware options given that Weir does not act on (named in the start-up log). */
+  readonly ignoredAuthKeys: readonly string[];
   readonly defaultProjectId: string;
   /** How many events the server keeps for agents resuming their stream. */
   readonly eventRetention: number;
   /** [QUOTAS] quota_<resource>: each project's limit unless set per project; -1 is unlimited. */
-  readonly quotaDefaults: Readonly<Record<"security_group" | "security_group_rule", number>>;
+  readonly quotaDefaults: Readonly<
+    Record<"network" | "subnet" | "port" | "security_group" | "security_group_rule", number>
+  >;
   /** [DEFAULT] max_allowed_address_pair. */
   readonly maxAllowedAddressPairs: number;
 }
@@ -43,15 +56,26 @@ export const defaultServerConfig: ServerConfig = {
   vniRanges: { vxlan: [[1000, 1999]], gre: [[1000, 1999]], geneve: [[1000, 1999]] },
   adminToken: undefined,
   agentToken: undefined,
+  auth: { strategy: "token" },
+  policy: Policy.default,
+  ignoredAuthKeys: [],
   defaultProjectId: "00000000000000000000000000000001",
   eventRetention: 100_000,
-  quotaDefaults: { security_group: 10, security_group_rule: 100 },
+  quotaDefaults: { network: 100, subnet: 100, port: 500, security_group: 10, security_group_rule: 100 },
   maxAllowedAddressPairs: 10,
 };
 
 const known: Record<string, readonly string[]> = {
-  DEFAULT: ["agent_down_time", "global_physnet_mtu", "max_allowed_address_pair"],
-  QUOTAS: ["quota_security_group", "quota_security_group_rule"],
+  DEFAULT: ["agent_down_time", "global_physnet_mtu", "max_allowed_address_pair", "auth_strategy"],
+  keystone_authtoken: [...KEYSTONE_KEYS, ...IGNORED_KEYS],
+  oslo_policy: ["policy_file", "enforce_scope", "enforce_new_defaults"],
+  QUOTAS: [
+    "quota_network",
+    "quota_subnet",
+    "quota_port",
+    "quota_security_group",
+    "quota_security_group_rule",
+  ],
   ml2: ["type_drivers", "tenant_network_types", "mechanism_drivers", "extension_drivers"],
   ml2_type_flat: ["flat_networks"],
   ml2_type_vlan: ["network_vlan_ranges"],
@@ -128,9 +152,15 @@ export function parseServerConfig(text: string, file = "server.ini"): ServerConf
     },
     adminToken: get("weir", "admin_token") || undefined,
     agentToken: get("weir", "agent_token") || undefined,
+    auth: parseAuthSettings(sections),
+    policy: policyOf(sections, file),
+    ignoredAuthKeys: IGNORED_KEYS.filter((k) => get("keystone_authtoken", k) !== undefined),
     defaultProjectId: get("weir", "default_project_id") ?? defaultServerConfig.defaultProjectId,
     eventRetention: int("weir", "event_retention", defaultServerConfig.eventRetention, 100, 10_000_000),
     quotaDefaults: {
+      network: int("QUOTAS", "quota_network", 100, -1, 2 ** 31 - 1),
+      subnet: int("QUOTAS", "quota_subnet", 100, -1, 2 ** 31 - 1),
+      port: int("QUOTAS", "quota_port", 500, -1, 2 ** 31 - 1),
       security_group: int("QUOTAS", "quota_security_group", 10, -1, 2 ** 31 - 1),
       security_group_rule: int("QUOTAS", "quota_security_group_rule", 100, -1, 2 ** 31 - 1),
     },
@@ -154,4 +184,28 @@ function parseVlanRange(text: string, where: string): VlanRange {
     throw new InvalidArgumentError(where, `${JSON.stringify(text)} has no physical network name`);
   if (rest.length === 0) return { physicalNetwork: physnet };
   return { physicalNetwork: physnet, range: parseRange(rest.join(":"), 4094, where) };
+}
+
+/**
+ * [oslo_policy] policy_file (relative to the configuration file), read and checked now: a malformed file
+ * or an unknown rule name stops the start. Only the new defaults with project scope exist here, so
+ * enforce_new_defaults and enforce_scope may be given as true and nothing else.
+ */
+function policyOf(sections: IniSections, file: string): Policy {
+  for (const key of ["enforce_scope", "enforce_new_defaults"])
+    if (sections.get("oslo_policy", key) !== undefined && !sections.bool("oslo_policy", key, true))
+      throw new InvalidArgumentError(
+        sections.where("oslo_policy", key),
+        "only true: Weir has Neutron's new defaults with project scope, not the deprecated ones",
+      );
+  const path = sections.get("oslo_policy", "policy_file");
+  if (path === undefined || path === "") return Policy.default;
+  const absolute = resolve(dirname(file), path);
+  try {
+    return Policy.build(readPolicyFile(absolute), absolute);
+  } catch (error) {
+    if (error instanceof PolicyError)
+      throw new InvalidArgumentError(sections.where("oslo_policy", "policy_file"), error.message);
+    throw error;
+  }
 }

@@ -1,6 +1,11 @@
 // For tests only: the address arithmetic behind the API (test/import-graph.test.ts checks who uses it).
 
 export { ApiError } from "./api-errors.ts";
+// Authentication and policy: the pure parts the policy tests check.
+export { callerOf } from "./auth/authenticator.ts";
+export { Policy, PolicyError } from "./auth/policy.ts";
+export { parsePolicyText } from "./auth/policy-file.ts";
+export { parseRule } from "./auth/policy-language.ts";
 export { defaultPools, firstFree, formatIp, overlaps, parseCidr, parseIp, validatePools } from "./ipam.ts";
 // Security groups: the pure rule checks, and the services the project-scoping tests call as a member.
 export { createRules } from "./services/security-group-rules.ts";
@@ -15,3 +20,4 @@ export {
   type RuleValues,
   ruleKey,
 } from "./services/sg-rule-values.ts";
+export { TokenCache } from "./auth/token-cache.ts";

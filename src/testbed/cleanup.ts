@@ -2,6 +2,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { stopAgentIn } from "./agents.ts";
 import { ip } from "./exec.ts";
+import { stopKeystoneIn } from "./keystone-process.ts";
 import { namespacePrefix, projectPrefix, testbedOfNamespace } from "./names.ts";
 import { ovsPaths, stopOvs } from "./ovs-daemons.ts";
 import { isAlive, isOurProcess, pidsInNamespace, readPidfile, stopProcess } from "./processes.ts";
@@ -59,6 +60,7 @@ export async function removeTestbed(runRoot: string, testbed: string): Promise<s
     removed.push(...(await stopServerIn(join(dir, entry.name))));
     removed.push(...(await stopOvs(ovsPaths(join(dir, entry.name)))));
     removed.push(...(await stopPostgres(join(dir, entry.name, "data"))));
+    removed.push(...(await stopKeystoneIn(join(dir, entry.name))));
   }
   const namespaces = await ownedNamespaces(testbed);
   for (const ns of namespaces) {

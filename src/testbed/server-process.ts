@@ -1,12 +1,12 @@
 /**
  * A `weir server` process for a testbed (the demo and the benchmarks): SQLite in a directory under the
- * testbed's run directory, noauth on loopback. Its pidfile (written by the server itself) sits in that
+ * testbed's run directory, noauth on loopback, without quotas. Its pidfile (written by the server itself) sits in that
  * directory, so the testbed's cleanup finds and stops it after a crash, like the agents.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,11 +46,21 @@ export async function freeLoopbackPort(): Promise<number> {
 /** Starts `weir server --noauth` on 127.0.0.1:`port` over SQLite in `dataDir`; resolves once it answers. */
 export async function startServerProcess(dataDir: string, port: number): Promise<ServerProcess> {
   await mkdir(dataDir, { recursive: true });
+  // A testbed is one project with thousands of ports (the benchmarks): no quota in its way.
+  const config = join(dataDir, "server.ini");
+  await writeFile(
+    config,
+    [
+      "[QUOTAS]",
+      ...["network", "subnet", "port", "security_group", "security_group_rule"].map((r) => `quota_${r} = -1`),
+      "",
+    ].join("\n"),
+  );
   const log = createWriteStream(join(dataDir, SERVER_LOG), { flags: "a" });
   await once(log, "open");
   const child = spawn(
     process.execPath,
-    [cli, "server", "--noauth", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir],
+    [cli, "server", "--noauth", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--config", config],
     // Own process group: a Ctrl-C meant for the demo reaches the demo, which then stops us in order.
     { stdio: ["ignore", log, log], detached: true, env: { ...process.env, WEIR_LOG_LEVEL: "info" } },
   );

@@ -51,6 +51,7 @@ test("an empty file gives the documented defaults", () => {
     firewallDriver: "openvswitch",
     server: "http://127.0.0.1:9696",
     token: undefined,
+    keystone: undefined,
     metricsListen: undefined,
     reportInterval: 10,
     extensions: [],
@@ -117,11 +118,62 @@ test("every key of every section is read", () => {
     firewallDriver: "noop",
     server: "https://controller:9697",
     token: "s3cret",
+    keystone: undefined,
     metricsListen: "0.0.0.0:9100",
     reportInterval: 30,
     extensions: ["qos", "./ext/ra-guard.ts"],
     otherSections: { ra_guard: { log: "true" } },
   });
+});
+
+test("[keystone_authtoken]: the agent's service user; with a static token, or without auth_url, refused", () => {
+  const c = parseAgentConfig(
+    ini(
+      "[keystone_authtoken]",
+      "auth_url = http://controller:5000/v3",
+      "username = weir-agent",
+      "password = secret",
+      "project_name = service",
+    ),
+    FILE,
+  );
+  assert.deepEqual(c.keystone, {
+    authUrl: "http://controller:5000/v3",
+    username: "weir-agent",
+    password: "secret",
+    projectName: "service",
+    userDomainName: "Default",
+    projectDomainName: "Default",
+  });
+  rejects(
+    ini(
+      "[weir]",
+      "token = t",
+      "[keystone_authtoken]",
+      "auth_url = http://k:5000",
+      "username = u",
+      "password = p",
+      "project_name = s",
+    ),
+    "[weir] token",
+    /either a static token or \[keystone_authtoken\] credentials/,
+  );
+  rejects(ini("[keystone_authtoken]", "username = u"), "[keystone_authtoken] username", /needs auth_url/);
+  rejects(
+    ini("[keystone_authtoken]", "auth_url = http://k:5000", "username = u"),
+    "[keystone_authtoken] password",
+    /is required/,
+  );
+  rejects(
+    ini("[keystone_authtoken]", "auth_url = k:5000"),
+    "[keystone_authtoken] auth_url",
+    /not an http\(s\) URL/,
+  );
+  rejects(
+    ini("[keystone_authtoken]", "auth_url = http://k:5000", "auth_type = v3token"),
+    "[keystone_authtoken] auth_type",
+    /only password/,
+  );
 });
 
 test("[agent] extensions: names and module paths; anything else, or a name twice, is refused", () => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { test } from "node:test";
-import { ServerClient } from "../../src/agent/internal.ts";
+import { ServerClient, staticCredentials } from "../../src/agent/internal.ts";
 
 test("a stream with keepalives lasts past the request timeout; a silent server is given up on", async (t) => {
   let silent = false;
@@ -31,7 +31,7 @@ test("a stream with keepalives lasts past the request timeout; a silent server i
   const client = new ServerClient({
     url: `http://127.0.0.1:${port}`,
     host: "h",
-    token: undefined,
+    credentials: staticCredentials(undefined),
     requestTimeoutMs: 100,
   });
   const items = [];

@@ -419,6 +419,39 @@ export function defineApiSuite(backend: Backend): void {
     }
     assert.deepEqual(seen, ports.map((p) => p.id).sort(), "every port exactly once, in id order");
     assert.equal((await s.api("GET", "/v2.0/ports?binding:host_id=")).body.ports.length, 7);
+    // Backwards from the end with page_reverse, as Neutron pages: each page in order, previous links.
+    const back: string[][] = [];
+    url = "/v2.0/ports?limit=3&page_reverse=True";
+    for (let pages = 0; pages < 5 && url; pages++) {
+      const page = await s.api("GET", url);
+      if (page.body.ports.length > 0) back.unshift(page.body.ports.map((p: any) => p.id));
+      const previous = page.body.ports_links?.find((l: any) => l.rel === "previous")?.href;
+      url = page.body.ports.length < 3 ? "" : previous ? previous.slice(previous.indexOf("/v2.0")) : "";
+    }
+    assert.deepEqual(back.flat(), ports.map((p) => p.id).sort(), "the same ports, read backwards by pages");
+    const first = await s.api("GET", "/v2.0/ports?limit=3");
+    assert.deepEqual(
+      first.body.ports_links.map((l: any) => l.rel),
+      ["next", "previous"],
+      "a full page read forward has both links, as Neutron's",
+    );
+    const last = await s.api("GET", `/v2.0/ports?limit=3&marker=${seen[5]}`);
+    assert.deepEqual(
+      last.body.ports_links.map((l: any) => l.rel),
+      ["previous"],
+      "the last, short page",
+    );
+    // Sorting by several keys; mismatched or unknown keys and directions are refused.
+    const sorted = (
+      await s.api("GET", "/v2.0/ports?sort_key=device_id&sort_dir=desc&sort_key=name&sort_dir=asc")
+    ).body.ports.map((p: any) => p.name);
+    assert.deepEqual(sorted, ["p3", "p4", "p5", "p6", "p0", "p1", "p2"]);
+    neutronError(await s.api("GET", "/v2.0/ports?sort_key=name&sort_key=id&sort_dir=asc"), 400, "BadRequest");
+    neutronError(await s.api("GET", "/v2.0/ports?sort_key=colour&sort_dir=asc"), 400, "BadRequest");
+    neutronError(await s.api("GET", "/v2.0/ports?sort_key=name&sort_dir=up"), 400, "BadRequest");
+    neutronError(await s.api("GET", "/v2.0/ports?limit=-1"), 400, "BadRequest");
+    const aliases = (await s.api("GET", "/v2.0/extensions")).body.extensions.map((e: any) => e.alias);
+    assert.ok(aliases.includes("pagination") && aliases.includes("sorting"));
   });
 
   test(`[${b}] tokens: no token 401, an agent token only on the agent channel, the admin token everywhere`, async (t) => {
@@ -444,6 +477,157 @@ export function defineApiSuite(backend: Backend): void {
     };
     assert.equal((await s.api("POST", "/agent/v1/report-state", report)).status, 401);
     assert.equal((await s.api("POST", "/agent/v1/report-state", report, "agent-secret")).status, 200);
+  });
+
+  test(`[${b}] If-Match: revision_number=N: a stale update or delete is 412 and changes nothing; subnets revise their network`, async (t) => {
+    const s = await startServer(t, backend);
+    const n = await network(s, { name: "rev" });
+    const ifMatch = async (method: string, path: string, revision: number | string, body?: unknown) => {
+      const response = await fetch(`${s.url}${path}`, {
+        method,
+        headers: { "content-type": "application/json", "if-match": `revision_number=${revision}` },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text === "" ? undefined : JSON.parse(text) };
+    };
+    const r1 = n.revision_number as number;
+    await subnet(s, n.id, "198.19.70.0/24");
+    const r2 = (await s.api("GET", `/v2.0/networks/${n.id}`)).body.network.revision_number;
+    assert.equal(r2, r1 + 1, "a new subnet is a new revision of its network");
+    const stale = await ifMatch("PUT", `/v2.0/networks/${n.id}`, r1, { network: { name: "stale" } });
+    neutronError(stale, 412, "RevisionNumberConstraintFailed");
+    assert.equal(stale.body.NeutronError.message, `Constrained to ${r1}, but current revision is ${r2}`);
+    assert.equal((await s.api("GET", `/v2.0/networks/${n.id}`)).body.network.name, "rev", "nothing changed");
+    const fresh = await ifMatch("PUT", `/v2.0/networks/${n.id}`, r2, { network: { name: "fresh" } });
+    assert.equal(fresh.status, 200);
+    assert.equal(fresh.body.network.revision_number, r2 + 1);
+    const port = (await s.api("POST", "/v2.0/ports", { port: { network_id: n.id } })).body.port;
+    neutronError(
+      await ifMatch("DELETE", `/v2.0/ports/${port.id}`, port.revision_number + 5),
+      412,
+      "RevisionNumberConstraintFailed",
+    );
+    assert.equal((await s.api("GET", `/v2.0/ports/${port.id}`)).status, 200, "the port is still there");
+    assert.equal((await ifMatch("DELETE", `/v2.0/ports/${port.id}`, port.revision_number)).status, 204);
+    neutronError(await ifMatch("PUT", `/v2.0/networks/${n.id}`, "x", { network: {} }), 400, "BadRequest");
+    neutronError(
+      await ifMatch("PUT", `/v2.0/networks/${crypto.randomUUID()}`, 1, { network: {} }),
+      404,
+      "NetworkNotFound",
+    );
+    const mismatch = await s.api("POST", "/v2.0/networks", {
+      network: {
+        project_id: "11111111111111111111111111111111",
+        tenant_id: "22222222222222222222222222222222",
+      },
+    });
+    neutronError(mismatch, 400, "HTTPBadRequest", /'project_id' and 'tenant_id' do not match/);
+    const extensions = (await s.api("GET", "/v2.0/extensions")).body.extensions.map(
+      (e: { alias: string }) => e.alias,
+    );
+    assert.ok(extensions.includes("revision-if-match"));
+  });
+
+  test(`[${b}] bulk create of networks, subnets and ports: one answer per item, all or nothing`, async (t) => {
+    const s = await startServer(t, backend);
+    const made = await s.api("POST", "/v2.0/networks", {
+      networks: [{ name: "bulk-a" }, { name: "bulk-b" }],
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.deepEqual(
+      made.body.networks.map((n: { name: string }) => n.name),
+      ["bulk-a", "bulk-b"],
+    );
+    const [a, bNet] = made.body.networks as { id: string }[];
+    const subnets = await s.api("POST", "/v2.0/subnets", {
+      subnets: [
+        { network_id: a!.id, cidr: "198.19.80.0/24", ip_version: 4 },
+        { network_id: bNet!.id, cidr: "198.19.81.0/24", ip_version: 4 },
+      ],
+    });
+    assert.equal(subnets.status, 201, JSON.stringify(subnets.body));
+    assert.equal(subnets.body.subnets.length, 2);
+    const ports = await s.api("POST", "/v2.0/ports", {
+      ports: [{ network_id: a!.id }, { network_id: a!.id }],
+    });
+    assert.equal(ports.status, 201);
+    const ips = ports.body.ports.map(
+      (p: { fixed_ips: { ip_address: string }[] }) => p.fixed_ips[0]!.ip_address,
+    );
+    assert.equal(new Set(ips).size, 2, "distinct addresses within one bulk request");
+    // The second item is bad: nothing of the first is kept.
+    const before = (await s.api("GET", "/v2.0/networks")).body.networks.length;
+    const refused = await s.api("POST", "/v2.0/networks", { networks: [{ name: "kept?" }, { mtu: 10 }] });
+    assert.equal(refused.status, 400);
+    assert.equal((await s.api("GET", "/v2.0/networks")).body.networks.length, before, "all or nothing");
+    const overlap = await s.api("POST", "/v2.0/subnets", {
+      subnets: [
+        { network_id: a!.id, cidr: "198.19.82.0/24", ip_version: 4 },
+        { network_id: a!.id, cidr: "198.19.82.0/25", ip_version: 4 },
+      ],
+    });
+    assert.equal(overlap.status, 400, "a failure while writing rolls back the items before it");
+    const cidrs = (await s.api("GET", `/v2.0/subnets?network_id=${a!.id}`)).body.subnets.map(
+      (x: { cidr: string }) => x.cidr,
+    );
+    assert.deepEqual(cidrs, ["198.19.80.0/24"]);
+    neutronError(await s.api("POST", "/v2.0/networks", { networks: [] }), 400, "HTTPBadRequest");
+  });
+
+  test(`[${b}] tags: set, add, check, remove, filter by tags, tags-any, not-tags, not-tags-any; a delete takes them`, async (t) => {
+    const s = await startServer(t, backend);
+    const [red, blue, plain] = [
+      await network(s, { name: "red" }),
+      await network(s, { name: "blue" }),
+      await network(s, { name: "plain" }),
+    ];
+    const put = await s.api("PUT", `/v2.0/networks/${red.id}/tags`, { tags: ["prod", "eu", "prod"] });
+    assert.equal(put.status, 200);
+    assert.deepEqual(put.body.tags, ["eu", "prod"], "duplicates are one tag");
+    assert.equal((await s.api("PUT", `/v2.0/networks/${blue.id}/tags/prod`)).status, 201);
+    assert.equal((await s.api("PUT", `/v2.0/networks/${blue.id}/tags/us`)).status, 201);
+    assert.deepEqual((await s.api("GET", `/v2.0/networks/${blue.id}/tags`)).body.tags, ["prod", "us"]);
+    assert.equal((await s.api("GET", `/v2.0/networks/${blue.id}/tags/us`)).status, 204);
+    neutronError(await s.api("GET", `/v2.0/networks/${blue.id}/tags/eu`), 404, "TagNotFound");
+    neutronError(await s.api("DELETE", `/v2.0/networks/${blue.id}/tags/eu`), 404, "TagNotFound");
+    const shown = (await s.api("GET", `/v2.0/networks/${red.id}`)).body.network;
+    assert.deepEqual(shown.tags, ["eu", "prod"]);
+    assert.equal(shown.revision_number, red.revision_number + 1, "a change of tags is a new revision");
+    const names = async (query: string) =>
+      (await s.api("GET", `/v2.0/networks?${query}`)).body.networks
+        .map((n: { name: string }) => n.name)
+        .sort();
+    assert.deepEqual(await names("tags=prod"), ["blue", "red"]);
+    assert.deepEqual(await names("tags=prod,eu"), ["red"]);
+    assert.deepEqual(await names("tags-any=eu,us"), ["blue", "red"]);
+    assert.deepEqual(await names("not-tags=prod,eu"), ["blue", "plain"]);
+    assert.deepEqual(await names("not-tags-any=prod"), ["plain"]);
+    assert.equal((await s.api("DELETE", `/v2.0/networks/${blue.id}/tags/us`)).status, 204);
+    assert.equal((await s.api("DELETE", `/v2.0/networks/${red.id}/tags`)).status, 204);
+    assert.deepEqual((await s.api("GET", `/v2.0/networks/${red.id}`)).body.network.tags, []);
+    neutronError(
+      await s.api("PUT", `/v2.0/networks/${red.id}/tags`, { tags: "prod" }),
+      400,
+      "HTTPBadRequest",
+    );
+    neutronError(await s.api("PUT", `/v2.0/networks/${red.id}/tags/${"x".repeat(256)}`), 400, "BadRequest");
+    neutronError(await s.api("PUT", `/v2.0/networks/${crypto.randomUUID()}/tags/x`), 404, "NetworkNotFound");
+    // Other taggable resources, and a delete taking the tags with it.
+    const sub = await subnet(s, plain.id, "198.19.90.0/24");
+    const p = await port(s, plain.id, {});
+    for (const path of [`subnets/${sub.id}`, `ports/${p.id}`]) {
+      assert.equal((await s.api("PUT", `/v2.0/${path}/tags/t1`)).status, 201, path);
+      const [collection, id] = path.split("/");
+      const key = collection === "subnets" ? "subnet" : "port";
+      assert.deepEqual((await s.api("GET", `/v2.0/${collection}/${id}`)).body[key].tags, ["t1"]);
+    }
+    assert.equal((await s.api("DELETE", `/v2.0/ports/${p.id}`)).status, 204);
+    const left = await s.store.query.all<{ resource: string }>(
+      "SELECT resource FROM tags WHERE resource_id = ?",
+      [p.id],
+    );
+    assert.deepEqual(left, [], "the port's tags went with it");
   });
 
   test(`[${b}] 100 parallel port creates on one network: unique MACs and IPs, none lost`, async (t) => {

@@ -47,18 +47,23 @@ export class Lab extends WeirLab<TestServer> {
         {
           dataDir: this.server.dataDir!,
           port,
-          ...(this.#serverConfig ? { config: this.#serverConfig } : {}),
+          config: { ...noQuotas, ...this.#serverConfig },
         },
       ),
     );
   }
 }
 
+/** A lab is one project with as many ports as a test needs: no quota in its way (as the testbed's server). */
+const noQuotas = {
+  quotaDefaults: { network: -1, subnet: -1, port: -1, security_group: -1, security_group_rule: -1 },
+};
+
 export async function lab(t: TestContext, options: LabOptions): Promise<Lab> {
   const server = await startServer(
     t,
     { kind: "sqlite" },
-    options.serverConfig ? { config: options.serverConfig } : {},
+    { config: { ...noQuotas, ...options.serverConfig } },
   );
   let l: Lab | undefined;
   // Registered before the testbed's own cleanup, so it runs first (after-hooks run in order): agents

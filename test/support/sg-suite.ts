@@ -3,7 +3,7 @@
 // each storage backend (server-api-*.test.ts). Messages are compared whole; a refused request stores nothing.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createGroup, createRules, deleteGroup, securityGroup } from "../../src/server/internal.ts";
+import { callerOf, createGroup, createRules, deleteGroup, securityGroup } from "../../src/server/internal.ts";
 import { network, port, subnet } from "./api-suite.ts";
 import { error } from "./qos-suite.ts";
 import { type Backend, startServer, type TestServer } from "./server.ts";
@@ -43,7 +43,7 @@ const shape = (r: any) => ({
 export function defineSecurityGroupSuite(backend: Backend): void {
   const b = backend.kind;
 
-  test(`[${b}] security-group extensions are advertised as Neutron names them; quotas not yet (only groups and rules have quotas)`, async (t) => {
+  test(`[${b}] security-group extensions are advertised as Neutron names them, and quotas (every resource has one)`, async (t) => {
     const s = await startServer(t, backend);
     const byAlias = new Map(
       (await s.api("GET", "/v2.0/extensions")).body.extensions.map((e: any) => [e.alias, e.name]),
@@ -62,7 +62,7 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       [],
     );
     assert.equal(byAlias.get("security-group"), "security-group");
-    assert.equal(byAlias.has("quotas"), false);
+    assert.ok(byAlias.has("quotas") && byAlias.has("quota_details"));
     assert.equal((await s.api("GET", "/v2.0/extensions/stateful-security-group")).status, 200);
   });
 
@@ -741,9 +741,12 @@ export function defineSecurityGroupSuite(backend: Backend): void {
     );
   });
 
-  test(`[${b}] quotas for groups and rules: defaults, limits, 409 beyond them, no lowering below use without force`, async (t) => {
+  test(`[${b}] quotas for networks, subnets, ports, groups and rules: defaults, limits, 409 beyond them, no lowering below use without force`, async (t) => {
     const s = await startServer(t, backend);
     assert.deepEqual((await s.api("GET", `/v2.0/quotas/${PROJECT}`)).body.quota, {
+      network: 100,
+      subnet: 100,
+      port: 500,
       security_group: 10,
       security_group_rule: 100,
     });
@@ -752,8 +755,11 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       const r = await put({ security_group: bad });
       assert.equal(r.status, 400, JSON.stringify(r.body));
     }
-    error(await put({ network: 5 }), 400, "HTTPBadRequest", "Unrecognized attribute(s) 'network'");
+    error(await put({ router: 5 }), 400, "HTTPBadRequest", "Unrecognized attribute(s) 'router'");
     assert.deepEqual((await put({ security_group: 2 })).body.quota, {
+      network: 100,
+      subnet: 100,
+      port: 500,
       security_group: 2,
       security_group_rule: 100,
     });
@@ -795,13 +801,53 @@ export function defineSecurityGroupSuite(backend: Backend): void {
     );
     assert.equal((await s.api("DELETE", `/v2.0/quotas/${PROJECT}`)).status, 204);
     assert.deepEqual((await s.api("GET", `/v2.0/quotas/${PROJECT}`)).body.quota, {
+      network: 100,
+      subnet: 100,
+      port: 500,
       security_group: 10,
       security_group_rule: 100,
     });
     assert.deepEqual((await s.api("GET", `/v2.0/quotas/${PROJECT}/default`)).body.quota, {
+      network: 100,
+      subnet: 100,
+      port: 500,
       security_group: 10,
       security_group_rule: 100,
     });
+    // Networks, subnets and ports are counted as Neutron counts them.
+    await put({ network: 1, subnet: 1, port: 1 });
+    const net = (await s.api("POST", "/v2.0/networks", { network: { name: "q" } })).body.network;
+    error(
+      await s.api("POST", "/v2.0/networks", { network: { name: "q2" } }),
+      409,
+      "OverQuota",
+      "Quota exceeded for resources: ['network'].",
+    );
+    assert.equal(
+      (
+        await s.api("POST", "/v2.0/subnets", {
+          subnet: { network_id: net.id, cidr: "198.19.99.0/24", ip_version: 4 },
+        })
+      ).status,
+      201,
+    );
+    error(
+      await s.api("POST", "/v2.0/subnets", {
+        subnet: { network_id: net.id, cidr: "198.19.98.0/24", ip_version: 4 },
+      }),
+      409,
+      "OverQuota",
+      "Quota exceeded for resources: ['subnet'].",
+    );
+    assert.equal((await s.api("POST", "/v2.0/ports", { port: { network_id: net.id } })).status, 201);
+    error(
+      await s.api("POST", "/v2.0/ports", { port: { network_id: net.id } }),
+      409,
+      "OverQuota",
+      "Quota exceeded for resources: ['port'].",
+    );
+    const used = (await s.api("GET", `/v2.0/quotas/${PROJECT}/details`)).body.quota;
+    assert.deepEqual([used.network.used, used.subnet.used, used.port.used], [1, 1, 1]);
   });
 
   test(`[${b}] project scoping of groups and rules: another project's group is not found, nor made for it by a member`, async (t) => {
@@ -811,8 +857,8 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       store: s.store,
       now: () => new Date(),
     };
-    const admin = { projectId: PROJECT, admin: true };
-    const member = { projectId: OTHER, admin: false };
+    const admin = callerOf(PROJECT, ["admin", "member", "reader"], undefined, false);
+    const member = callerOf(OTHER, ["member", "reader"], undefined, false);
     /** An ingress rule of the member's project in `groupId`. */
     const memberRule = (groupId: string, over: { remote_group_id?: string } = {}) => ({
       security_group_id: groupId,

@@ -21,6 +21,7 @@ import {
   type SyncResponse,
   SyncResponse as SyncResponseSchema,
 } from "../../protocol/index.ts";
+import { type Credentials, isKeystoneError } from "./credentials.ts";
 
 /** The server could not be reached, or did not answer in time: try again later. */
 export class ServerUnavailableError extends WeirError {
@@ -50,7 +51,8 @@ export type StreamItem =
 export interface ServerClientOptions {
   readonly url: string;
   readonly host: string;
-  readonly token: string | undefined;
+  /** A static token (or none), or the agent's Keystone credentials (credentials.ts). */
+  readonly credentials: Credentials;
   readonly requestTimeoutMs?: number;
 }
 
@@ -60,13 +62,13 @@ export const DEVICE_BATCH = 1000;
 export class ServerClient {
   readonly url: string;
   readonly host: string;
-  readonly #token: string | undefined;
+  readonly #credentials: Credentials;
   readonly #timeoutMs: number;
 
   constructor(options: ServerClientOptions) {
     this.url = options.url;
     this.host = options.host;
-    this.#token = options.token;
+    this.#credentials = options.credentials;
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
   }
 
@@ -150,7 +152,11 @@ export class ServerClient {
       );
       try {
         response = await fetch(`${this.url}${AgentRoutes.stream}?host=${encodeURIComponent(this.host)}`, {
-          headers: { ...this.#headers(), accept: "text/event-stream", "last-event-id": String(since) },
+          headers: {
+            ...(await this.#headers()),
+            accept: "text/event-stream",
+            "last-event-id": String(since),
+          },
           signal: AbortSignal.any([both, connect.signal]),
         });
       } catch (cause) {
@@ -160,6 +166,7 @@ export class ServerClient {
         clearTimeout(connectTimer);
       }
       if (!response.ok || response.body === null) {
+        if (response.status === 401) this.#credentials.refused();
         throw new ServerRejectedError("event stream", response.status, await response.text().catch(() => ""));
       }
       const parser = new SseParser();
@@ -187,21 +194,36 @@ export class ServerClient {
     }
   }
 
-  #headers(): Record<string, string> {
-    return this.#token === undefined ? {} : { "x-auth-token": this.#token };
+  /** The auth header; a token Keystone cannot give now makes the server unavailable to us (retried). */
+  async #headers(): Promise<Record<string, string>> {
+    let token: string | undefined;
+    try {
+      token = await this.#credentials.token();
+    } catch (cause) {
+      if (isKeystoneError(cause)) throw new ServerUnavailableError(this.url, cause);
+      throw cause;
+    }
+    return token === undefined ? {} : { "x-auth-token": token };
   }
 
   async #post<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
     let response: Response;
-    try {
-      response = await fetch(`${this.url}${path}`, {
-        method: "POST",
-        headers: { ...this.#headers(), "content-type": "application/json" },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (cause) {
-      throw new ServerUnavailableError(this.url, cause);
+    for (let attempt = 0; ; attempt++) {
+      const headers = await this.#headers();
+      try {
+        response = await fetch(`${this.url}${path}`, {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/json" },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(this.#timeoutMs),
+        });
+      } catch (cause) {
+        throw new ServerUnavailableError(this.url, cause);
+      }
+      // A Keystone token the server refuses (revoked, expired early): a new one, once.
+      if (response.status !== 401 || attempt > 0 || this.#credentials.kind !== "keystone") break;
+      this.#credentials.refused();
+      await response.body?.cancel();
     }
     let text: string;
     try {

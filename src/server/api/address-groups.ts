@@ -12,13 +12,18 @@ import {
   updateAddressGroup,
 } from "../services/address-groups.ts";
 import type { ServiceContext } from "../services/context.ts";
+import { tagsByObject, tagsOf } from "../services/tags.ts";
 import { addressGroupView } from "../views.ts";
+import { ifMatch } from "./if-match.ts";
 import { listBody, pickFields } from "./query.ts";
 import { parseAddresses, parseAddressGroup } from "./sg-bodies.ts";
 
 export function addressGroupRoutes(router: Router, ctx: ServiceContext): void {
   const q = ctx.store.query;
-  const view = async (row: AddressGroupRow) => addressGroupView(row, await addressesOf(q, row.id));
+  const view = async (row: AddressGroupRow) => ({
+    ...addressGroupView(row, await addressesOf(q, row.id)),
+    tags: await tagsOf(q, "address-groups", row.id),
+  });
   const base = "/v2.0/address-groups";
   router.add({
     method: "GET",
@@ -29,7 +34,11 @@ export function addressGroupRoutes(router: Router, ctx: ServiceContext): void {
         addressGroupVisible(req.caller, g),
       );
       const addresses = await addressesByGroup(q);
-      const items = rows.map((g) => addressGroupView(g, addresses.get(g.id) ?? []));
+      const tags = await tagsByObject(q, "address-groups");
+      const items = rows.map((g) => ({
+        ...addressGroupView(g, addresses.get(g.id) ?? []),
+        tags: tags.get(g.id) ?? [],
+      }));
       return {
         status: 200,
         body: listBody("address_groups", items, req.query, req.baseUrl, "address-groups"),
@@ -74,7 +83,12 @@ export function addressGroupRoutes(router: Router, ctx: ServiceContext): void {
     handler: async (req) => {
       const b = parseAddressGroup(await req.body(), "update", req.caller);
       const row = await ctx.store.write((tx) =>
-        updateAddressGroup(tx, ctx, req.caller, req.params.id!, { name: b.name, description: b.description }),
+        ifMatch(req, tx, "address_groups", req.params.id!, () =>
+          updateAddressGroup(tx, ctx, req.caller, req.params.id!, {
+            name: b.name,
+            description: b.description,
+          }),
+        ),
       );
       return { status: 200, body: { address_group: await view(row) } };
     },
@@ -98,7 +112,11 @@ export function addressGroupRoutes(router: Router, ctx: ServiceContext): void {
     pattern: `${base}/:id`,
     access: "api",
     handler: async (req) => {
-      await ctx.store.write((tx) => deleteAddressGroup(tx, req.caller, req.params.id!));
+      await ctx.store.write((tx) =>
+        ifMatch(req, tx, "address_groups", req.params.id!, () =>
+          deleteAddressGroup(tx, req.caller, req.params.id!),
+        ),
+      );
       return { status: 204 };
     },
   });

@@ -3,6 +3,7 @@ import type { Router } from "../http/router.ts";
 import type { AgentRow } from "../rows.ts";
 import { agentAlive, deleteAgent, updateAgent } from "../services/agents.ts";
 import type { ServiceContext } from "../services/context.ts";
+import { allow } from "../services/ownership.ts";
 import { agentView } from "../views.ts";
 import { AgentUpdateBody, parseBody } from "./bodies.ts";
 import { listBody, pickFields } from "./query.ts";
@@ -19,6 +20,8 @@ export function agentRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/agents",
     access: "api",
     handler: async (req) => {
+      // Agents are the cloud's, not a project's: the list is the admin's (get_agent).
+      allow(req.caller, "get_agent", {});
       const rows = await ctx.store.query.all<AgentRow>("SELECT * FROM agents");
       return { status: 200, body: listBody("agents", rows.map(view), req.query, req.baseUrl) };
     },
@@ -27,16 +30,17 @@ export function agentRoutes(router: Router, ctx: ServiceContext): void {
     method: "GET",
     pattern: "/v2.0/agents/:id",
     access: "api",
-    handler: async (req) => ({
-      status: 200,
-      body: { agent: pickFields(view(await find(req.params.id!)), req.query) },
-    }),
+    handler: async (req) => {
+      allow(req.caller, "get_agent", {});
+      return { status: 200, body: { agent: pickFields(view(await find(req.params.id!)), req.query) } };
+    },
   });
   router.add({
     method: "PUT",
     pattern: "/v2.0/agents/:id",
     access: "api",
     handler: async (req) => {
+      allow(req.caller, "update_agent", {});
       const b = parseBody(await req.body(), "agent", AgentUpdateBody);
       const row = await ctx.store.write((tx) =>
         updateAgent(tx, req.params.id!, { adminStateUp: b.admin_state_up, description: b.description }),
@@ -49,6 +53,7 @@ export function agentRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/agents/:id",
     access: "api",
     handler: async (req) => {
+      allow(req.caller, "delete_agent", {});
       await ctx.store.write((tx) => deleteAgent(tx, ctx, req.params.id!));
       return { status: 204 };
     },

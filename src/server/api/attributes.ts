@@ -142,12 +142,7 @@ function populateProject(
 ): void {
   if ("tenant_id" in values && !("project_id" in values)) values.project_id = values.tenant_id;
   else if ("project_id" in values && !("tenant_id" in values)) values.tenant_id = values.project_id;
-  if (values.project_id !== values.tenant_id) throw badRequest("'project_id' and 'tenant_id' do not match");
-  if ("project_id" in values && values.project_id !== caller.projectId && !caller.admin) {
-    throw badRequest(
-      "Specifying 'project_id' other than the authenticated project in request is not allowed for the current user.",
-    );
-  }
+  checkRequestedProject(values.project_id, values.tenant_id, caller);
   if (operation === "create" && "tenant_id" in attributes && !("project_id" in values)) {
     values.project_id = caller.projectId;
     values.tenant_id = caller.projectId;
@@ -233,3 +228,26 @@ export const listOf =
     }
     return undefined;
   };
+
+/**
+ * A body's project_id and tenant_id (one attribute under two names) must agree, and only an admin may
+ * name another project than the caller's (400, as Neutron's API layer answers before any policy).
+ */
+export function checkRequestedProject(projectId: unknown, tenantId: unknown, caller: BodyCaller): void {
+  if (projectId !== undefined && tenantId !== undefined && projectId !== tenantId)
+    throw badRequest("'project_id' and 'tenant_id' do not match");
+  const requested = projectId ?? tenantId;
+  if (requested !== undefined && requested !== caller.projectId && !caller.admin)
+    throw badRequest(
+      "Specifying 'project_id' other than the authenticated project in request is not allowed for the current user.",
+    );
+}
+
+/** A create body's project (project_id or tenant_id), checked as above; undefined: the caller's. */
+export function requestedProject(
+  b: { readonly project_id?: string; readonly tenant_id?: string },
+  caller: BodyCaller,
+): string | undefined {
+  checkRequestedProject(b.project_id, b.tenant_id, caller);
+  return b.project_id ?? b.tenant_id;
+}

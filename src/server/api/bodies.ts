@@ -219,6 +219,24 @@ export const parseDscpMarkingRule = (
     caller,
   );
 
+/**
+ * A create body, single (`{"network": {...}}`) or bulk (`{"networks": [{...}, ...]}`): every item
+ * parsed before anything is written, so a bulk create is all or nothing.
+ */
+export function parseCreateBodies<T>(
+  body: unknown,
+  resource: string,
+  collection: string,
+  schema: z.ZodType<T>,
+): { readonly bulk: boolean; readonly items: readonly T[] } {
+  const list =
+    typeof body === "object" && body !== null ? (body as Record<string, unknown>)[collection] : undefined;
+  if (list === undefined) return { bulk: false, items: [parseBody(body, resource, schema)] };
+  if (!Array.isArray(list) || list.length === 0)
+    throw new ApiError(400, "HTTPBadRequest", `Resources required: expected {"${collection}": [{...}, ...]}`);
+  return { bulk: true, items: list.map((item) => parseBody({ [resource]: item }, resource, schema)) };
+}
+
 /** Parses `{"<resource>": {...}}`, with Neutron's messages for what is wrong. */
 export function parseBody<T>(body: unknown, resource: string, schema: z.ZodType<T>): T {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {

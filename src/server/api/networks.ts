@@ -1,17 +1,30 @@
+import { notFound } from "../api-errors.ts";
 import type { ApiRequest, Router } from "../http/router.ts";
 import type { NetworkRow } from "../rows.ts";
 import type { ServiceContext } from "../services/context.ts";
 import { network as findNetwork, subnetIdsByNetwork, subnetsOf } from "../services/lookups.ts";
-import { createNetwork, deleteNetwork, updateNetwork } from "../services/networks.ts";
+import { createNetwork, deleteNetwork, type NetworkCreate, updateNetwork } from "../services/networks.ts";
+import { tagsByObject, tagsOf } from "../services/tags.ts";
+import { networkTarget } from "../services/targets.ts";
 import { networkView } from "../views.ts";
+import { requestedProject } from "./attributes.ts";
 import { NetworkCreateBody, NetworkUpdateBody, parseBody } from "./bodies.ts";
+import { createOneOrMany } from "./bulk.ts";
+import { ifMatch } from "./if-match.ts";
 import { listBody, pickFields } from "./query.ts";
+import { visibleList, visibleOne } from "./visibility.ts";
 
 export function networkRoutes(router: Router, ctx: ServiceContext): void {
-  const view = async (row: NetworkRow) =>
-    networkView(
+  const view = async (row: NetworkRow) => ({
+    ...networkView(
       row,
       (await subnetsOf(ctx.store.query, row.id)).map((s) => s.id),
+    ),
+    tags: await tagsOf(ctx.store.query, "networks", row.id),
+  });
+  const shown = async (req: ApiRequest, row: NetworkRow) =>
+    visibleOne(req, "network", { view: await view(row), target: networkTarget(row) }, () =>
+      notFound("Network", row.id),
     );
 
   router.add({
@@ -22,7 +35,15 @@ export function networkRoutes(router: Router, ctx: ServiceContext): void {
       const q = ctx.store.query;
       const rows = await narrowed(req, q.all.bind(q));
       const subnets = await subnetIdsByNetwork(q);
-      const items = rows.filter((r) => visible(req, r)).map((r) => networkView(r, subnets.get(r.id) ?? []));
+      const tags = await tagsByObject(q, "networks");
+      const items = visibleList(
+        req,
+        "network",
+        rows.map((r) => ({
+          view: { ...networkView(r, subnets.get(r.id) ?? []), tags: tags.get(r.id) ?? [] },
+          target: networkTarget(r),
+        })),
+      );
       return { status: 200, body: listBody("networks", items, req.query, req.baseUrl) };
     },
   });
@@ -30,33 +51,15 @@ export function networkRoutes(router: Router, ctx: ServiceContext): void {
     method: "POST",
     pattern: "/v2.0/networks",
     access: "api",
-    handler: async (req) => {
-      const b = parseBody(await req.body(), "network", NetworkCreateBody);
-      const hasProvider =
-        b["provider:network_type"] !== undefined ||
-        b["provider:physical_network"] !== undefined ||
-        b["provider:segmentation_id"] !== undefined;
-      const row = await ctx.store.write((tx) =>
-        createNetwork(tx, ctx, req.caller, {
-          name: b.name,
-          description: b.description,
-          projectId: b.project_id ?? b.tenant_id,
-          adminStateUp: b.admin_state_up,
-          shared: b.shared,
-          mtu: b.mtu,
-          portSecurityEnabled: b.port_security_enabled,
-          qosPolicyId: b.qos_policy_id,
-          provider: hasProvider
-            ? {
-                networkType: b["provider:network_type"],
-                physicalNetwork: b["provider:physical_network"],
-                segmentationId: b["provider:segmentation_id"],
-              }
-            : undefined,
-        }),
-      );
-      return { status: 201, body: { network: await view(row) } };
-    },
+    handler: (req) =>
+      createOneOrMany(req, ctx, {
+        resource: "network",
+        collection: "networks",
+        schema: NetworkCreateBody,
+        input: (b) => networkInput(b, req.caller),
+        create: (tx, input) => createNetwork(tx, ctx, req.caller, input),
+        show: (row) => shown(req, row),
+      }),
   });
   router.add({
     method: "GET",
@@ -65,7 +68,7 @@ export function networkRoutes(router: Router, ctx: ServiceContext): void {
     handler: async (req) => ({
       status: 200,
       body: {
-        network: pickFields(await view(await findNetwork(ctx.store.query, req.params.id!)), req.query),
+        network: pickFields(await shown(req, await findNetwork(ctx.store.query, req.params.id!)), req.query),
       },
     }),
   });
@@ -80,18 +83,20 @@ export function networkRoutes(router: Router, ctx: ServiceContext): void {
         b["provider:physical_network"] !== undefined ||
         b["provider:segmentation_id"] !== undefined;
       const row = await ctx.store.write((tx) =>
-        updateNetwork(tx, ctx, req.caller, req.params.id!, {
-          name: b.name,
-          description: b.description,
-          adminStateUp: b.admin_state_up,
-          shared: b.shared,
-          mtu: b.mtu,
-          portSecurityEnabled: b.port_security_enabled,
-          qosPolicyId: b.qos_policy_id,
-          providerGiven,
-        }),
+        ifMatch(req, tx, "networks", req.params.id!, () =>
+          updateNetwork(tx, ctx, req.caller, req.params.id!, {
+            name: b.name,
+            description: b.description,
+            adminStateUp: b.admin_state_up,
+            shared: b.shared,
+            mtu: b.mtu,
+            portSecurityEnabled: b.port_security_enabled,
+            qosPolicyId: b.qos_policy_id,
+            providerGiven,
+          }),
+        ),
       );
-      return { status: 200, body: { network: await view(row) } };
+      return { status: 200, body: { network: await shown(req, row) } };
     },
   });
   router.add({
@@ -99,15 +104,12 @@ export function networkRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/networks/:id",
     access: "api",
     handler: async (req) => {
-      await ctx.store.write((tx) => deleteNetwork(tx, req.caller, req.params.id!));
+      await ctx.store.write((tx) =>
+        ifMatch(req, tx, "networks", req.params.id!, () => deleteNetwork(tx, req.caller, req.params.id!)),
+      );
       return { status: 204 };
     },
   });
-}
-
-/** Non-admins see their project's networks and shared ones. */
-function visible(req: ApiRequest, row: NetworkRow): boolean {
-  return req.caller.admin || row.project_id === req.caller.projectId || row.shared !== 0;
 }
 
 /** Pushes an id or name filter into SQL; everything else is filtered on the views. */
@@ -122,4 +124,31 @@ function narrowed(
   if (names.length > 0)
     return all<NetworkRow>(`SELECT * FROM networks WHERE name IN (${names.map(() => "?").join(",")})`, names);
   return all<NetworkRow>("SELECT * FROM networks");
+}
+
+function networkInput(
+  b: ReturnType<typeof NetworkCreateBody.parse>,
+  caller: ApiRequest["caller"],
+): NetworkCreate {
+  const hasProvider =
+    b["provider:network_type"] !== undefined ||
+    b["provider:physical_network"] !== undefined ||
+    b["provider:segmentation_id"] !== undefined;
+  return {
+    name: b.name,
+    description: b.description,
+    projectId: requestedProject(b, caller),
+    adminStateUp: b.admin_state_up,
+    shared: b.shared,
+    mtu: b.mtu,
+    portSecurityEnabled: b.port_security_enabled,
+    qosPolicyId: b.qos_policy_id,
+    provider: hasProvider
+      ? {
+          networkType: b["provider:network_type"],
+          physicalNetwork: b["provider:physical_network"],
+          segmentationId: b["provider:segmentation_id"],
+        }
+      : undefined,
+  };
 }

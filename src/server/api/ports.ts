@@ -1,5 +1,6 @@
+import { notFound } from "../api-errors.ts";
 import type { ApiRequest, Router } from "../http/router.ts";
-import type { PortRow } from "../rows.ts";
+import type { NetworkRow, PortRow } from "../rows.ts";
 import type { ServiceContext } from "../services/context.ts";
 import {
   allocationsByPort,
@@ -10,9 +11,15 @@ import {
 } from "../services/lookups.ts";
 import { groupsByPort, groupsOfPort } from "../services/port-security.ts";
 import { createPort, deletePort, type PortUpdate, updatePort } from "../services/ports.ts";
+import { tagsByObject, tagsOf } from "../services/tags.ts";
+import { onNetworkTarget } from "../services/targets.ts";
 import { portView } from "../views.ts";
+import { requestedProject } from "./attributes.ts";
 import { PortCreateBody, PortUpdateBody, parseBody } from "./bodies.ts";
+import { createOneOrMany } from "./bulk.ts";
+import { ifMatch } from "./if-match.ts";
 import { listBody, pickFields } from "./query.ts";
+import { mayRead, visibleList, visibleOne } from "./visibility.ts";
 
 type PortBody = ReturnType<typeof PortUpdateBody.parse>;
 
@@ -36,30 +43,56 @@ function portInput(b: PortBody): PortUpdate {
 }
 
 export function portRoutes(router: Router, ctx: ServiceContext): void {
-  const view = async (row: PortRow) =>
-    portView(
-      row,
-      await allocationsOf(ctx.store.query, row.id),
-      (await findNetwork(ctx.store.query, row.network_id)).qos_policy_id,
-      await groupsOfPort(ctx.store.query, row.id),
+  const shown = async (req: ApiRequest, row: PortRow) => {
+    const network = await findNetwork(ctx.store.query, row.network_id);
+    const view = {
+      ...portView(
+        row,
+        await allocationsOf(ctx.store.query, row.id),
+        network.qos_policy_id,
+        await groupsOfPort(ctx.store.query, row.id),
+      ),
+      tags: await tagsOf(ctx.store.query, "ports", row.id),
+    };
+    return visibleOne(req, "port", { view, target: onNetworkTarget(row, network) }, () =>
+      notFound("Port", row.id),
     );
+  };
 
   router.add({
     method: "GET",
     pattern: "/v2.0/ports",
     access: "api",
     handler: async (req) => {
-      const rows = (await narrowed(req, ctx)).filter(
-        (r) => req.caller.admin || r.project_id === req.caller.projectId,
+      const networks = new Map(
+        (await ctx.store.query.all<NetworkRow>("SELECT * FROM networks")).map((n) => [n.id, n]),
       );
+      const rows = (await narrowed(req, ctx)).filter((r) => {
+        const network = networks.get(r.network_id);
+        return network !== undefined && mayRead(req, "port", onNetworkTarget(r, network));
+      });
       const allocations = await allocationsByPort(
         ctx.store.query,
         rows.length > 2000 ? "all" : rows.map((r) => r.id),
       );
       const policies = await networkPolicies(ctx.store.query);
       const groups = await groupsByPort(ctx.store.query);
-      const items = rows.map((r) =>
-        portView(r, allocations.get(r.id) ?? [], policies.get(r.network_id) ?? null, groups.get(r.id) ?? []),
+      const tags = await tagsByObject(ctx.store.query, "ports");
+      const items = visibleList(
+        req,
+        "port",
+        rows.map((r) => ({
+          view: {
+            ...portView(
+              r,
+              allocations.get(r.id) ?? [],
+              policies.get(r.network_id) ?? null,
+              groups.get(r.id) ?? [],
+            ),
+            tags: tags.get(r.id) ?? [],
+          },
+          target: onNetworkTarget(r, networks.get(r.network_id)!),
+        })),
       );
       return { status: 200, body: listBody("ports", items, req.query, req.baseUrl) };
     },
@@ -68,17 +101,19 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
     method: "POST",
     pattern: "/v2.0/ports",
     access: "api",
-    handler: async (req) => {
-      const b = parseBody(await req.body(), "port", PortCreateBody);
-      const row = await ctx.store.write((tx) =>
-        createPort(tx, ctx, req.caller, {
+    handler: (req) =>
+      createOneOrMany(req, ctx, {
+        resource: "port",
+        collection: "ports",
+        schema: PortCreateBody,
+        input: (b) => ({
           ...portInput(b),
           networkId: b.network_id,
-          projectId: b.project_id ?? b.tenant_id,
+          projectId: requestedProject(b, req.caller),
         }),
-      );
-      return { status: 201, body: { port: await view(row) } };
-    },
+        create: (tx, input) => createPort(tx, ctx, req.caller, input),
+        show: (row) => shown(req, row),
+      }),
   });
   router.add({
     method: "GET",
@@ -86,7 +121,9 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
     access: "api",
     handler: async (req) => ({
       status: 200,
-      body: { port: pickFields(await view(await findPort(ctx.store.query, req.params.id!)), req.query) },
+      body: {
+        port: pickFields(await shown(req, await findPort(ctx.store.query, req.params.id!)), req.query),
+      },
     }),
   });
   router.add({
@@ -96,9 +133,11 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
     handler: async (req) => {
       const b = parseBody(await req.body(), "port", PortUpdateBody);
       const row = await ctx.store.write((tx) =>
-        updatePort(tx, ctx, req.caller, req.params.id!, portInput(b)),
+        ifMatch(req, tx, "ports", req.params.id!, () =>
+          updatePort(tx, ctx, req.caller, req.params.id!, portInput(b)),
+        ),
       );
-      return { status: 200, body: { port: await view(row) } };
+      return { status: 200, body: { port: await shown(req, row) } };
     },
   });
   router.add({
@@ -106,7 +145,9 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/ports/:id",
     access: "api",
     handler: async (req) => {
-      await ctx.store.write((tx) => deletePort(tx, req.caller, req.params.id!));
+      await ctx.store.write((tx) =>
+        ifMatch(req, tx, "ports", req.params.id!, () => deletePort(tx, req.caller, req.params.id!)),
+      );
       return { status: 204 };
     },
   });
@@ -122,6 +163,9 @@ function narrowed(req: ApiRequest, ctx: ServiceContext): Promise<PortRow[]> {
     ["network_id", "network_id"],
     ["mac_address", "mac_address"],
   ] as const) {
+    // A filter on an attribute the caller may not read is applied to its views (which lack it): no
+    // port matches, and the filter reveals nothing.
+    if (param === "binding:host_id" && !req.caller.admin && !req.caller.service) continue;
     const values = req.query.getAll(param);
     if (values.length > 0) {
       return q.all<PortRow>(

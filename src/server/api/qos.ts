@@ -20,9 +20,11 @@ import {
   updateRule,
 } from "../services/qos.ts";
 import { ALL_RULE_TYPES, RULE_TYPES, type RuleType, ruleTypeDrivers } from "../services/qos-rule-types.ts";
+import { tagsByObject, tagsOf } from "../services/tags.ts";
 import { qosPolicyView, qosRuleView } from "../views.ts";
 import { booleanFrom, invalidInput } from "./attributes.ts";
 import { parseBandwidthLimitRule, parseDscpMarkingRule, parseQosPolicy } from "./bodies.ts";
+import { ifMatch } from "./if-match.ts";
 import { listBody, pickFields } from "./query.ts";
 
 export function qosRoutes(router: Router, ctx: ServiceContext): void {
@@ -33,7 +35,10 @@ export function qosRoutes(router: Router, ctx: ServiceContext): void {
 
 function policyRoutes(router: Router, ctx: ServiceContext): void {
   const q = ctx.store.query;
-  const view = async (row: QosPolicyRow) => qosPolicyView(row, await rulesOf(q, row.id));
+  const view = async (row: QosPolicyRow) => ({
+    ...qosPolicyView(row, await rulesOf(q, row.id)),
+    tags: await tagsOf(q, "qos/policies", row.id),
+  });
   router.add({
     method: "GET",
     pattern: "/v2.0/qos/policies",
@@ -46,7 +51,11 @@ function policyRoutes(router: Router, ctx: ServiceContext): void {
         q,
         rows.map((r) => r.id),
       );
-      const items = rows.map((r) => qosPolicyView(r, rules.get(r.id) ?? []));
+      const tags = await tagsByObject(q, "qos/policies");
+      const items = rows.map((r) => ({
+        ...qosPolicyView(r, rules.get(r.id) ?? []),
+        tags: tags.get(r.id) ?? [],
+      }));
       return { status: 200, body: listBody("policies", items, req.query, req.baseUrl, "qos/policies") };
     },
   });
@@ -65,7 +74,7 @@ function policyRoutes(router: Router, ctx: ServiceContext): void {
           projectId: b.project_id!,
         }),
       );
-      return { status: 201, body: { policy: qosPolicyView(row, []) } };
+      return { status: 201, body: { policy: { ...qosPolicyView(row, []), tags: [] } } };
     },
   });
   router.add({
@@ -84,12 +93,14 @@ function policyRoutes(router: Router, ctx: ServiceContext): void {
     handler: async (req) => {
       const b = parseQosPolicy(await req.body(), "update", req.caller);
       const row = await ctx.store.write((tx) =>
-        updatePolicy(tx, ctx, req.caller, req.params.id!, {
-          name: b.name,
-          description: b.description,
-          shared: b.shared,
-          isDefault: b.is_default,
-        }),
+        ifMatch(req, tx, "qos_policies", req.params.id!, () =>
+          updatePolicy(tx, ctx, req.caller, req.params.id!, {
+            name: b.name,
+            description: b.description,
+            shared: b.shared,
+            isDefault: b.is_default,
+          }),
+        ),
       );
       return { status: 200, body: { policy: await view(row) } };
     },
@@ -99,7 +110,9 @@ function policyRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/qos/policies/:id",
     access: "api",
     handler: async (req) => {
-      await ctx.store.write((tx) => deletePolicy(tx, req.caller, req.params.id!));
+      await ctx.store.write((tx) =>
+        ifMatch(req, tx, "qos_policies", req.params.id!, () => deletePolicy(tx, req.caller, req.params.id!)),
+      );
       return { status: 204 };
     },
   });

@@ -5,6 +5,7 @@
 import { ApiError, forbidden } from "../api-errors.ts";
 import type { Router } from "../http/router.ts";
 import type { Caller, ServiceContext } from "../services/context.ts";
+import { allow } from "../services/ownership.ts";
 import {
   limitsOf,
   projectsWithLimits,
@@ -15,9 +16,7 @@ import {
 } from "../services/quotas.ts";
 import { parseQuotaUpdate } from "./sg-bodies.ts";
 
-const mayRead = (caller: Caller, projectId: string) => {
-  if (projectId !== caller.projectId && !caller.admin) throw forbidden("get_quota");
-};
+const mayRead = (caller: Caller, projectId: string) => allow(caller, "get_quota", { project_id: projectId });
 
 export function quotaRoutes(router: Router, ctx: ServiceContext): void {
   const q = ctx.store.query;
@@ -92,7 +91,7 @@ export function quotaRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/quotas/:project_id",
     access: "api",
     handler: async (req) => {
-      if (!req.caller.admin) throw forbidden("update_quota");
+      allow(req.caller, "update_quota", { project_id: req.params.project_id });
       const { limits, force } = parseQuotaUpdate(await req.body(), req.caller);
       const projectId = req.params.project_id!;
       await ctx.store.write((tx) => setLimits(tx, projectId, limits, force));
@@ -104,7 +103,7 @@ export function quotaRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/quotas/:project_id",
     access: "api",
     handler: async (req) => {
-      if (!req.caller.admin) throw forbidden("delete_quota");
+      allow(req.caller, "delete_quota", { project_id: req.params.project_id });
       await ctx.store.write((tx) => resetLimits(tx, req.params.project_id!));
       return { status: 204 };
     },

@@ -18,7 +18,9 @@ import {
   securityGroupVisible,
   updateGroup,
 } from "../services/security-groups.ts";
+import { tagsByObject, tagsOf } from "../services/tags.ts";
 import { defaultSecurityGroupRuleView, securityGroupRuleView, securityGroupView } from "../views.ts";
+import { ifMatch } from "./if-match.ts";
 import { listBody, pickFields } from "./query.ts";
 import {
   parseSecurityGroupRules,
@@ -51,8 +53,10 @@ async function ensureListedDefault(ctx: ServiceContext, req: ApiRequest): Promis
 
 function groupRoutes(router: Router, ctx: ServiceContext): void {
   const q = ctx.store.query;
-  const view = async (row: SecurityGroupRow) =>
-    securityGroupView(row, await rulesOf(q, row.id), (await defaultGroupIds(q)).has(row.id));
+  const view = async (row: SecurityGroupRow) => ({
+    ...securityGroupView(row, await rulesOf(q, row.id), (await defaultGroupIds(q)).has(row.id)),
+    tags: await tagsOf(q, "security-groups", row.id),
+  });
   router.add({
     method: "GET",
     pattern: "/v2.0/security-groups",
@@ -64,7 +68,11 @@ function groupRoutes(router: Router, ctx: ServiceContext): void {
       );
       const rules = await rulesByGroup(q);
       const defaults = await defaultGroupIds(q);
-      const items = rows.map((g) => securityGroupView(g, rules.get(g.id) ?? [], defaults.has(g.id)));
+      const tags = await tagsByObject(q, "security-groups");
+      const items = rows.map((g) => ({
+        ...securityGroupView(g, rules.get(g.id) ?? [], defaults.has(g.id)),
+        tags: tags.get(g.id) ?? [],
+      }));
       return {
         status: 200,
         body: listBody("security_groups", items, req.query, req.baseUrl, "security-groups"),
@@ -90,7 +98,10 @@ function groupRoutes(router: Router, ctx: ServiceContext): void {
           );
         return out;
       });
-      const views = created.map(({ group, rules }) => securityGroupView(group, rules, false));
+      const views = created.map(({ group, rules }) => ({
+        ...securityGroupView(group, rules, false),
+        tags: [],
+      }));
       return { status: 201, body: bulk ? { security_groups: views } : { security_group: views[0] } };
     },
   });
@@ -112,11 +123,13 @@ function groupRoutes(router: Router, ctx: ServiceContext): void {
     handler: async (req) => {
       const b = parseSecurityGroupUpdate(await req.body(), req.caller);
       const row = await ctx.store.write((tx) =>
-        updateGroup(tx, ctx, req.caller, req.params.id!, {
-          name: b.name,
-          description: b.description,
-          stateful: b.stateful,
-        }),
+        ifMatch(req, tx, "security_groups", req.params.id!, () =>
+          updateGroup(tx, ctx, req.caller, req.params.id!, {
+            name: b.name,
+            description: b.description,
+            stateful: b.stateful,
+          }),
+        ),
       );
       return { status: 200, body: { security_group: await view(row) } };
     },
@@ -126,7 +139,11 @@ function groupRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/security-groups/:id",
     access: "api",
     handler: async (req) => {
-      await ctx.store.write((tx) => deleteGroup(tx, req.caller, req.params.id!));
+      await ctx.store.write((tx) =>
+        ifMatch(req, tx, "security_groups", req.params.id!, () =>
+          deleteGroup(tx, req.caller, req.params.id!),
+        ),
+      );
       return { status: 204 };
     },
   });

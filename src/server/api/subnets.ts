@@ -1,13 +1,30 @@
-import type { Router } from "../http/router.ts";
-import type { SubnetRow } from "../rows.ts";
+import { notFound } from "../api-errors.ts";
+import type { ApiRequest, Router } from "../http/router.ts";
+import type { NetworkRow, SubnetRow } from "../rows.ts";
 import type { ServiceContext } from "../services/context.ts";
-import { subnet as findSubnet } from "../services/lookups.ts";
+import { network as findNetwork, subnet as findSubnet } from "../services/lookups.ts";
 import { createSubnet, deleteSubnet, updateSubnet } from "../services/subnets.ts";
+import { tagsByObject, tagsOf } from "../services/tags.ts";
+import { onNetworkTarget } from "../services/targets.ts";
 import { subnetView } from "../views.ts";
+import { requestedProject } from "./attributes.ts";
 import { parseBody, SubnetCreateBody, SubnetUpdateBody } from "./bodies.ts";
+import { createOneOrMany } from "./bulk.ts";
+import { ifMatch } from "./if-match.ts";
 import { listBody, pickFields } from "./query.ts";
+import { visibleList, visibleOne } from "./visibility.ts";
 
 export function subnetRoutes(router: Router, ctx: ServiceContext): void {
+  const shown = async (req: ApiRequest, row: SubnetRow) =>
+    visibleOne(
+      req,
+      "subnet",
+      {
+        view: { ...subnetView(row), tags: await tagsOf(ctx.store.query, "subnets", row.id) },
+        target: onNetworkTarget(row, await findNetwork(ctx.store.query, row.network_id)),
+      },
+      () => notFound("Subnet", row.id),
+    );
   router.add({
     method: "GET",
     pattern: "/v2.0/subnets",
@@ -21,9 +38,25 @@ export function subnetRoutes(router: Router, ctx: ServiceContext): void {
               networkIds,
             )
           : await ctx.store.query.all<SubnetRow>("SELECT * FROM subnets");
-      const items = rows
-        .filter((r) => req.caller.admin || r.project_id === req.caller.projectId)
-        .map(subnetView);
+      const networks = new Map(
+        (await ctx.store.query.all<NetworkRow>("SELECT * FROM networks")).map((n) => [n.id, n]),
+      );
+      const tags = await tagsByObject(ctx.store.query, "subnets");
+      const items = visibleList(
+        req,
+        "subnet",
+        rows.flatMap((r) => {
+          const network = networks.get(r.network_id);
+          return network === undefined
+            ? []
+            : [
+                {
+                  view: { ...subnetView(r), tags: tags.get(r.id) ?? [] },
+                  target: onNetworkTarget(r, network),
+                },
+              ];
+        }),
+      );
       return { status: 200, body: listBody("subnets", items, req.query, req.baseUrl) };
     },
   });
@@ -31,25 +64,27 @@ export function subnetRoutes(router: Router, ctx: ServiceContext): void {
     method: "POST",
     pattern: "/v2.0/subnets",
     access: "api",
-    handler: async (req) => {
-      const b = parseBody(await req.body(), "subnet", SubnetCreateBody);
-      const row = await ctx.store.write((tx) =>
-        createSubnet(tx, ctx, req.caller, {
+    handler: (req) =>
+      createOneOrMany(req, ctx, {
+        resource: "subnet",
+        collection: "subnets",
+        schema: SubnetCreateBody,
+        input: (b) => ({
           networkId: b.network_id,
           cidr: b.cidr,
           ipVersion: b.ip_version,
           name: b.name,
           description: b.description,
-          projectId: b.project_id ?? b.tenant_id,
+          projectId: requestedProject(b, req.caller),
           gatewayIp: b.gateway_ip,
           allocationPools: b.allocation_pools,
           enableDhcp: b.enable_dhcp,
           dnsNameservers: b.dns_nameservers,
           hostRoutes: b.host_routes,
         }),
-      );
-      return { status: 201, body: { subnet: subnetView(row) } };
-    },
+        create: (tx, input) => createSubnet(tx, ctx, req.caller, input),
+        show: (row) => shown(req, row),
+      }),
   });
   router.add({
     method: "GET",
@@ -57,7 +92,9 @@ export function subnetRoutes(router: Router, ctx: ServiceContext): void {
     access: "api",
     handler: async (req) => ({
       status: 200,
-      body: { subnet: pickFields(subnetView(await findSubnet(ctx.store.query, req.params.id!)), req.query) },
+      body: {
+        subnet: pickFields(await shown(req, await findSubnet(ctx.store.query, req.params.id!)), req.query),
+      },
     }),
   });
   router.add({
@@ -67,17 +104,19 @@ export function subnetRoutes(router: Router, ctx: ServiceContext): void {
     handler: async (req) => {
       const b = parseBody(await req.body(), "subnet", SubnetUpdateBody);
       const row = await ctx.store.write((tx) =>
-        updateSubnet(tx, ctx, req.caller, req.params.id!, {
-          name: b.name,
-          description: b.description,
-          gatewayIp: b.gateway_ip,
-          allocationPools: b.allocation_pools,
-          enableDhcp: b.enable_dhcp,
-          dnsNameservers: b.dns_nameservers,
-          hostRoutes: b.host_routes,
-        }),
+        ifMatch(req, tx, "subnets", req.params.id!, () =>
+          updateSubnet(tx, ctx, req.caller, req.params.id!, {
+            name: b.name,
+            description: b.description,
+            gatewayIp: b.gateway_ip,
+            allocationPools: b.allocation_pools,
+            enableDhcp: b.enable_dhcp,
+            dnsNameservers: b.dns_nameservers,
+            hostRoutes: b.host_routes,
+          }),
+        ),
       );
-      return { status: 200, body: { subnet: subnetView(row) } };
+      return { status: 200, body: { subnet: await shown(req, row) } };
     },
   });
   router.add({
@@ -85,7 +124,9 @@ export function subnetRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/subnets/:id",
     access: "api",
     handler: async (req) => {
-      await ctx.store.write((tx) => deleteSubnet(tx, req.caller, req.params.id!));
+      await ctx.store.write((tx) =>
+        ifMatch(req, tx, "subnets", req.params.id!, () => deleteSubnet(tx, ctx, req.caller, req.params.id!)),
+      );
       return { status: 204 };
     },
   });

@@ -98,6 +98,36 @@ export const extensions = [
     description: "This extension will display the revision number of neutron resources.",
   },
   {
+    alias: "standard-attr-tag",
+    name: "Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip",
+    description: "Enables to set tag on resources with standard attribute.",
+  },
+  {
+    alias: "quotas",
+    name: "Quota management support",
+    description: "Expose functions for quotas management per project",
+  },
+  {
+    alias: "quota_details",
+    name: "Quota details management support",
+    description: "Expose functions for quotas usage statistics per project",
+  },
+  {
+    alias: "pagination",
+    name: "Pagination support",
+    description: "Extension that indicates that pagination is enabled.",
+  },
+  {
+    alias: "sorting",
+    name: "Sorting support",
+    description: "Extension that indicates that sorting is enabled.",
+  },
+  {
+    alias: "revision-if-match",
+    name: "If-Match constraints based on revision_number",
+    description: "Extension indicating that If-Match based on revision_number is supported.",
+  },
+  {
     alias: "standard-attr-timestamp",
     name: "Resource timestamps",
     description:

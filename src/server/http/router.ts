@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Caller as ServiceCaller } from "../services/context.ts";
 
-export interface Caller {
-  readonly projectId: string;
-  readonly admin: boolean;
+/** A service's caller, and whether it may use the agent channel (an agent: the service or admin role). */
+export interface Caller extends ServiceCaller {
   readonly agent: boolean;
 }
 
@@ -28,7 +28,7 @@ export interface Route {
   readonly method: string;
   /** "/v2.0/networks/:id" */
   readonly pattern: string;
-  /** public: no token needed; api: admin (or any, with --noauth); agent: agent or admin token. */
+  /** public: no token needed; api: any authenticated caller (the policy decides); agent: agents only. */
   readonly access: Access;
   readonly handler: (req: ApiRequest) => Promise<ApiResponse>;
 }

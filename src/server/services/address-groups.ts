@@ -7,9 +7,11 @@ import { randomUUID } from "node:crypto";
 import { ApiError, conflict } from "../api-errors.ts";
 import { type AddressGroupRow, timestamp } from "../rows.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
-import { checkOwner } from "./ownership.ts";
+import { allow, allowOn, sees } from "./ownership.ts";
 import { emitAddressGroupChanged } from "./security-group-agents.ts";
 import { formatPrefix, networkOf, parsePrefix } from "./sg-rule-values.ts";
+import { dropTags } from "./tags.ts";
+import { ownedTarget } from "./targets.ts";
 
 export const addressGroupNotFound = (id: string) =>
   new ApiError(404, "AddressGroupNotFound", `Address group ${id} could not be found.`);
@@ -22,7 +24,7 @@ export interface AddressGroupCreate {
 }
 
 export function addressGroupVisible(caller: Caller, group: AddressGroupRow): boolean {
-  return caller.admin || group.project_id === caller.projectId;
+  return sees(caller, "get_address_group", ownedTarget(group));
 }
 
 /** A group visible to the caller, or AddressGroupNotFound. */
@@ -59,7 +61,7 @@ export async function createAddressGroup(
   caller: Caller,
   input: AddressGroupCreate,
 ): Promise<AddressGroupRow> {
-  checkOwner(caller, input.projectId, "create_address_group");
+  allow(caller, "create_address_group", { project_id: input.projectId });
   const now = timestamp(ctx.now());
   const row: AddressGroupRow = {
     id: randomUUID(),
@@ -90,7 +92,9 @@ export async function updateAddressGroup(
   input: { name?: string; description?: string },
 ): Promise<AddressGroupRow> {
   const current = await addressGroupFor(tx, caller, id);
-  checkOwner(caller, current.project_id, "update_address_group");
+  allowOn(caller, "update_address_group", "get_address_group", ownedTarget(current), () =>
+    addressGroupNotFound(id),
+  );
   const next = {
     ...current,
     name: input.name ?? current.name,
@@ -111,7 +115,9 @@ export async function changeAddresses(
   requested: readonly string[],
 ): Promise<AddressGroupRow> {
   const current = await addressGroupFor(tx, caller, id);
-  checkOwner(caller, current.project_id, `${action}_addresses`);
+  allowOn(caller, `${action}_addresses`, "get_address_group", ownedTarget(current), () =>
+    addressGroupNotFound(id),
+  );
   const present = new Set(await addressesOf(tx, id));
   const wanted = networks(requested);
   const pyList = (items: string[]) => `[${items.map((a) => `'${a}'`).join(", ")}]`;
@@ -149,7 +155,9 @@ export async function changeAddresses(
 
 export async function deleteAddressGroup(tx: WriteTx, caller: Caller, id: string): Promise<void> {
   const current = await addressGroupFor(tx, caller, id);
-  checkOwner(caller, current.project_id, "delete_address_group");
+  allowOn(caller, "delete_address_group", "get_address_group", ownedTarget(current), () =>
+    addressGroupNotFound(id),
+  );
   const user = await tx.get("SELECT id FROM security_group_rules WHERE remote_address_group_id = ? LIMIT 1", [
     id,
   ]);
@@ -158,6 +166,7 @@ export async function deleteAddressGroup(tx: WriteTx, caller: Caller, id: string
     throw conflict("AddressGroupInUse", `Address group ${id} is in use on one or more security group rules.`);
   await tx.run("DELETE FROM address_group_addresses WHERE address_group_id = ?", [id]);
   await tx.run("DELETE FROM address_groups WHERE id = ?", [id]);
+  await dropTags(tx, "address-groups", id);
 }
 
 /** The requested prefixes as networks, without repeats, in a stable order (validated by the API layer). */

@@ -1,3 +1,4 @@
+import type { Policy } from "../auth/policy.ts";
 import type { ServerConfig } from "../config.ts";
 import type { Queryable, Store, WriteTx } from "../store/index.ts";
 
@@ -8,10 +9,17 @@ export interface ServiceContext {
   now(): Date;
 }
 
-/** The caller: an admin may set provider attributes and other projects' resources. */
+/**
+ * The caller, as authentication established it (auth/authenticator.ts): its project, user and roles,
+ * and the policy its requests are judged by (auth/policy.ts). `admin` and `service` are its roles'.
+ */
 export interface Caller {
   readonly projectId: string;
+  readonly userId: string | undefined;
+  readonly roles: ReadonlySet<string>;
   readonly admin: boolean;
+  readonly service: boolean;
+  readonly policy: Policy;
 }
 
 export type { Queryable, WriteTx };

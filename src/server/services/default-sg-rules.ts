@@ -4,9 +4,10 @@
  * the new group. Duplicates are refused within each of the two template sets. Admin-only to change.
  */
 import { randomUUID } from "node:crypto";
-import { ApiError, conflict, forbidden } from "../api-errors.ts";
+import { ApiError, conflict } from "../api-errors.ts";
 import type { DefaultSecurityGroupRuleRow, SecurityGroupRow, SecurityGroupRuleRow } from "../rows.ts";
 import type { Caller, Queryable, WriteTx } from "./context.ts";
+import { allow } from "./ownership.ts";
 import { checkRuleValues, type RuleValues, ruleKey } from "./sg-rule-values.ts";
 
 export const PARENT = "PARENT";
@@ -68,7 +69,7 @@ export async function createTemplate(
   caller: Caller,
   input: TemplateCreate,
 ): Promise<DefaultSecurityGroupRuleRow> {
-  if (!caller.admin) throw forbidden("create_default_security_group_rule");
+  allow(caller, "create_default_security_group_rule", {});
   const values = checkRuleValues(input);
   const key = ruleKey(values, null);
   for (const existing of await templates(tx)) {
@@ -111,7 +112,7 @@ export async function createTemplate(
 }
 
 export async function deleteTemplate(tx: WriteTx, caller: Caller, id: string): Promise<void> {
-  if (!caller.admin) throw forbidden("delete_default_security_group_rule");
+  allow(caller, "delete_default_security_group_rule", {});
   await template(tx, id);
   await tx.run("DELETE FROM default_security_group_rules WHERE id = ?", [id]);
 }

@@ -102,9 +102,12 @@ export function isAlive(agent: AgentRow, agentDownTime: number, now: Date): bool
 export const qosPolicyNotFound = (id: string) =>
   new ApiError(404, "QosPolicyNotFound", `QoS policy ${id} could not be found.`);
 
-/** Admins see every policy; others their project's and shared ones (Neutron's RBAC on policies). */
+/** Whether the caller may see the policy (get_policy: admins every one, others their project's and shared ones). */
 export function qosPolicyVisible(caller: Caller, policy: QosPolicyRow): boolean {
-  return caller.admin || policy.project_id === caller.projectId || policy.shared !== 0;
+  return caller.policy.sees("get_policy", caller, {
+    project_id: policy.project_id,
+    shared: policy.shared !== 0,
+  });
 }
 
 /** A policy the caller may see, or QosPolicyNotFound (also for one that exists but is not visible). */

@@ -1,14 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { conflict, forbidden, invalidInput } from "../api-errors.ts";
+import { conflict, invalidInput, notFound } from "../api-errors.ts";
 import { type NetworkRow, timestamp } from "../rows.ts";
 import { networkInfo } from "../views.ts";
 import type { Caller, ServiceContext, WriteTx } from "./context.ts";
 import { emitNetworkPolicyChange } from "./events.ts";
 import { network as findNetwork } from "./lookups.ts";
-import { checkOwner, projectFor } from "./ownership.ts";
+import { allow, allowAttributes, allowOn, projectFor } from "./ownership.ts";
 import { defaultPolicyOf, policyBinding } from "./qos-bindings.ts";
+import { checkQuota } from "./quotas.ts";
 import { ensureDefaultGroup } from "./security-groups.ts";
 import { chooseSegment, type ProviderInput, segmentMtu } from "./segments.ts";
+import { dropTags } from "./tags.ts";
+import { networkTarget } from "./targets.ts";
 
 export interface NetworkCreate {
   readonly name?: string;
@@ -31,14 +34,16 @@ export async function createNetwork(
   caller: Caller,
   input: NetworkCreate,
 ): Promise<NetworkRow> {
-  if (input.provider?.networkType !== undefined && !caller.admin)
-    throw forbidden("create_network:provider:network_type");
+  const projectId = projectFor(caller, input.projectId);
+  const target = { ...networkTarget({ project_id: projectId, shared: input.shared ? 1 : 0 }) };
+  allow(caller, "create_network", target);
+  allowAttributes(caller, "create_network", givenAttributes(input), target);
+  await checkQuota(tx, ctx.config, projectId, "network", 1);
   const segment = await chooseSegment(tx, ctx.config, input.provider);
   const maxMtu = segmentMtu(ctx.config, segment.networkType);
   const mtu = input.mtu ?? maxMtu;
   if (mtu < 68 || mtu > maxMtu) throw invalidInput(`Requested MTU is too big, maximum is ${maxMtu}.`);
   const now = timestamp(ctx.now());
-  const projectId = projectFor(caller, input.projectId);
   // Neutron makes sure the project has its default security group whenever it creates a network.
   await ensureDefaultGroup(tx, ctx, caller, projectId);
   // Neutron's _create_network_policy: a falsy qos_policy_id means the project's default.
@@ -98,7 +103,9 @@ export async function updateNetwork(
   input: NetworkUpdate,
 ) {
   const current = await findNetwork(tx, id);
-  checkOwner(caller, current.project_id, "update_network");
+  const target = networkTarget(current);
+  allowOn(caller, "update_network", "get_network", target, () => notFound("Network", id));
+  allowAttributes(caller, "update_network", givenAttributes(input), target);
   if (input.providerGiven) throw invalidInput("Plugin does not support updating provider attributes");
   const maxMtu = segmentMtu(ctx.config, current.network_type as never);
   if (input.mtu !== undefined && (input.mtu < 68 || input.mtu > maxMtu)) {
@@ -143,7 +150,7 @@ export async function updateNetwork(
 
 export async function deleteNetwork(tx: WriteTx, caller: Caller, id: string): Promise<void> {
   const current = await findNetwork(tx, id);
-  checkOwner(caller, current.project_id, "delete_network");
+  allowOn(caller, "delete_network", "get_network", networkTarget(current), () => notFound("Network", id));
   const ports = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM ports WHERE network_id = ?", [id]);
   if (Number(ports?.n ?? 0) > 0) {
     throw conflict(
@@ -152,7 +159,22 @@ export async function deleteNetwork(tx: WriteTx, caller: Caller, id: string): Pr
     );
   }
   // Deleting the network frees its segment (the row that held it is gone).
+  for (const s of await tx.all<{ id: string }>("SELECT id FROM subnets WHERE network_id = ?", [id]))
+    await dropTags(tx, "subnets", s.id);
   await tx.run("DELETE FROM subnets WHERE network_id = ?", [id]);
   await tx.run("DELETE FROM networks WHERE id = ?", [id]);
+  await dropTags(tx, "networks", id);
   tx.emit({ kind: "network.deleted", network_id: id }, null);
+}
+
+/** The attributes a create or update sets that have rules of their own (create_network:shared…). */
+function givenAttributes(input: NetworkUpdate & { readonly provider?: ProviderInput }): string[] {
+  const out: string[] = [];
+  if (input.shared !== undefined) out.push("shared");
+  if (input.portSecurityEnabled !== undefined) out.push("port_security_enabled");
+  if (input.provider?.networkType !== undefined) out.push("provider:network_type");
+  if (input.provider?.physicalNetwork !== undefined) out.push("provider:physical_network");
+  if (input.provider?.segmentationId !== undefined) out.push("provider:segmentation_id");
+  if (input.providerGiven) out.push("provider:network_type");
+  return out;
 }

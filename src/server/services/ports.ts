@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { ApiError, conflict, invalidInput } from "../api-errors.ts";
+import { ApiError, conflict, invalidInput, notFound } from "../api-errors.ts";
 import { canonicalIp, contains, firstFree, type Pool, parseIp } from "../ipam.ts";
 import { type IpAllocationRow, type NetworkRow, type PortRow, type SubnetRow, timestamp } from "../rows.ts";
 import { bindPort } from "./binding.ts";
 import type { Caller, ServiceContext, WriteTx } from "./context.ts";
 import { emitEndpointsIfChanged, emitPortChange, endpointsOf } from "./events.ts";
 import { allocationsOf, network as findNetwork, port as findPort, subnetsOf } from "./lookups.ts";
-import { checkOwner, projectFor } from "./ownership.ts";
+import { allow, allowAttributes, allowOn, projectFor, sees } from "./ownership.ts";
 import {
   type AddressPair,
   checkAddressPairs,
@@ -17,9 +17,12 @@ import {
   setGroupsOfPort,
 } from "./port-security.ts";
 import { policyBinding } from "./qos-bindings.ts";
+import { checkQuota } from "./quotas.ts";
 import { emitMembershipChange, membership } from "./security-group-agents.ts";
 import { ensureDefaultGroup } from "./security-groups.ts";
 import { cidrOf } from "./subnets.ts";
+import { dropTags } from "./tags.ts";
+import { networkTarget, onNetworkTarget } from "./targets.ts";
 
 export interface FixedIpRequest {
   readonly subnetId?: string;
@@ -67,8 +70,16 @@ export async function createPort(
   input: PortCreate,
 ): Promise<PortRow> {
   const network = await findNetwork(tx, input.networkId);
-  if (!caller.admin && network.project_id !== caller.projectId && network.shared === 0) {
+  if (!sees(caller, "get_network", networkTarget(network)))
     throw new ApiError(404, "NetworkNotFound", `Network ${input.networkId} could not be found.`);
+  {
+    const target = onNetworkTarget(
+      { project_id: projectFor(caller, input.projectId), device_owner: input.deviceOwner ?? "" },
+      network,
+    );
+    allow(caller, "create_port", target);
+    allowAttributes(caller, "create_port", givenAttributes(input), target);
+    await checkQuota(tx, ctx.config, projectFor(caller, input.projectId), "port", 1);
   }
   const mac =
     input.macAddress === undefined
@@ -169,9 +180,13 @@ export async function updatePort(
   input: PortUpdate,
 ): Promise<PortRow> {
   const current = await findPort(tx, id);
-  checkOwner(caller, current.project_id, "update_port");
-  await ensureDefaultGroup(tx, ctx, caller, current.project_id);
   const network = await findNetwork(tx, current.network_id);
+  {
+    const target = onNetworkTarget(current, network);
+    allowOn(caller, "update_port", "get_port", target, () => notFound("Port", id));
+    allowAttributes(caller, "update_port", givenAttributes(input), target);
+  }
+  await ensureDefaultGroup(tx, ctx, caller, current.project_id);
   const endpointsBefore = await endpointsOf(tx, network.id);
   let mac = current.mac_address;
   if (input.macAddress !== undefined && input.macAddress.toLowerCase() !== current.mac_address) {
@@ -271,14 +286,15 @@ export async function updatePort(
 
 export async function deletePort(tx: WriteTx, caller: Caller, id: string): Promise<void> {
   const current = await findPort(tx, id);
-  checkOwner(caller, current.project_id, "delete_port");
   const network = await findNetwork(tx, current.network_id);
+  allowOn(caller, "delete_port", "get_port", onNetworkTarget(current, network), () => notFound("Port", id));
   const endpointsBefore = await endpointsOf(tx, network.id);
   const groups = await groupsOfPort(tx, id);
   const ips = groups.length === 0 ? [] : (await allocationsOf(tx, id)).map((a) => a.ip_address);
   await tx.run("DELETE FROM ip_allocations WHERE port_id = ?", [id]);
   await tx.run("DELETE FROM port_security_groups WHERE port_id = ?", [id]);
   await tx.run("DELETE FROM ports WHERE id = ?", [id]);
+  await dropTags(tx, "ports", id);
   await emitPortChange(tx, { before: current, network });
   await emitMembershipChange(tx, id, membership(current, groups, ips), undefined);
   await emitEndpointsIfChanged(tx, endpointsBefore);
@@ -447,4 +463,19 @@ function checkVnicType(vnicType: string): string {
   if (!vnicTypes.includes(vnicType))
     throw invalidInput(`'${vnicType}' is not in ${JSON.stringify(vnicTypes)}`);
   return vnicType;
+}
+
+/** The attributes a create or update sets that have rules of their own (create_port:binding:host_id…). */
+function givenAttributes(input: PortUpdate): string[] {
+  const given: [string, unknown][] = [
+    ["device_owner", input.deviceOwner],
+    ["mac_address", input.macAddress],
+    ["fixed_ips", input.fixedIps],
+    ["port_security_enabled", input.portSecurityEnabled],
+    ["allowed_address_pairs", input.allowedAddressPairs],
+    ["binding:host_id", input.hostId],
+    ["binding:vnic_type", input.vnicType],
+    ["binding:profile", input.profile],
+  ];
+  return given.filter(([, value]) => value !== undefined).map(([name]) => name);
 }

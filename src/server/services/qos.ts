@@ -7,10 +7,12 @@ import { randomUUID } from "node:crypto";
 import { ApiError, conflict } from "../api-errors.ts";
 import { type QosPolicyRow, type QosRuleRow, timestamp } from "../rows.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
-import { qosPolicy, qosRulesByPolicy } from "./lookups.ts";
-import { checkOwner } from "./ownership.ts";
+import { qosPolicy, qosPolicyNotFound, qosRulesByPolicy } from "./lookups.ts";
+import { allow, allowOn } from "./ownership.ts";
 import { emitPolicyDeleted, emitRulesChanged } from "./qos-agents.ts";
 import type { Direction, RuleType } from "./qos-rule-types.ts";
+import { dropTags } from "./tags.ts";
+import { ownedTarget } from "./targets.ts";
 
 export interface QosPolicyCreate {
   readonly name: string;
@@ -49,7 +51,7 @@ export async function createPolicy(
   caller: Caller,
   input: QosPolicyCreate,
 ): Promise<QosPolicyRow> {
-  checkOwner(caller, input.projectId, "create_policy");
+  allow(caller, "create_policy", { project_id: input.projectId, shared: false });
   if (input.isDefault) await checkNoOtherDefault(tx, input.projectId, undefined);
   const now = timestamp(ctx.now());
   const row: QosPolicyRow = {
@@ -89,7 +91,9 @@ export async function updatePolicy(
   input: QosPolicyUpdate,
 ): Promise<QosPolicyRow> {
   const current = await qosPolicy(tx, caller, id);
-  checkOwner(caller, current.project_id, "update_policy");
+  allowOn(caller, "update_policy", "get_policy", ownedTarget(current, current.shared !== 0), () =>
+    qosPolicyNotFound(current.id),
+  );
   if (input.isDefault === true) await checkNoOtherDefault(tx, current.project_id, id);
   const next: QosPolicyRow = {
     ...current,
@@ -107,7 +111,9 @@ export async function updatePolicy(
 /** Refused while a port or a network uses the policy (Neutron checks ports first, then networks). */
 export async function deletePolicy(tx: WriteTx, caller: Caller, id: string): Promise<void> {
   const current = await qosPolicy(tx, caller, id);
-  checkOwner(caller, current.project_id, "delete_policy");
+  allowOn(caller, "delete_policy", "get_policy", ownedTarget(current, current.shared !== 0), () =>
+    qosPolicyNotFound(current.id),
+  );
   for (const table of ["port", "network"] as const) {
     const user = await tx.get<{ id: string }>(
       `SELECT id FROM ${table}s WHERE qos_policy_id = ? ORDER BY id LIMIT 1`,
@@ -118,6 +124,7 @@ export async function deletePolicy(tx: WriteTx, caller: Caller, id: string): Pro
   }
   await tx.run("DELETE FROM qos_rules WHERE qos_policy_id = ?", [id]);
   await tx.run("DELETE FROM qos_policies WHERE id = ?", [id]);
+  await dropTags(tx, "qos/policies", id);
   await emitPolicyDeleted(tx, id);
 }
 
@@ -129,7 +136,13 @@ export async function createRule(
   input: QosRuleCreate,
 ): Promise<QosRuleRow> {
   const policy = await qosPolicy(tx, caller, policyId);
-  checkOwner(caller, policy.project_id, `create_policy_${input.type}_rule`);
+  allowOn(
+    caller,
+    `create_policy_${input.type}_rule`,
+    "get_policy",
+    ownedTarget(policy, policy.shared !== 0),
+    () => qosPolicyNotFound(policy.id),
+  );
   const row: QosRuleRow =
     input.type === "bandwidth_limit"
       ? {
@@ -168,7 +181,13 @@ export async function updateRule(
   input: QosRuleUpdate,
 ): Promise<QosRuleRow> {
   const policy = await qosPolicy(tx, caller, policyId);
-  checkOwner(caller, policy.project_id, `update_policy_${input.type}_rule`);
+  allowOn(
+    caller,
+    `update_policy_${input.type}_rule`,
+    "get_policy",
+    ownedTarget(policy, policy.shared !== 0),
+    () => qosPolicyNotFound(policy.id),
+  );
   const current = await findRule(tx, policyId, input.type, ruleId);
   const next: QosRuleRow =
     input.type === "bandwidth_limit"
@@ -197,7 +216,9 @@ export async function deleteRule(
   ruleId: string,
 ): Promise<void> {
   const policy = await qosPolicy(tx, caller, policyId);
-  checkOwner(caller, policy.project_id, `delete_policy_${type}_rule`);
+  allowOn(caller, `delete_policy_${type}_rule`, "get_policy", ownedTarget(policy, policy.shared !== 0), () =>
+    qosPolicyNotFound(policy.id),
+  );
   await findRule(tx, policyId, type, ruleId);
   await tx.run("DELETE FROM qos_rules WHERE id = ?", [ruleId]);
   await rulesChanged(tx, ctx, policy);

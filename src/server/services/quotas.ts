@@ -8,12 +8,21 @@ import { ApiError, conflict } from "../api-errors.ts";
 import type { ServerConfig } from "../config.ts";
 import type { Queryable, WriteTx } from "./context.ts";
 
-export const QUOTA_RESOURCES = ["security_group", "security_group_rule"] as const;
+export const QUOTA_RESOURCES = [
+  "network",
+  "subnet",
+  "port",
+  "security_group",
+  "security_group_rule",
+] as const;
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 export const UNLIMITED = -1;
 
 /** How a resource's usage is counted: its rows owned by the project. */
 const USAGE: Record<QuotaResource, string> = {
+  network: "SELECT COUNT(*) AS n FROM networks WHERE project_id = ?",
+  subnet: "SELECT COUNT(*) AS n FROM subnets WHERE project_id = ?",
+  port: "SELECT COUNT(*) AS n FROM ports WHERE project_id = ?",
   security_group: "SELECT COUNT(*) AS n FROM security_groups WHERE project_id = ?",
   security_group_rule: "SELECT COUNT(*) AS n FROM security_group_rules WHERE project_id = ?",
 };

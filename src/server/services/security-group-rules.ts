@@ -8,12 +8,13 @@ import { ApiError, conflict } from "../api-errors.ts";
 import { type SecurityGroupRuleRow, timestamp } from "../rows.ts";
 import { addressGroupFor } from "./address-groups.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
-import { checkOwner } from "./ownership.ts";
+import { allow, allowOn, asProject, sees } from "./ownership.ts";
 import { checkQuota } from "./quotas.ts";
 import { emitGroupChanged } from "./security-group-agents.ts";
 import { insertRule, reviseGroup, rulesOf } from "./security-group-rows.ts";
 import { securityGroup } from "./security-groups.ts";
 import { checkRuleValues, type RuleValues, ruleKey } from "./sg-rule-values.ts";
+import { ruleTarget } from "./targets.ts";
 
 export interface RuleCreate extends RuleValues {
   readonly security_group_id: string;
@@ -41,7 +42,7 @@ export async function securityGroupRule(
 }
 
 export function ruleVisible(caller: Caller, rule: SecurityGroupRuleRow, groupProjectId: string): boolean {
-  return caller.admin || rule.project_id === caller.projectId || groupProjectId === caller.projectId;
+  return sees(caller, "get_security_group_rule", ruleTarget(rule, groupProjectId));
 }
 
 export async function createRules(
@@ -71,12 +72,16 @@ export async function createRules(
   for (const input of inputs) {
     const values = checkRuleValues(input);
     // Remotes and the group must be visible to the rule's project (an admin sees them all).
-    const asProject = { projectId: input.project_id, admin: caller.admin };
-    if (values.remote_group_id !== null) await securityGroup(tx, asProject, values.remote_group_id);
+    const forProject = asProject(caller, input.project_id);
+    if (values.remote_group_id !== null) await securityGroup(tx, forProject, values.remote_group_id);
     if (values.remote_address_group_id !== null)
-      await addressGroupFor(tx, asProject, values.remote_address_group_id);
-    const group = await securityGroup(tx, asProject, input.security_group_id);
-    checkOwner(caller, group.project_id, "create_security_group_rule");
+      await addressGroupFor(tx, forProject, values.remote_address_group_id);
+    const group = await securityGroup(tx, forProject, input.security_group_id);
+    allow(
+      caller,
+      "create_security_group_rule",
+      ruleTarget({ project_id: input.project_id }, group.project_id),
+    );
     checked.push({ ...input, ...values });
   }
   const [groupId] = groupIds;
@@ -131,7 +136,16 @@ export async function deleteRule(
   id: string,
 ): Promise<void> {
   const rule = await securityGroupRule(tx, caller, id);
-  checkOwner(caller, rule.project_id, "delete_security_group_rule");
+  const group = await tx.get<{ project_id: string }>("SELECT project_id FROM security_groups WHERE id = ?", [
+    rule.security_group_id,
+  ]);
+  allowOn(
+    caller,
+    "delete_security_group_rule",
+    "get_security_group_rule",
+    ruleTarget(rule, group?.project_id ?? rule.project_id),
+    () => ruleNotFound(id),
+  );
   await tx.run("DELETE FROM security_group_rules WHERE id = ?", [id]);
   await reviseGroup(tx, ctx, rule.security_group_id);
   await emitGroupChanged(tx, rule.security_group_id);

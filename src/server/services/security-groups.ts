@@ -6,13 +6,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { ApiError, conflict } from "../api-errors.ts";
+import { callerOf } from "../auth/authenticator.ts";
 import { type SecurityGroupRow, type SecurityGroupRuleRow, timestamp } from "../rows.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
 import { rulesFromTemplates } from "./default-sg-rules.ts";
-import { checkOwner } from "./ownership.ts";
+import { allow, allowOn, sees } from "./ownership.ts";
 import { checkQuota } from "./quotas.ts";
 import { emitGroupChanged, emitGroupDeleted } from "./security-group-agents.ts";
 import { insertRule, rulesOf } from "./security-group-rows.ts";
+import { dropTags } from "./tags.ts";
+import { ownedTarget } from "./targets.ts";
 
 export const DEFAULT_SG_NAME = "default";
 const DEFAULT_SG_DESCRIPTION = "Default security group";
@@ -29,9 +32,9 @@ export interface SecurityGroupCreate {
 
 export type SecurityGroupUpdate = Partial<Pick<SecurityGroupCreate, "name" | "description" | "stateful">>;
 
-/** Admins see every group; others their project's (sharing by RBAC comes with the policy work). */
+/** Whether the caller may see the group (get_security_group: admins every group, others their project's). */
 export function securityGroupVisible(caller: Caller, group: SecurityGroupRow): boolean {
-  return caller.admin || group.project_id === caller.projectId;
+  return sees(caller, "get_security_group", ownedTarget(group));
 }
 
 /** A group the caller may see, or SecurityGroupNotFound (also when it exists but is not theirs). */
@@ -43,7 +46,7 @@ export async function securityGroup(q: Queryable, caller: Caller, id: string): P
 
 /** A group the project owns, as a rule's remote or a port's group must be (visible to that project). */
 export async function groupOfProject(q: Queryable, id: string, projectId: string): Promise<SecurityGroupRow> {
-  return securityGroup(q, { projectId, admin: false }, id);
+  return securityGroup(q, callerOf(projectId, ["member", "reader"], undefined, false), id);
 }
 
 export async function defaultGroupId(q: Queryable, projectId: string): Promise<string | undefined> {
@@ -87,7 +90,7 @@ export async function createGroup(
   caller: Caller,
   input: SecurityGroupCreate,
 ): Promise<{ group: SecurityGroupRow; rules: SecurityGroupRuleRow[] }> {
-  checkOwner(caller, input.projectId, "create_security_group");
+  allow(caller, "create_security_group", { project_id: input.projectId });
   await ensureDefaultGroup(tx, ctx, caller, input.projectId);
   await checkQuota(tx, ctx.config, input.projectId, "security_group", 1);
   const group = await insertGroup(tx, ctx, input, false);
@@ -136,7 +139,9 @@ export async function updateGroup(
   input: SecurityGroupUpdate,
 ): Promise<SecurityGroupRow> {
   const current = await securityGroup(tx, caller, id);
-  checkOwner(caller, current.project_id, "update_security_group");
+  allowOn(caller, "update_security_group", "get_security_group", ownedTarget(current), () =>
+    securityGroupNotFound(id),
+  );
   const stateful = input.stateful === undefined ? current.stateful : input.stateful ? 1 : 0;
   if (stateful !== current.stateful && (await portUsingGroup(tx, id)) !== undefined) throw groupInUse(id);
   if (current.name === DEFAULT_SG_NAME && input.name !== undefined)
@@ -163,7 +168,9 @@ export async function deleteGroup(tx: WriteTx, caller: Caller, id: string): Prom
     throw groupInUse(id);
   }
   const current = await securityGroup(tx, caller, id);
-  checkOwner(caller, current.project_id, "delete_security_group");
+  allowOn(caller, "delete_security_group", "get_security_group", ownedTarget(current), () =>
+    securityGroupNotFound(id),
+  );
   if (current.name === DEFAULT_SG_NAME && !caller.admin)
     throw conflict(
       "SecurityGroupCannotRemoveDefault",
@@ -181,6 +188,7 @@ export async function deleteGroup(tx: WriteTx, caller: Caller, id: string): Prom
   ]);
   await tx.run("DELETE FROM default_security_groups WHERE security_group_id = ?", [id]);
   await tx.run("DELETE FROM security_groups WHERE id = ?", [id]);
+  await dropTags(tx, "security-groups", id);
   await emitGroupDeleted(tx, id, dependents.sort());
 }
 

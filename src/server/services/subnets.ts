@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { conflict, invalidInput } from "../api-errors.ts";
+import { conflict, invalidInput, notFound } from "../api-errors.ts";
 import {
   type Cidr,
   canonicalIp,
@@ -17,7 +17,10 @@ import {
 import { type SubnetRow, timestamp } from "../rows.ts";
 import type { Caller, ServiceContext, WriteTx } from "./context.ts";
 import { network as findNetwork, subnet as findSubnet, subnetsOf } from "./lookups.ts";
-import { checkOwner, projectFor } from "./ownership.ts";
+import { allow, allowOn, projectFor, sees } from "./ownership.ts";
+import { checkQuota } from "./quotas.ts";
+import { dropTags } from "./tags.ts";
+import { networkTarget, onNetworkTarget } from "./targets.ts";
 
 export interface SubnetCreate {
   readonly networkId: string;
@@ -55,7 +58,11 @@ export async function createSubnet(
   input: SubnetCreate,
 ): Promise<SubnetRow> {
   const network = await findNetwork(tx, input.networkId);
-  checkOwner(caller, network.project_id, "create_subnet");
+  // A network the caller may not see is not found; one it sees but does not own is forbidden.
+  if (!sees(caller, "get_network", networkTarget(network))) throw notFound("Network", network.id);
+  const projectId = projectFor(caller, input.projectId);
+  allow(caller, "create_subnet", onNetworkTarget({ project_id: projectId }, network));
+  await checkQuota(tx, ctx.config, projectId, "subnet", 1);
   const parsed = parseCidr(input.cidr);
   if ("error" in parsed) throw invalidInput(parsed.error);
   if (input.ipVersion !== undefined && input.ipVersion !== parsed.version) {
@@ -80,7 +87,7 @@ export async function createSubnet(
     network_id: network.id,
     name: input.name ?? "",
     description: input.description ?? "",
-    project_id: projectFor(caller, input.projectId),
+    project_id: projectId,
     ip_version: parsed.version,
     cidr: formatCidr(parsed),
     gateway_ip: gateway === undefined ? null : formatIp(parsed.version, gateway),
@@ -116,7 +123,16 @@ export async function createSubnet(
       row.updated_at,
     ],
   );
+  await reviseNetwork(tx, network.id, now);
   return row;
+}
+
+/** A network's subnets are one of its attributes: adding or removing one is a new revision of it. */
+async function reviseNetwork(tx: WriteTx, networkId: string, now: string): Promise<void> {
+  await tx.run("UPDATE networks SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?", [
+    now,
+    networkId,
+  ]);
 }
 
 export async function updateSubnet(
@@ -127,7 +143,8 @@ export async function updateSubnet(
   input: SubnetUpdate,
 ) {
   const current = await findSubnet(tx, id);
-  checkOwner(caller, current.project_id, "update_subnet");
+  const target = onNetworkTarget(current, await findNetwork(tx, current.network_id));
+  allowOn(caller, "update_subnet", "get_subnet", target, () => notFound("Subnet", id));
   const cidr = cidrOf(current);
   const gateway =
     input.gatewayIp === undefined
@@ -173,9 +190,15 @@ export async function updateSubnet(
   return next;
 }
 
-export async function deleteSubnet(tx: WriteTx, caller: Caller, id: string): Promise<void> {
+export async function deleteSubnet(
+  tx: WriteTx,
+  ctx: ServiceContext,
+  caller: Caller,
+  id: string,
+): Promise<void> {
   const current = await findSubnet(tx, id);
-  checkOwner(caller, current.project_id, "delete_subnet");
+  const target = onNetworkTarget(current, await findNetwork(tx, current.network_id));
+  allowOn(caller, "delete_subnet", "get_subnet", target, () => notFound("Subnet", id));
   const used = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM ip_allocations WHERE subnet_id = ?", [
     id,
   ]);
@@ -186,6 +209,8 @@ export async function deleteSubnet(tx: WriteTx, caller: Caller, id: string): Pro
     );
   }
   await tx.run("DELETE FROM subnets WHERE id = ?", [id]);
+  await dropTags(tx, "subnets", id);
+  await reviseNetwork(tx, current.network_id, timestamp(ctx.now()));
 }
 
 function gatewayOf(cidr: Cidr, requested: string | null | undefined): bigint | undefined {

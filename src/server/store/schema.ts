@@ -145,4 +145,16 @@ export const migrations: readonly Migration[] = [
         PRIMARY KEY (project_id, resource))`,
     ],
   },
+  {
+    version: 4,
+    description: "tags of networks, subnets, ports, security groups, QoS policies and address groups",
+    statements: () => [
+      // One table for every taggable resource (Neutron keeps tags on the standard attributes): a tag
+      // goes with its object when the object's delete removes it (services/tags.ts).
+      `CREATE TABLE tags (
+        resource TEXT NOT NULL, resource_id TEXT NOT NULL, tag TEXT NOT NULL,
+        PRIMARY KEY (resource, resource_id, tag))`,
+      "CREATE INDEX tags_tag ON tags (resource, tag)",
+    ],
+  },
 ];

@@ -1,0 +1,167 @@
+/**
+ * `/v2.0/{resource}/{id}/tags[/{tag}]` (Neutron's standard-attr-tag) for every taggable resource: read
+ * by whoever may see the object, changed by whoever may update it (404 for an object the caller may not
+ * see, 403 for one it may see but not change).
+ */
+import { ApiError, notFound } from "../api-errors.ts";
+import type { Target } from "../auth/policy.ts";
+import type { ApiRequest, Router } from "../http/router.ts";
+import type { AddressGroupRow, QosPolicyRow, SecurityGroupRow } from "../rows.ts";
+import { timestamp } from "../rows.ts";
+import { addressGroupNotFound } from "../services/address-groups.ts";
+import type { Queryable, ServiceContext } from "../services/context.ts";
+import {
+  network as findNetwork,
+  port as findPort,
+  subnet as findSubnet,
+  qosPolicyNotFound,
+} from "../services/lookups.ts";
+import { allowOn } from "../services/ownership.ts";
+import { securityGroupNotFound } from "../services/security-groups.ts";
+import {
+  addTag,
+  checkTag,
+  removeTag,
+  setTags,
+  TAGGABLE,
+  type Taggable,
+  tagNotFound,
+  tagsOf,
+} from "../services/tags.ts";
+import { networkTarget, onNetworkTarget, ownedTarget } from "../services/targets.ts";
+
+interface Found {
+  readonly target: Target;
+  readonly hidden: () => ApiError;
+}
+
+async function find(q: Queryable, resource: Taggable, id: string): Promise<Found> {
+  const row = async <T extends object>(table: string, missing: () => ApiError) => {
+    const found = await q.get<T>(`SELECT * FROM ${table} WHERE id = ?`, [id]);
+    if (found === undefined) throw missing();
+    return found;
+  };
+  switch (resource) {
+    case "networks": {
+      const n = await findNetwork(q, id);
+      return { target: networkTarget(n), hidden: () => notFound("Network", id) };
+    }
+    case "subnets": {
+      const s = await findSubnet(q, id);
+      return {
+        target: onNetworkTarget(s, await findNetwork(q, s.network_id)),
+        hidden: () => notFound("Subnet", id),
+      };
+    }
+    case "ports": {
+      const p = await findPort(q, id);
+      return {
+        target: onNetworkTarget(p, await findNetwork(q, p.network_id)),
+        hidden: () => notFound("Port", id),
+      };
+    }
+    case "security-groups": {
+      const g = await row<SecurityGroupRow>("security_groups", () => securityGroupNotFound(id));
+      return { target: ownedTarget(g), hidden: () => securityGroupNotFound(id) };
+    }
+    case "qos/policies": {
+      const p = await row<QosPolicyRow>("qos_policies", () => qosPolicyNotFound(id));
+      return { target: ownedTarget(p, p.shared !== 0), hidden: () => qosPolicyNotFound(id) };
+    }
+    case "address-groups": {
+      const g = await row<AddressGroupRow>("address_groups", () => addressGroupNotFound(id));
+      return { target: ownedTarget(g), hidden: () => addressGroupNotFound(id) };
+    }
+  }
+}
+
+function tagsBody(body: unknown): string[] {
+  const tags = typeof body === "object" && body !== null ? (body as { tags?: unknown }).tags : undefined;
+  if (!Array.isArray(tags))
+    throw new ApiError(400, "HTTPBadRequest", 'Invalid input for tags: expected {"tags": ["...", ...]}');
+  return tags.map(checkTag);
+}
+
+export function tagRoutes(router: Router, ctx: ServiceContext): void {
+  for (const resource of Object.keys(TAGGABLE) as Taggable[]) {
+    const { policy } = TAGGABLE[resource];
+    const base = `/v2.0/${resource}/:id/tags`;
+    /** The object, once the caller may read it (get_) or change it (update_). */
+    const reach = async (req: ApiRequest, q: Queryable, action: "get" | "update") => {
+      const found = await find(q, resource, req.params.id!);
+      allowOn(req.caller, `${action}_${policy}`, `get_${policy}`, found.target, found.hidden);
+    };
+    const now = () => timestamp(ctx.now());
+    router.add({
+      method: "GET",
+      pattern: base,
+      access: "api",
+      handler: async (req) => {
+        await reach(req, ctx.store.query, "get");
+        return { status: 200, body: { tags: await tagsOf(ctx.store.query, resource, req.params.id!) } };
+      },
+    });
+    router.add({
+      method: "GET",
+      pattern: `${base}/:tag`,
+      access: "api",
+      handler: async (req) => {
+        await reach(req, ctx.store.query, "get");
+        const tag = req.params.tag!;
+        if (!(await tagsOf(ctx.store.query, resource, req.params.id!)).includes(tag)) throw tagNotFound(tag);
+        return { status: 204 };
+      },
+    });
+    router.add({
+      method: "PUT",
+      pattern: base,
+      access: "api",
+      handler: async (req) => {
+        const tags = tagsBody(await req.body());
+        const stored = await ctx.store.write(async (tx) => {
+          await reach(req, tx, "update");
+          await setTags(tx, resource, req.params.id!, tags, now());
+          return tagsOf(tx, resource, req.params.id!);
+        });
+        return { status: 200, body: { tags: stored } };
+      },
+    });
+    router.add({
+      method: "PUT",
+      pattern: `${base}/:tag`,
+      access: "api",
+      handler: async (req) => {
+        const tag = checkTag(req.params.tag);
+        await ctx.store.write(async (tx) => {
+          await reach(req, tx, "update");
+          await addTag(tx, resource, req.params.id!, tag, now());
+        });
+        return { status: 201 };
+      },
+    });
+    router.add({
+      method: "DELETE",
+      pattern: base,
+      access: "api",
+      handler: async (req) => {
+        await ctx.store.write(async (tx) => {
+          await reach(req, tx, "update");
+          await setTags(tx, resource, req.params.id!, [], now());
+        });
+        return { status: 204 };
+      },
+    });
+    router.add({
+      method: "DELETE",
+      pattern: `${base}/:tag`,
+      access: "api",
+      handler: async (req) => {
+        await ctx.store.write(async (tx) => {
+          await reach(req, tx, "update");
+          await removeTag(tx, resource, req.params.id!, req.params.tag!, now());
+        });
+        return { status: 204 };
+      },
+    });
+  }
+}
