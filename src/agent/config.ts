@@ -10,7 +10,7 @@ import { isIP } from "node:net";
 import { hostname } from "node:os";
 import ini from "ini";
 import { describeError, IniSections, InvalidArgumentError } from "../base/index.ts";
-import type { PasswordCredentials } from "../keystone/index.ts";
+import { PASSWORD_KEYS, type PasswordCredentials, passwordCredentials } from "../keystone/index.ts";
 import { FEATURE_NAME, isTunnelType, type TunnelType } from "../protocol/index.ts";
 
 export type { TunnelType };
@@ -71,15 +71,7 @@ const known: Record<string, readonly string[]> = {
   ],
   securitygroup: ["firewall_driver"],
   weir: ["server", "token", "metrics_listen", "report_interval"],
-  keystone_authtoken: [
-    "auth_url",
-    "auth_type",
-    "username",
-    "password",
-    "project_name",
-    "user_domain_name",
-    "project_domain_name",
-  ],
+  keystone_authtoken: PASSWORD_KEYS,
 };
 
 const bridgeName = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -316,37 +308,13 @@ function extensionSpecs(cfg: IniSections): string[] {
 
 /** [keystone_authtoken]: a service user's password credentials (auth_url set means Keystone is used). */
 function keystoneSettings(cfg: IniSections): PasswordCredentials | undefined {
-  const get = (key: string) => cfg.get("keystone_authtoken", key);
-  const authUrl = get("auth_url");
-  if (authUrl === undefined) {
-    const stray = ["username", "password", "project_name"].find((k) => get(k) !== undefined);
+  if (cfg.get("keystone_authtoken", "auth_url") === undefined) {
+    const stray = ["username", "password", "project_name"].find(
+      (k) => cfg.get("keystone_authtoken", k) !== undefined,
+    );
     if (stray !== undefined)
       throw new InvalidArgumentError(cfg.where("keystone_authtoken", stray), "needs auth_url as well");
     return undefined;
   }
-  if (!/^https?:\/\/[^/\s]+(\/.*)?$/.test(authUrl))
-    throw new InvalidArgumentError(
-      cfg.where("keystone_authtoken", "auth_url"),
-      `${JSON.stringify(authUrl)} is not an http(s) URL`,
-    );
-  const authType = get("auth_type") ?? "password";
-  if (authType !== "password")
-    throw new InvalidArgumentError(
-      cfg.where("keystone_authtoken", "auth_type"),
-      `${JSON.stringify(authType)}: only password is supported`,
-    );
-  const required = (key: string) => {
-    const v = get(key);
-    if (v === undefined || v === "")
-      throw new InvalidArgumentError(cfg.where("keystone_authtoken", key), "is required with auth_url");
-    return v;
-  };
-  return {
-    authUrl,
-    username: required("username"),
-    password: required("password"),
-    projectName: required("project_name"),
-    userDomainName: get("user_domain_name") ?? "Default",
-    projectDomainName: get("project_domain_name") ?? "Default",
-  };
+  return passwordCredentials(cfg, "keystone_authtoken", "with auth_url");
 }

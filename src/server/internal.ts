@@ -6,6 +6,7 @@ export { callerOf } from "./auth/authenticator.ts";
 export { Policy, PolicyError } from "./auth/policy.ts";
 export { parsePolicyText } from "./auth/policy-file.ts";
 export { parseRule } from "./auth/policy-language.ts";
+export { TokenCache } from "./auth/token-cache.ts";
 export { defaultPools, firstFree, formatIp, overlaps, parseCidr, parseIp, validatePools } from "./ipam.ts";
 // Security groups: the pure rule checks, and the services the project-scoping tests call as a member.
 export { createRules } from "./services/security-group-rules.ts";
@@ -20,4 +21,3 @@ export {
   type RuleValues,
   ruleKey,
 } from "./services/sg-rule-values.ts";
-export { TokenCache } from "./auth/token-cache.ts";

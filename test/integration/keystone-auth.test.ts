@@ -17,7 +17,7 @@ import {
   removeTestbed,
   startKeystone,
 } from "../../src/testbed/index.ts";
-import { agentConfig } from "../support/api-suite.ts";
+import { agentReport } from "../support/api-suite.ts";
 import { testName, testOwner } from "../support/ovs.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 
@@ -142,13 +142,7 @@ test("Keystone stopped: 503 for a token not cached, never a pass; back: 200", as
 
 test("the agent channel takes service tokens only; a project member's is refused", async (t) => {
   const s = await server(t);
-  const report = {
-    host: "h1",
-    agent_type: "Open vSwitch agent",
-    binary: "weir-agent",
-    configurations: agentConfig(),
-    start_flag: true,
-  };
+  const report = agentReport("h1");
   const member = await s.api("POST", "/agent/v1/report-state", report, await tokenOf("alice", "p1"));
   assert.equal(member.status, 403);
   const agent = await s.api("POST", "/agent/v1/report-state", report, await tokenOf("weir-agent", "service"));
@@ -299,31 +293,9 @@ test("openstack with a Keystone password login works against Weir, each user see
     "RegionOne",
   ];
   const osc = (user: string, project: string, ...args: string[]) =>
-    run(
-      "openstack",
-      [
-        "--os-auth-url",
-        `${ks.url}/v3`,
-        "--os-identity-api-version",
-        "3",
-        "--os-username",
-        user,
-        "--os-password",
-        PASSWORD,
-        "--os-project-name",
-        project,
-        "--os-user-domain-name",
-        "Default",
-        "--os-project-domain-name",
-        "Default",
-        "--os-region-name",
-        "RegionOne",
-        ...args,
-        "-f",
-        "json",
-      ],
-      { timeout: 120_000 },
-    ).then((r) => JSON.parse(r.stdout));
+    run("openstack", [...login(user, project), ...args, "-f", "json"], { timeout: 120_000 }).then((r) =>
+      JSON.parse(r.stdout),
+    );
   const made = await osc("alice", "p1", "network", "create", "osc-net");
   assert.equal(made.name, "osc-net");
   const mine = (await osc("alice", "p1", "network", "list")) as { ID: string }[];
@@ -352,12 +324,7 @@ test("an agent with Keystone credentials reports with its own token, and gets a 
     projectDomainName: "Default",
   });
   const client = new ServerClient({ url: s.url, host: "h1", credentials });
-  const report = {
-    agent_type: "Open vSwitch agent" as const,
-    binary: "weir-agent",
-    configurations: agentConfig(),
-    start_flag: true,
-  };
+  const { host: _, ...report } = agentReport("h1");
   const first = await client.reportState(report);
   assert.match(first.agent_id, /^[0-9a-f-]{36}$/);
   await ks.revokeToken((await credentials.token())!);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { agentConfig } from "../support/api-suite.ts";
+import { agentReport } from "../support/api-suite.ts";
 import { type PostgresCluster, postgresCluster } from "../support/postgres.ts";
 import { openSse } from "../support/sse.ts";
 
@@ -125,13 +125,7 @@ test("[postgres] two replicas share one database: an agent streaming from A sees
   const db = await (await pg()).database();
   const a = await serverProcess(t, ["--data-dir", dir, "--db", db]);
   const b = await serverProcess(t, ["--data-dir", dir, "--db", db]);
-  const report = {
-    host: "h1",
-    agent_type: "Open vSwitch agent",
-    binary: "weir-agent",
-    configurations: agentConfig(),
-    start_flag: true,
-  };
+  const report = agentReport("h1");
   const registered = await a.api("POST", "/agent/v1/report-state", report);
   const stream = openSse(`${a.url}/agent/v1/stream?host=h1&since=${registered.body.revision}`);
   t.after(() => stream.close());

@@ -18,14 +18,17 @@ export const agentConfig = (overrides: Partial<AgentConfigurations> = {}): Agent
   ...overrides,
 });
 
+/** A first report_state of an agent on `host`. */
+export const agentReport = (host: string, config = agentConfig()) => ({
+  host,
+  agent_type: "Open vSwitch agent" as const,
+  binary: "weir-agent",
+  configurations: config,
+  start_flag: true,
+});
+
 export async function registerAgent(s: TestServer, host: string, config = agentConfig()) {
-  const r = await s.api("POST", "/agent/v1/report-state", {
-    host,
-    agent_type: "Open vSwitch agent",
-    binary: "weir-agent",
-    configurations: config,
-    start_flag: true,
-  });
+  const r = await s.api("POST", "/agent/v1/report-state", agentReport(host, config));
   assert.equal(r.status, 200, JSON.stringify(r.body));
   return r.body;
 }
@@ -468,13 +471,7 @@ export function defineApiSuite(backend: Backend): void {
       "PolicyNotAuthorized",
     );
     assert.equal((await s.api("POST", "/v2.0/networks", { network: {} }, "admin-secret")).status, 201);
-    const report = {
-      host: "h1",
-      agent_type: "Open vSwitch agent",
-      binary: "weir-agent",
-      configurations: agentConfig(),
-      start_flag: true,
-    };
+    const report = agentReport("h1");
     assert.equal((await s.api("POST", "/agent/v1/report-state", report)).status, 401);
     assert.equal((await s.api("POST", "/agent/v1/report-state", report, "agent-secret")).status, 200);
   });

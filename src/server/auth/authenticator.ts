@@ -4,6 +4,7 @@
  * standalone site) or `noauth` (local demos: everyone is an admin). What a caller may then do is the
  * policy's business (policy.ts); this only establishes identity, project and roles.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import {
   KeystoneCredentialsError,
@@ -102,6 +103,13 @@ function tokenOf(headers: IncomingHttpHeaders, name: string): string | undefined
   return token === undefined || token === "" ? undefined : token;
 }
 
+/** Compares a token with a configured secret in constant time (over their hashes: lengths differ). */
+function sameSecret(token: string | undefined, secret: string | undefined): boolean {
+  if (token === undefined || secret === undefined) return false;
+  const digest = (v: string) => createHash("sha256").update(v).digest();
+  return timingSafeEqual(digest(token), digest(secret));
+}
+
 function staticTokens(
   settings: { readonly adminToken?: string; readonly agentToken?: string },
   project: string,
@@ -111,9 +119,9 @@ function staticTokens(
     challenge: {},
     async authenticate(headers, access) {
       const token = tokenOf(headers, "x-auth-token");
-      if (token !== undefined && token === settings.adminToken)
+      if (sameSecret(token, settings.adminToken))
         return callerOf(project, [...ADMIN_ROLES, "service"], undefined, true, policy);
-      if (token !== undefined && token === settings.agentToken) {
+      if (sameSecret(token, settings.agentToken)) {
         if (access === "agent") return callerOf(project, ["service"], undefined, true, policy);
         throw forbidden("agent tokens may only use the agent channel");
       }

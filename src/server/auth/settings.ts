@@ -7,19 +7,14 @@
  * section loads as it is.
  */
 import { type IniSections, InvalidArgumentError } from "../../base/index.ts";
+import { PASSWORD_KEYS, passwordCredentials } from "../../keystone/index.ts";
 import type { AuthSettings } from "./authenticator.ts";
 
 /** The [keystone_authtoken] keys read; the rest of keystonemiddleware's options are `IGNORED_KEYS`. */
 export const KEYSTONE_KEYS = [
+  ...PASSWORD_KEYS,
   "www_authenticate_uri",
   "auth_uri",
-  "auth_url",
-  "auth_type",
-  "username",
-  "password",
-  "project_name",
-  "user_domain_name",
-  "project_domain_name",
   "user_domain_id",
   "project_domain_id",
   "token_cache_time",
@@ -59,18 +54,6 @@ export function parseAuthSettings(sections: IniSections): AuthSettings {
       `${JSON.stringify(strategy)} is not an auth strategy (keystone, noauth, token)`,
     );
   const get = (key: string) => sections.get("keystone_authtoken", key);
-  const required = (key: string) => {
-    const value = get(key);
-    if (value === undefined || value === "")
-      throw new InvalidArgumentError(field(key), "is required with auth_strategy = keystone");
-    return value;
-  };
-  const authType = get("auth_type") ?? "password";
-  if (authType !== "password")
-    throw new InvalidArgumentError(
-      field("auth_type"),
-      `${JSON.stringify(authType)}: only password is supported`,
-    );
   if (
     get("delay_auth_decision") !== undefined &&
     sections.bool("keystone_authtoken", "delay_auth_decision", false)
@@ -79,25 +62,17 @@ export function parseAuthSettings(sections: IniSections): AuthSettings {
       field("delay_auth_decision"),
       "true is not supported: every API request is authenticated before it is handled",
     );
-  const authUrl = required("auth_url");
-  checkUrl(authUrl, field("auth_url"));
-  const www = get("www_authenticate_uri") ?? get("auth_uri") ?? authUrl;
-  checkUrl(www, field(get("www_authenticate_uri") !== undefined ? "www_authenticate_uri" : "auth_uri"));
   if (get("user_domain_id") !== undefined || get("project_domain_id") !== undefined)
     throw new InvalidArgumentError(
       field(get("user_domain_id") !== undefined ? "user_domain_id" : "project_domain_id"),
       "domains are given by name here: use user_domain_name and project_domain_name",
     );
+  const service = passwordCredentials(sections, "keystone_authtoken", "with auth_strategy = keystone");
+  const www = get("www_authenticate_uri") ?? get("auth_uri") ?? service.authUrl;
+  checkUrl(www, field(get("www_authenticate_uri") !== undefined ? "www_authenticate_uri" : "auth_uri"));
   return {
     strategy,
-    service: {
-      authUrl,
-      username: required("username"),
-      password: required("password"),
-      projectName: required("project_name"),
-      userDomainName: get("user_domain_name") ?? "Default",
-      projectDomainName: get("project_domain_name") ?? "Default",
-    },
+    service,
     wwwAuthenticateUri: www,
     tokenCacheTime: sections.int("keystone_authtoken", "token_cache_time", 300, -1, 86_400),
     timeoutS: sections.int("keystone_authtoken", "http_connect_timeout", 10, 1, 600),
