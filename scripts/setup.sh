@@ -14,8 +14,6 @@ say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 packages=(openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates postgresql python3-openstackclient python3)
-# For the tests only (scripts/test.sh sets it): a real Keystone for the authentication tests.
-if [ "${WEIR_SETUP_TESTS:-}" = 1 ]; then packages+=(keystone); fi
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
@@ -33,6 +31,21 @@ apt_install() {
 missing=()
 for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+
+# The tests start their own Keystone on loopback; Debian's package would start and enable a system one on
+# port 5000. It installs with service starts refused (unless the host has a policy-rc.d of its own), and
+# its service is left disabled.
+if [ "${WEIR_SETUP_TESTS:-}" = 1 ] && ! installed keystone; then
+  own_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ] && [ "$(id -u)" -eq 0 ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && own_policy=1
+  fi
+  status=0
+  apt_install keystone || status=$?
+  [ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+  [ "$status" -eq 0 ] || die "installing keystone failed"
+  if command -v systemctl >/dev/null; then systemctl disable keystone >/dev/null 2>&1 || true; fi
+fi
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt_install nodejs npm
