@@ -71,33 +71,36 @@ export class DesiredFlows {
 
   /** The key a flow of `owner` would collide on with another owner's, if any (nothing is changed). */
   conflictOf(owner: FlowOwner, flows: readonly Flow[]): FlowConflictError | undefined {
-    const previous = this.#byOwner.get(ownerId(owner))?.flows;
-    const seen = new Set<string>();
+    const keyed = this.#keyed(owner, flows);
+    return keyed instanceof FlowConflictError ? keyed : undefined;
+  }
+
+  /**
+   * The owner's flows by key, and what it had: or the conflict a key would make (the same key twice, or a
+   * key another owner holds). The owner's own keys are `previous`, so no other owner is asked about them.
+   */
+  #keyed(
+    owner: FlowOwner,
+    flows: readonly Flow[],
+  ): { previous: Map<string, Flow>; next: Map<string, Flow> } | FlowConflictError {
+    const previous = this.#byOwner.get(ownerId(owner))?.flows ?? new Map<string, Flow>();
+    const next = new Map<string, Flow>();
     for (const flow of flows) {
       const key = flowKey(flow);
-      if (seen.has(key)) return new FlowConflictError(key, owner, owner);
-      seen.add(key);
-      // The owner's own keys are `previous`; any other held key is another owner's.
-      if (previous?.has(key)) continue;
-      const holder = this.#byKey.get(key)?.owner;
+      if (next.has(key)) return new FlowConflictError(key, owner, owner);
+      const holder = previous.has(key) ? undefined : this.#byKey.get(key)?.owner;
       if (holder !== undefined) return new FlowConflictError(key, holder, owner);
+      next.set(key, flow);
     }
-    return undefined;
+    return { previous, next };
   }
 
   /** Replaces `owner`'s flows; returns the difference. Nothing changes if a key belongs to another owner. */
   replace(owner: FlowOwner, flows: readonly Flow[]): FlowDelta {
+    const keyed = this.#keyed(owner, flows);
+    if (keyed instanceof FlowConflictError) throw keyed;
+    const { previous, next } = keyed;
     const id = ownerId(owner);
-    const previous = this.#byOwner.get(id)?.flows ?? new Map<string, Flow>();
-    const next = new Map<string, Flow>();
-    for (const flow of flows) {
-      const key = flowKey(flow);
-      if (next.has(key)) throw new FlowConflictError(key, owner, owner);
-      // A key the owner did not have is either free or another owner's (the owner's own are `previous`).
-      const holder = previous.has(key) ? undefined : this.#byKey.get(key)?.owner;
-      if (holder !== undefined) throw new FlowConflictError(key, holder, owner);
-      next.set(key, flow);
-    }
     const upserts: Flow[] = [];
     const removals: Flow[] = [];
     let added = 0;

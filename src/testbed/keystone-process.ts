@@ -32,7 +32,7 @@ export interface KeystoneProcess {
     projectId: string;
     userId: string;
   }>;
-  /** A project-scoped token of a user (POST /v3/auth/tokens), and when it expires. */
+  /** A token of a user (POST /v3/auth/tokens), scoped to a project, or "system" for a system-scoped one. */
   token(name: string, password: string, project: string): Promise<string>;
   /** Registers a service of `type` at `url` in the catalog (public, internal and admin endpoints). */
   registerService(type: string, name: string, url: string): Promise<void>;
@@ -162,7 +162,12 @@ export async function startKeystone(
       );
     return { status: res.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
   };
-  const token = async (name: string, password: string, project: string) => {
+  /** A token of `name`, scoped to a project by name, or to the whole system (`system`). */
+  const token = async (name: string, password: string, project: string | "system") => {
+    const scope =
+      project === "system"
+        ? { system: { all: true } }
+        : { project: { name: project, domain: { name: "Default" } } };
     const res = await fetch(`${url}/v3/auth/tokens?nocatalog`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -172,7 +177,7 @@ export async function startKeystone(
             methods: ["password"],
             password: { user: { name, password, domain: { name: "Default" } } },
           },
-          scope: { project: { name: project, domain: { name: "Default" } } },
+          scope,
         },
       }),
     });

@@ -345,3 +345,17 @@ test("an agent with Keystone credentials reports with its own token, and gets a 
   });
   await assert.rejects(wrong.reportState(report), /refused the password of weir-agent/);
 });
+
+test("a service token must carry the service role; a system-scoped token is refused (project scope only)", async (t) => {
+  const s = await server(t);
+  const alice = await tokenOf("alice", "p1");
+  const withService = (service: string) =>
+    fetch(`${s.url}/v2.0/networks`, { headers: { "x-auth-token": alice, "x-service-token": service } });
+  assert.equal((await withService(await tokenOf("weir-agent", "service"))).status, 200, "a service's token");
+  assert.equal((await withService(await tokenOf("bob", "p2"))).status, 401, "a member's is no service token");
+  assert.equal((await withService("gAAAAABforged")).status, 401);
+  const system = await ks.token("admin", ks.adminPassword, "system");
+  const refused = await s.api("GET", "/v2.0/networks", undefined, system);
+  assert.equal(refused.status, 403);
+  assert.match(refused.body.NeutronError.message, /project-scoped token/);
+});

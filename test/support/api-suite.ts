@@ -619,6 +619,25 @@ export function defineApiSuite(backend: Backend): void {
       const key = collection === "subnets" ? "subnet" : "port";
       assert.deepEqual((await s.api("GET", `/v2.0/${collection}/${id}`)).body[key].tags, ["t1"]);
     }
+    const sg = (await s.api("POST", "/v2.0/security-groups", { security_group: { name: "tagged" } })).body
+      .security_group;
+    const qos = (await s.api("POST", "/v2.0/qos/policies", { policy: { name: "tagged" } })).body.policy;
+    const ag = (
+      await s.api("POST", "/v2.0/address-groups", { address_group: { name: "tagged", addresses: [] } })
+    ).body.address_group;
+    for (const [collection, key, id] of [
+      ["security-groups", "security_group", sg.id],
+      ["qos/policies", "policy", qos.id],
+      ["address-groups", "address_group", ag.id],
+    ] as const) {
+      assert.equal((await s.api("PUT", `/v2.0/${collection}/${id}/tags/t2`)).status, 201, collection);
+      assert.deepEqual((await s.api("GET", `/v2.0/${collection}/${id}`)).body[key].tags, ["t2"], collection);
+      const listed = (await s.api("GET", `/v2.0/${collection}?tags=t2`)).body;
+      const ids = Object.values(listed)
+        .flat()
+        .map((o: any) => o.id);
+      assert.deepEqual(ids, [id], `${collection} by tag`);
+    }
     assert.equal((await s.api("DELETE", `/v2.0/ports/${p.id}`)).status, 204);
     const left = await s.store.query.all<{ resource: string }>(
       "SELECT resource FROM tags WHERE resource_id = ?",

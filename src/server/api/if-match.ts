@@ -6,15 +6,8 @@
  */
 import { ApiError, badRequest } from "../api-errors.ts";
 import type { ApiRequest } from "../http/router.ts";
+import type { Revised } from "../services/revisions.ts";
 import type { WriteTx } from "../store/index.ts";
-
-export type Revised =
-  | "networks"
-  | "subnets"
-  | "ports"
-  | "security_groups"
-  | "address_groups"
-  | "qos_policies";
 
 /** The revision the request is constrained to, or undefined without the header. */
 function constraint(req: ApiRequest): number | undefined {

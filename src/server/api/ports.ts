@@ -19,7 +19,7 @@ import { PortCreateBody, PortUpdateBody, parseBody } from "./bodies.ts";
 import { createOneOrMany } from "./bulk.ts";
 import { ifMatch } from "./if-match.ts";
 import { listBody, pickFields } from "./query.ts";
-import { mayRead, visibleList, visibleOne } from "./visibility.ts";
+import { readable, visibleOne, withoutHidden } from "./visibility.ts";
 
 type PortBody = ReturnType<typeof PortUpdateBody.parse>;
 
@@ -67,32 +67,35 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
       const networks = new Map(
         (await ctx.store.query.all<NetworkRow>("SELECT * FROM networks")).map((n) => [n.id, n]),
       );
-      const rows = (await narrowed(req, ctx)).filter((r) => {
-        const network = networks.get(r.network_id);
-        return network !== undefined && mayRead(req, "port", onNetworkTarget(r, network));
-      });
+      // Only the ports the caller may see get views built (their addresses, groups and tags read).
+      const rows = readable(
+        req,
+        "port",
+        (await narrowed(req, ctx)).flatMap((row) => {
+          const network = networks.get(row.network_id);
+          return network === undefined ? [] : [{ row, target: onNetworkTarget(row, network) }];
+        }),
+      );
       const allocations = await allocationsByPort(
         ctx.store.query,
-        rows.length > 2000 ? "all" : rows.map((r) => r.id),
+        rows.length > 2000 ? "all" : rows.map((r) => r.row.id),
       );
       const policies = await networkPolicies(ctx.store.query);
       const groups = await groupsByPort(ctx.store.query);
       const tags = await tagsByObject(ctx.store.query, "ports");
-      const items = visibleList(
-        req,
-        "port",
-        rows.map((r) => ({
+      const items = rows.map(({ row, target }) =>
+        withoutHidden(req, "port", {
           view: {
             ...portView(
-              r,
-              allocations.get(r.id) ?? [],
-              policies.get(r.network_id) ?? null,
-              groups.get(r.id) ?? [],
+              row,
+              allocations.get(row.id) ?? [],
+              policies.get(row.network_id) ?? null,
+              groups.get(row.id) ?? [],
             ),
-            tags: tags.get(r.id) ?? [],
+            tags: tags.get(row.id) ?? [],
           },
-          target: onNetworkTarget(r, networks.get(r.network_id)!),
-        })),
+          target,
+        }),
       );
       return { status: 200, body: listBody("ports", items, req.query, req.baseUrl) };
     },

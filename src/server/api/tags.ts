@@ -5,11 +5,11 @@
  */
 import { ApiError, notFound } from "../api-errors.ts";
 import type { Target } from "../auth/policy.ts";
-import type { ApiRequest, Router } from "../http/router.ts";
+import type { ApiRequest, ApiResponse, Router } from "../http/router.ts";
 import type { AddressGroupRow, QosPolicyRow, SecurityGroupRow } from "../rows.ts";
 import { timestamp } from "../rows.ts";
 import { addressGroupNotFound } from "../services/address-groups.ts";
-import type { Queryable, ServiceContext } from "../services/context.ts";
+import type { Queryable, ServiceContext, WriteTx } from "../services/context.ts";
 import {
   network as findNetwork,
   port as findPort,
@@ -91,77 +91,45 @@ export function tagRoutes(router: Router, ctx: ServiceContext): void {
       const found = await find(q, resource, req.params.id!);
       allowOn(req.caller, `${action}_${policy}`, `get_${policy}`, found.target, found.hidden);
     };
-    const now = () => timestamp(ctx.now());
-    router.add({
-      method: "GET",
-      pattern: base,
-      access: "api",
-      handler: async (req) => {
-        await reach(req, ctx.store.query, "get");
-        return { status: 200, body: { tags: await tagsOf(ctx.store.query, resource, req.params.id!) } };
-      },
+    /** A change of the object's tags, in one transaction with the check that the caller may make it. */
+    const change = <T>(req: ApiRequest, write: (tx: WriteTx, id: string, now: string) => Promise<T>) =>
+      ctx.store.write(async (tx) => {
+        await reach(req, tx, "update");
+        return write(tx, req.params.id!, timestamp(ctx.now()));
+      });
+    const route = (method: string, pattern: string, handler: (req: ApiRequest) => Promise<ApiResponse>) =>
+      router.add({ method, pattern, access: "api", handler });
+
+    route("GET", base, async (req) => {
+      await reach(req, ctx.store.query, "get");
+      return { status: 200, body: { tags: await tagsOf(ctx.store.query, resource, req.params.id!) } };
     });
-    router.add({
-      method: "GET",
-      pattern: `${base}/:tag`,
-      access: "api",
-      handler: async (req) => {
-        await reach(req, ctx.store.query, "get");
-        const tag = req.params.tag!;
-        if (!(await tagsOf(ctx.store.query, resource, req.params.id!)).includes(tag)) throw tagNotFound(tag);
-        return { status: 204 };
-      },
+    route("GET", `${base}/:tag`, async (req) => {
+      await reach(req, ctx.store.query, "get");
+      const tag = req.params.tag!;
+      if (!(await tagsOf(ctx.store.query, resource, req.params.id!)).includes(tag)) throw tagNotFound(tag);
+      return { status: 204 };
     });
-    router.add({
-      method: "PUT",
-      pattern: base,
-      access: "api",
-      handler: async (req) => {
-        const tags = tagsBody(await req.body());
-        const stored = await ctx.store.write(async (tx) => {
-          await reach(req, tx, "update");
-          await setTags(tx, resource, req.params.id!, tags, now());
-          return tagsOf(tx, resource, req.params.id!);
-        });
-        return { status: 200, body: { tags: stored } };
-      },
+    route("PUT", base, async (req) => {
+      const tags = tagsBody(await req.body());
+      const stored = await change(req, async (tx, id, now) => {
+        await setTags(tx, resource, id, tags, now);
+        return tagsOf(tx, resource, id);
+      });
+      return { status: 200, body: { tags: stored } };
     });
-    router.add({
-      method: "PUT",
-      pattern: `${base}/:tag`,
-      access: "api",
-      handler: async (req) => {
-        const tag = checkTag(req.params.tag);
-        await ctx.store.write(async (tx) => {
-          await reach(req, tx, "update");
-          await addTag(tx, resource, req.params.id!, tag, now());
-        });
-        return { status: 201 };
-      },
+    route("PUT", `${base}/:tag`, async (req) => {
+      const tag = checkTag(req.params.tag);
+      await change(req, (tx, id, now) => addTag(tx, resource, id, tag, now));
+      return { status: 201 };
     });
-    router.add({
-      method: "DELETE",
-      pattern: base,
-      access: "api",
-      handler: async (req) => {
-        await ctx.store.write(async (tx) => {
-          await reach(req, tx, "update");
-          await setTags(tx, resource, req.params.id!, [], now());
-        });
-        return { status: 204 };
-      },
+    route("DELETE", base, async (req) => {
+      await change(req, (tx, id, now) => setTags(tx, resource, id, [], now));
+      return { status: 204 };
     });
-    router.add({
-      method: "DELETE",
-      pattern: `${base}/:tag`,
-      access: "api",
-      handler: async (req) => {
-        await ctx.store.write(async (tx) => {
-          await reach(req, tx, "update");
-          await removeTag(tx, resource, req.params.id!, req.params.tag!, now());
-        });
-        return { status: 204 };
-      },
+    route("DELETE", `${base}/:tag`, async (req) => {
+      await change(req, (tx, id, now) => removeTag(tx, resource, id, req.params.tag!, now));
+      return { status: 204 };
     });
   }
 }

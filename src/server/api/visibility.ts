@@ -13,18 +13,32 @@ export interface Readable<V> {
   readonly target: Target;
 }
 
+/** The items whose object the caller may see (`get_<resource>`), before their views are built. */
+export function readable<T extends { readonly target: Target }>(
+  req: ApiRequest,
+  resource: string,
+  items: Iterable<T>,
+): T[] {
+  const { caller } = req;
+  return [...items].filter((item) => caller.policy.allows(`get_${resource}`, caller, item.target));
+}
+
+/** A view of an object the caller may see, without the attributes it may not read. */
+export function withoutHidden<V extends Record<string, unknown>>(
+  req: ApiRequest,
+  resource: string,
+  item: Readable<V>,
+): V {
+  return req.caller.policy.visibleView(resource, item.view, req.caller, item.target);
+}
+
 /** The views the caller may see, each without its hidden attributes. */
 export function visibleList<V extends Record<string, unknown>>(
   req: ApiRequest,
   resource: string,
   items: Iterable<Readable<V>>,
 ): V[] {
-  const { caller } = req;
-  const out: V[] = [];
-  for (const { view, target } of items)
-    if (caller.policy.sees(`get_${resource}`, caller, target))
-      out.push(caller.policy.visibleView(resource, view, caller, target));
-  return out;
+  return readable(req, resource, items).map((item) => withoutHidden(req, resource, item));
 }
 
 /** One view the caller may see, without its hidden attributes; `hidden` (404) if it may not see it. */
@@ -34,12 +48,6 @@ export function visibleOne<V extends Record<string, unknown>>(
   item: Readable<V>,
   hidden: () => ApiError,
 ): V {
-  const { caller } = req;
-  if (!caller.policy.sees(`get_${resource}`, caller, item.target)) throw hidden();
-  return caller.policy.visibleView(resource, item.view, caller, item.target);
-}
-
-/** Whether the caller may see the object (for lookups that must not reveal it, e.g. a port's network). */
-export function mayRead(req: ApiRequest, resource: string, target: Target): boolean {
-  return req.caller.policy.sees(`get_${resource}`, req.caller, target);
+  if (readable(req, resource, [item]).length === 0) throw hidden();
+  return withoutHidden(req, resource, item);
 }

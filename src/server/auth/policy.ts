@@ -16,6 +16,7 @@ export type Target = Readonly<Record<string, unknown>>;
 
 export class Policy {
   readonly #rules: ReadonlyMap<string, Expr>;
+  readonly #readRulesBy = new Map<string, readonly (readonly [string, string])[]>();
 
   private constructor(rules: ReadonlyMap<string, Expr>) {
     this.#rules = rules;
@@ -43,8 +44,7 @@ export class Policy {
         );
       compile(name, text, source);
     }
-    const policy = new Policy(rules);
-    return policy;
+    return new Policy(rules);
   }
 
   static readonly default: Policy = Policy.build();
@@ -71,11 +71,6 @@ export class Policy {
     throw denied(action);
   }
 
-  /** Whether the caller may see the object at all (`get_<resource>`). */
-  sees(see: string, caller: Caller, target: Target): boolean {
-    return this.allows(see, caller, target);
-  }
-
   /** The view without the attributes whose `get_<resource>:<attr>` rule the caller does not pass. */
   visibleView<V extends Record<string, unknown>>(
     resource: string,
@@ -84,13 +79,25 @@ export class Policy {
     target: Target,
   ): V {
     let out: Record<string, unknown> | undefined;
-    for (const key of Object.keys(view)) {
-      const rule = `get_${resource}:${key}`;
-      if (!this.#rules.has(rule) || this.allows(rule, caller, target)) continue;
+    for (const [key, rule] of this.#readRules(resource)) {
+      if (!(key in view) || this.allows(rule, caller, target)) continue;
       out ??= { ...view };
       delete out[key];
     }
     return (out ?? view) as V;
+  }
+
+  /** A resource's attribute read rules (get_port:binding:host_id → [binding:host_id, rule]), found once. */
+  #readRules(resource: string): readonly (readonly [string, string])[] {
+    let found = this.#readRulesBy.get(resource);
+    if (found === undefined) {
+      const prefix = `get_${resource}:`;
+      found = [...this.#rules.keys()]
+        .filter((r) => r.startsWith(prefix))
+        .map((r) => [r.slice(prefix.length), r] as const);
+      this.#readRulesBy.set(resource, found);
+    }
+    return found;
   }
 
   /** Attributes given in a create or update body that the caller may not set (`<action>:<attr>`). */

@@ -104,7 +104,7 @@ export const qosPolicyNotFound = (id: string) =>
 
 /** Whether the caller may see the policy (get_policy: admins every one, others their project's and shared ones). */
 export function qosPolicyVisible(caller: Caller, policy: QosPolicyRow): boolean {
-  return caller.policy.sees("get_policy", caller, {
+  return caller.policy.allows("get_policy", caller, {
     project_id: policy.project_id,
     shared: policy.shared !== 0,
   });

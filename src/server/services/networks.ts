@@ -35,7 +35,7 @@ export async function createNetwork(
   input: NetworkCreate,
 ): Promise<NetworkRow> {
   const projectId = projectFor(caller, input.projectId);
-  const target = { ...networkTarget({ project_id: projectId, shared: input.shared ? 1 : 0 }) };
+  const target = networkTarget({ project_id: projectId, shared: input.shared ? 1 : 0 });
   allow(caller, "create_network", target);
   allowAttributes(caller, "create_network", givenAttributes(input), target);
   await checkQuota(tx, ctx.config, projectId, "network", 1);

@@ -30,7 +30,7 @@ export function allowOn(
 }
 
 export function sees(caller: Caller, see: string, target: Target): boolean {
-  return caller.policy.sees(see, caller, target);
+  return caller.policy.allows(see, caller, target);
 }
 
 /** 403 naming the first attribute of `given` the caller may not set with `action` (e.g. create_network:shared). */

@@ -1,6 +1,7 @@
 /** Reads and writes of security-group rules shared by groups, rules and templates. */
 import { type SecurityGroupRuleRow, timestamp } from "../rows.ts";
 import type { Queryable, ServiceContext, WriteTx } from "./context.ts";
+import { revise } from "./revisions.ts";
 
 export function rulesOf(q: Queryable, groupId: string): Promise<SecurityGroupRuleRow[]> {
   return q.all<SecurityGroupRuleRow>(
@@ -24,10 +25,7 @@ export async function rulesByGroup(q: Queryable): Promise<Map<string, SecurityGr
 
 /** A rule change revises its group (Neutron's revises_on_change). */
 export async function reviseGroup(tx: WriteTx, ctx: ServiceContext, id: string): Promise<void> {
-  await tx.run(
-    "UPDATE security_groups SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?",
-    [timestamp(ctx.now()), id],
-  );
+  await revise(tx, "security_groups", id, timestamp(ctx.now()));
 }
 
 export async function insertRule(tx: WriteTx, r: SecurityGroupRuleRow): Promise<void> {

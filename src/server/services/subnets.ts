@@ -19,6 +19,7 @@ import type { Caller, ServiceContext, WriteTx } from "./context.ts";
 import { network as findNetwork, subnet as findSubnet, subnetsOf } from "./lookups.ts";
 import { allow, allowOn, projectFor, sees } from "./ownership.ts";
 import { checkQuota } from "./quotas.ts";
+import { revise } from "./revisions.ts";
 import { dropTags } from "./tags.ts";
 import { networkTarget, onNetworkTarget } from "./targets.ts";
 
@@ -123,16 +124,9 @@ export async function createSubnet(
       row.updated_at,
     ],
   );
-  await reviseNetwork(tx, network.id, now);
+  // A network's subnets are one of its attributes: a new subnet is a new revision of the network.
+  await revise(tx, "networks", network.id, now);
   return row;
-}
-
-/** A network's subnets are one of its attributes: adding or removing one is a new revision of it. */
-async function reviseNetwork(tx: WriteTx, networkId: string, now: string): Promise<void> {
-  await tx.run("UPDATE networks SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?", [
-    now,
-    networkId,
-  ]);
 }
 
 export async function updateSubnet(
@@ -210,7 +204,7 @@ export async function deleteSubnet(
   }
   await tx.run("DELETE FROM subnets WHERE id = ?", [id]);
   await dropTags(tx, "subnets", id);
-  await reviseNetwork(tx, current.network_id, timestamp(ctx.now()));
+  await revise(tx, "networks", current.network_id, timestamp(ctx.now()));
 }
 
 function gatewayOf(cidr: Cidr, requested: string | null | undefined): bigint | undefined {

@@ -4,6 +4,7 @@
  */
 import { ApiError, badRequest } from "../api-errors.ts";
 import type { Queryable, WriteTx } from "./context.ts";
+import { revise } from "./revisions.ts";
 
 /** The taggable resources: their collection in the URL, their table, their policy name. */
 export const TAGGABLE = {
@@ -63,7 +64,7 @@ export async function setTags(
   await tx.run("DELETE FROM tags WHERE resource = ? AND resource_id = ?", [resource, id]);
   for (const tag of new Set(tags))
     await tx.run("INSERT INTO tags (resource, resource_id, tag) VALUES (?, ?, ?)", [resource, id, tag]);
-  await revise(tx, resource, id, now);
+  await revise(tx, TAGGABLE[resource].table, id, now);
 }
 
 export async function addTag(tx: WriteTx, resource: Taggable, id: string, tag: string, now: string) {
@@ -74,7 +75,7 @@ export async function addTag(tx: WriteTx, resource: Taggable, id: string, tag: s
   ]);
   if (have !== undefined) return;
   await tx.run("INSERT INTO tags (resource, resource_id, tag) VALUES (?, ?, ?)", [resource, id, tag]);
-  await revise(tx, resource, id, now);
+  await revise(tx, TAGGABLE[resource].table, id, now);
 }
 
 export async function removeTag(tx: WriteTx, resource: Taggable, id: string, tag: string, now: string) {
@@ -84,17 +85,10 @@ export async function removeTag(tx: WriteTx, resource: Taggable, id: string, tag
     tag,
   ]);
   if (removed === 0) throw tagNotFound(tag);
-  await revise(tx, resource, id, now);
+  await revise(tx, TAGGABLE[resource].table, id, now);
 }
 
 /** The object's tags go with it (called by each delete). */
 export async function dropTags(tx: WriteTx, resource: Taggable, id: string): Promise<void> {
   await tx.run("DELETE FROM tags WHERE resource = ? AND resource_id = ?", [resource, id]);
-}
-
-async function revise(tx: WriteTx, resource: Taggable, id: string, now: string): Promise<void> {
-  await tx.run(
-    `UPDATE ${TAGGABLE[resource].table} SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?`,
-    [now, id],
-  );
 }

@@ -61,8 +61,9 @@ function piecesOf(rule: SecurityGroupRuleInfo): RulePieces {
   return made;
 }
 
-const acceptTable = (direction: number) =>
-  direction === FwTable.rulesEgress ? FwTable.acceptOrIngress : FwTable.acceptedIngress;
+/** Where a rule's accept goes from its rules table: egress on to 73, ingress to 92. */
+const acceptTable = (rulesTable: number) =>
+  rulesTable === FwTable.rulesEgress ? FwTable.acceptOrIngress : FwTable.acceptedIngress;
 
 /**
  * Rule flows of one VIF: a stateful port's match only packets of the request direction (new, or
