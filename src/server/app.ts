@@ -15,6 +15,7 @@ import { networkRoutes } from "./api/networks.ts";
 import { portRoutes } from "./api/ports.ts";
 import { qosRoutes } from "./api/qos.ts";
 import { quotaRoutes } from "./api/quotas.ts";
+import { rbacRoutes } from "./api/rbac-policies.ts";
 import { securityGroupRoutes } from "./api/security-groups.ts";
 import { subnetRoutes } from "./api/subnets.ts";
 import { tagRoutes } from "./api/tags.ts";
@@ -25,6 +26,7 @@ import type { ServerConfig } from "./config.ts";
 import { type ApiRequest, Router } from "./http/router.ts";
 import { serverMetrics } from "./metrics.ts";
 import type { ServiceContext } from "./services/context.ts";
+import { grantsOf } from "./services/grants.ts";
 import { type Store, StoreConstraintError } from "./store/index.ts";
 
 export interface ServerOptions {
@@ -78,6 +80,7 @@ export class WeirServer {
     securityGroupRoutes(this.#router, this.#ctx);
     addressGroupRoutes(this.#router, this.#ctx);
     quotaRoutes(this.#router, this.#ctx);
+    rbacRoutes(this.#router, this.#ctx);
     tagRoutes(this.#router, this.#ctx);
     agentRoutes(this.#router, this.#ctx);
     agentChannelRoutes(this.#router, this.#ctx, this.#hub);
@@ -149,7 +152,12 @@ export class WeirServer {
         return;
       }
       route = matched.route.pattern;
-      const caller = await this.#auth.authenticate(raw.headers, matched.route.access);
+      const authenticated = await this.#auth.authenticate(raw.headers, matched.route.access);
+      // What RBAC entries give the caller's project, read once for the request's policy checks.
+      const caller =
+        matched.route.access === "api"
+          ? { ...authenticated, grants: await grantsOf(this.#ctx.store.query, authenticated.projectId) }
+          : authenticated;
       const host = raw.headers.host ?? "localhost";
       const request: ApiRequest = {
         method,

@@ -40,7 +40,7 @@ export interface ServerConfig {
   readonly eventRetention: number;
   /** [QUOTAS] quota_<resource>: each project's limit unless set per project; -1 is unlimited. */
   readonly quotaDefaults: Readonly<
-    Record<"network" | "subnet" | "port" | "security_group" | "security_group_rule", number>
+    Record<"network" | "subnet" | "port" | "security_group" | "security_group_rule" | "rbac_policy", number>
   >;
   /** [DEFAULT] max_allowed_address_pair. */
   readonly maxAllowedAddressPairs: number;
@@ -61,7 +61,14 @@ export const defaultServerConfig: ServerConfig = {
   ignoredAuthKeys: [],
   defaultProjectId: "00000000000000000000000000000001",
   eventRetention: 100_000,
-  quotaDefaults: { network: 100, subnet: 100, port: 500, security_group: 10, security_group_rule: 100 },
+  quotaDefaults: {
+    network: 100,
+    subnet: 100,
+    port: 500,
+    security_group: 10,
+    security_group_rule: 100,
+    rbac_policy: 10,
+  },
   maxAllowedAddressPairs: 10,
 };
 
@@ -75,6 +82,7 @@ const known: Record<string, readonly string[]> = {
     "quota_port",
     "quota_security_group",
     "quota_security_group_rule",
+    "quota_rbac_policy",
   ],
   ml2: ["type_drivers", "tenant_network_types", "mechanism_drivers", "extension_drivers"],
   ml2_type_flat: ["flat_networks"],
@@ -163,6 +171,7 @@ export function parseServerConfig(text: string, file = "server.ini"): ServerConf
       port: int("QUOTAS", "quota_port", 500, -1, 2 ** 31 - 1),
       security_group: int("QUOTAS", "quota_security_group", 10, -1, 2 ** 31 - 1),
       security_group_rule: int("QUOTAS", "quota_security_group_rule", 100, -1, 2 ** 31 - 1),
+      rbac_policy: int("QUOTAS", "quota_rbac_policy", 10, -1, 2 ** 31 - 1),
     },
     maxAllowedAddressPairs: int("DEFAULT", "max_allowed_address_pair", 10, 0, 1000),
   };

@@ -47,7 +47,8 @@ export function networkView(n: NetworkRow, subnetIds: readonly string[]): Record
   };
 }
 
-export function subnetView(s: SubnetRow): Record<string, unknown> {
+/** `shared`: whether the subnet's network is shared with the caller's project (Neutron shows it on subnets). */
+export function subnetView(s: SubnetRow, shared: boolean): Record<string, unknown> {
   return {
     id: s.id,
     name: s.name,
@@ -64,6 +65,7 @@ export function subnetView(s: SubnetRow): Record<string, unknown> {
     host_routes: JSON.parse(s.host_routes),
     ipv6_ra_mode: null,
     ipv6_address_mode: null,
+    shared,
     subnetpool_id: null,
     segment_id: null,
     service_types: [],
@@ -205,14 +207,19 @@ function qosRuleFields(r: QosRuleRow): Record<string, unknown> {
     : { dscp_mark: Number(r.dscp_mark) };
 }
 
-export function qosPolicyView(p: QosPolicyRow, rules: readonly QosRuleRow[]): Record<string, unknown> {
+/** `shared`: whether the policy is shared with the caller's project (services/targets.ts sharedWith). */
+export function qosPolicyView(
+  p: QosPolicyRow,
+  rules: readonly QosRuleRow[],
+  shared: boolean,
+): Record<string, unknown> {
   return {
     id: p.id,
     project_id: p.project_id,
     tenant_id: p.project_id,
     name: p.name,
     description: p.description,
-    shared: bool(p.shared),
+    shared,
     is_default: bool(p.is_default),
     revision_number: p.revision_number,
     created_at: p.created_at,
@@ -248,10 +255,12 @@ export function securityGroupRuleView(
   };
 }
 
+/** `shared`: whether the group is shared with the caller's project (services/targets.ts sharedWith). */
 export function securityGroupView(
   g: SecurityGroupRow,
   rules: readonly SecurityGroupRuleRow[],
   isDefault: boolean,
+  shared: boolean,
 ): Record<string, unknown> {
   return {
     id: g.id,
@@ -260,7 +269,7 @@ export function securityGroupView(
     tenant_id: g.project_id,
     project_id: g.project_id,
     description: g.description,
-    shared: false,
+    shared,
     security_group_rules: rules.map((r) => securityGroupRuleView(r, isDefault)),
     tags: [],
     revision_number: g.revision_number,

@@ -52,7 +52,9 @@ export async function startServerProcess(dataDir: string, port: number): Promise
     config,
     [
       "[QUOTAS]",
-      ...["network", "subnet", "port", "security_group", "security_group_rule"].map((r) => `quota_${r} = -1`),
+      ...["network", "subnet", "port", "security_group", "security_group_rule", "rbac_policy"].map(
+        (r) => `quota_${r} = -1`,
+      ),
       "",
     ].join("\n"),
   );

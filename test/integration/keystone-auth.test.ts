@@ -4,88 +4,23 @@
 // isolation for each resource, and the openstack CLI logging in with a password.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { promisify } from "node:util";
 import { keystoneCredentials, ServerClient } from "../../src/agent/internal.ts";
 import { sleep } from "../../src/base/index.ts";
-import type { AuthSettings } from "../../src/server/index.ts";
-import {
-  defaultRunRoot,
-  type KeystoneProcess,
-  removeTestbed,
-  startKeystone,
-} from "../../src/testbed/index.ts";
 import { agentReport } from "../support/api-suite.ts";
-import { testName, testOwner } from "../support/ovs.ts";
-import { startServer, type TestServer } from "../support/server.ts";
+import { CACHE_S, keystoneLab, PASSWORD } from "../support/keystone-lab.ts";
 
 const run = promisify(execFile);
-const PASSWORD = "weir-test-password";
-const CACHE_S = 2;
-
-let ks: KeystoneProcess;
-const ids: Record<string, { projectId: string; userId: string }> = {};
-
-const runName = testName();
-after(async () => {
-  await ks?.stop();
-  await removeTestbed(defaultRunRoot, runName);
-});
-
-before(async () => {
-  const root = join(defaultRunRoot, runName);
-  await mkdir(root, { recursive: true });
-  await writeFile(join(root, "owner"), `${testOwner}\n`);
-  ks = await startKeystone(join(root, "keystone"));
-  const users = [
-    { name: "neutron", project: "service", roles: ["admin", "service"] },
-    { name: "weir-agent", project: "service", roles: ["service"] },
-    { name: "alice", project: "p1", roles: ["member"] },
-    { name: "carol", project: "p1", roles: ["reader"] },
-    { name: "bob", project: "p2", roles: ["member"] },
-    { name: "dave", project: "p2", roles: ["member"] },
-  ];
-  for (const u of users) ids[u.name] = await ks.user({ ...u, password: PASSWORD });
-  ids.admin = await ks.user({
-    project: "admin",
-    name: "admin",
-    password: ks.adminPassword,
-    roles: ["admin"],
-  });
-});
-
-const keystoneAuth = (): AuthSettings => ({
-  strategy: "keystone",
-  service: {
-    authUrl: ks.url,
-    username: "neutron",
-    password: PASSWORD,
-    projectName: "service",
-    userDomainName: "Default",
-    projectDomainName: "Default",
-  },
-  wwwAuthenticateUri: ks.url,
-  tokenCacheTime: CACHE_S,
-  timeoutS: 5,
-  maxRetries: 1,
-  serviceTokenRoles: ["service"],
-  serviceTokenRolesRequired: true,
-});
-
-async function server(t: Parameters<typeof startServer>[0]): Promise<TestServer> {
-  return startServer(t, { kind: "sqlite" }, { noauth: false, config: { auth: keystoneAuth() } });
-}
-
-const tokenOf = (name: string, project: string) =>
-  ks.token(name, name === "admin" ? ks.adminPassword : PASSWORD, project);
+const lab = keystoneLab();
+const { ids, tokenOf } = lab;
+const server = lab.server;
 
 test("no token, a forged one or a revoked one: 401 with keystonemiddleware's challenge and body", async (t) => {
   const s = await server(t);
   const bare = await fetch(`${s.url}/v2.0/networks`);
   assert.equal(bare.status, 401);
-  assert.equal(bare.headers.get("www-authenticate"), `Keystone uri="${ks.url}"`);
+  assert.equal(bare.headers.get("www-authenticate"), `Keystone uri="${lab.ks.url}"`);
   assert.deepEqual(await bare.json(), {
     error: {
       code: 401,
@@ -97,7 +32,7 @@ test("no token, a forged one or a revoked one: 401 with keystonemiddleware's cha
   assert.equal((await s.api("GET", "/", undefined)).status, 200, "version discovery stays public");
   const alice = await tokenOf("alice", "p1");
   assert.equal((await s.api("GET", "/v2.0/networks", undefined, alice)).status, 200);
-  await ks.revokeToken(alice);
+  await lab.ks.revokeToken(alice);
   // Cached: still accepted for at most token_cache_time, then refused.
   await sleep(CACHE_S * 1000 + 300);
   assert.equal((await s.api("GET", "/v2.0/networks", undefined, alice)).status, 401, "after the cache time");
@@ -108,8 +43,8 @@ test("a role taken away while its token is cached takes effect within the cache 
   const dave = await tokenOf("dave", "p2");
   const create = () => s.api("POST", "/v2.0/networks", { network: { name: "d" } }, dave);
   assert.equal((await create()).status, 201);
-  await ks.revokeRole("dave", "p2", "member");
-  t.after(() => ks.user({ project: "p2", name: "dave", password: PASSWORD, roles: ["member"] }));
+  await lab.ks.revokeRole("dave", "p2", "member");
+  t.after(() => lab.ks.user({ project: "p2", name: "dave", password: PASSWORD, roles: ["member"] }));
   await sleep(CACHE_S * 1000 + 300);
   const status = (await create()).status;
   assert.ok(status === 401 || status === 403, `refused after the cache time, got ${status}`);
@@ -120,8 +55,8 @@ test("Keystone stopped: 503 for a token not cached, never a pass; back: 200", as
   const bob = await tokenOf("bob", "p2");
   const cached = await tokenOf("alice", "p1");
   assert.equal((await s.api("GET", "/v2.0/networks", undefined, cached)).status, 200);
-  await ks.stop();
-  t.after(() => ks.start());
+  await lab.ks.stop();
+  t.after(() => lab.ks.start());
   const down = await fetch(`${s.url}/v2.0/networks`, { headers: { "x-auth-token": bob } });
   assert.equal(down.status, 503);
   assert.deepEqual(await down.json(), {
@@ -136,7 +71,7 @@ test("Keystone stopped: 503 for a token not cached, never a pass; back: 200", as
     200,
     "a cached token still works",
   );
-  await ks.start();
+  await lab.ks.start();
   assert.equal((await s.api("GET", "/v2.0/networks", undefined, bob)).status, 200);
 });
 
@@ -273,10 +208,10 @@ test("project isolation: two projects and an admin, on every resource — list, 
 
 test("openstack with a Keystone password login works against Weir, each user seeing their project", async (t) => {
   const s = await server(t);
-  await ks.registerService("network", "neutron", s.url);
+  await lab.ks.registerService("network", "neutron", s.url);
   const login = (user: string, project: string) => [
     "--os-auth-url",
-    `${ks.url}/v3`,
+    `${lab.ks.url}/v3`,
     "--os-identity-api-version",
     "3",
     "--os-username",
@@ -316,7 +251,7 @@ test("openstack with a Keystone password login works against Weir, each user see
 test("an agent with Keystone credentials reports with its own token, and gets a new one when it is revoked", async (t) => {
   const s = await server(t);
   const credentials = keystoneCredentials({
-    authUrl: ks.url,
+    authUrl: lab.ks.url,
     username: "weir-agent",
     password: PASSWORD,
     projectName: "service",
@@ -327,7 +262,7 @@ test("an agent with Keystone credentials reports with its own token, and gets a 
   const { host: _, ...report } = agentReport("h1");
   const first = await client.reportState(report);
   assert.match(first.agent_id, /^[0-9a-f-]{36}$/);
-  await ks.revokeToken((await credentials.token())!);
+  await lab.ks.revokeToken((await credentials.token())!);
   await sleep(CACHE_S * 1000 + 300);
   // The server refuses the revoked token (401); the client takes a new one and the report goes through.
   assert.equal((await client.reportState({ ...report, start_flag: false })).agent_id, first.agent_id);
@@ -335,7 +270,7 @@ test("an agent with Keystone credentials reports with its own token, and gets a 
     url: s.url,
     host: "h2",
     credentials: keystoneCredentials({
-      authUrl: ks.url,
+      authUrl: lab.ks.url,
       username: "weir-agent",
       password: "wrong",
       projectName: "service",
@@ -354,7 +289,7 @@ test("a service token must carry the service role; a system-scoped token is refu
   assert.equal((await withService(await tokenOf("weir-agent", "service"))).status, 200, "a service's token");
   assert.equal((await withService(await tokenOf("bob", "p2"))).status, 401, "a member's is no service token");
   assert.equal((await withService("gAAAAABforged")).status, 401);
-  const system = await ks.token("admin", ks.adminPassword, "system");
+  const system = await lab.ks.token("admin", lab.ks.adminPassword, "system");
   const refused = await s.api("GET", "/v2.0/networks", undefined, system);
   assert.equal(refused.status, 403);
   assert.match(refused.body.NeutronError.message, /project-scoped token/);

@@ -149,6 +149,7 @@ test("[QUOTAS]: Neutron's defaults, -1 for unlimited, anything else below -1 ref
     port: 500,
     security_group: 10,
     security_group_rule: 100,
+    rbac_policy: 10,
   });
   const c = parseServerConfig("[QUOTAS]\nquota_port = -1\nquota_network = 3");
   assert.equal(c.quotaDefaults.port, -1);

@@ -56,7 +56,14 @@ export class Lab extends WeirLab<TestServer> {
 
 /** A lab is one project with as many ports as a test needs: no quota in its way (as the testbed's server). */
 const noQuotas = {
-  quotaDefaults: { network: -1, subnet: -1, port: -1, security_group: -1, security_group_rule: -1 },
+  quotaDefaults: {
+    network: -1,
+    subnet: -1,
+    port: -1,
+    security_group: -1,
+    security_group_rule: -1,
+    rbac_policy: -1,
+  },
 };
 
 export async function lab(t: TestContext, options: LabOptions): Promise<Lab> {

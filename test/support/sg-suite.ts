@@ -749,6 +749,7 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       port: 500,
       security_group: 10,
       security_group_rule: 100,
+      rbac_policy: 10,
     });
     const put = (body: object, project = PROJECT) => s.api("PUT", `/v2.0/quotas/${project}`, { quota: body });
     for (const bad of [-2, 2 ** 31, "value"]) {
@@ -762,6 +763,7 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       port: 500,
       security_group: 2,
       security_group_rule: 100,
+      rbac_policy: 10,
     });
     await group(s); // the default group is made first: two in use
     error(
@@ -806,6 +808,7 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       port: 500,
       security_group: 10,
       security_group_rule: 100,
+      rbac_policy: 10,
     });
     assert.deepEqual((await s.api("GET", `/v2.0/quotas/${PROJECT}/default`)).body.quota, {
       network: 100,
@@ -813,6 +816,7 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       port: 500,
       security_group: 10,
       security_group_rule: 100,
+      rbac_policy: 10,
     });
     // Networks, subnets and ports are counted as Neutron counts them.
     await put({ network: 1, subnet: 1, port: 1 });

@@ -67,7 +67,7 @@ export const NetworkCreateBody = z
     "provider:network_type": z.string().optional(),
     "provider:physical_network": z.string().nullable().optional(),
     "provider:segmentation_id": nullableInt.optional(),
-    "router:external": z.literal(false).optional(),
+    "router:external": z.boolean().optional(),
     availability_zone_hints: z.array(z.string()).optional(),
     qos_policy_id: uuidOrNone.optional(),
     tags,

@@ -2,10 +2,12 @@ import { notFound } from "../api-errors.ts";
 import type { ApiRequest, Router } from "../http/router.ts";
 import type { NetworkRow } from "../rows.ts";
 import type { ServiceContext } from "../services/context.ts";
+import { externalNetworkIds } from "../services/grants.ts";
 import { network as findNetwork, subnetIdsByNetwork, subnetsOf } from "../services/lookups.ts";
 import { createNetwork, deleteNetwork, type NetworkCreate, updateNetwork } from "../services/networks.ts";
+import { isExternal } from "../services/rbac.ts";
 import { tagsByObject, tagsOf } from "../services/tags.ts";
-import { networkTarget } from "../services/targets.ts";
+import { networkTarget, sharedWith } from "../services/targets.ts";
 import { networkView } from "../views.ts";
 import { requestedProject } from "./attributes.ts";
 import { NetworkCreateBody, NetworkUpdateBody, parseBody } from "./bodies.ts";
@@ -15,15 +17,19 @@ import { listBody, pickFields } from "./query.ts";
 import { visibleList, visibleOne } from "./visibility.ts";
 
 export function networkRoutes(router: Router, ctx: ServiceContext): void {
-  const view = async (row: NetworkRow) => ({
+  // `shared` is whether the network is shared with the caller's project; `router:external` whether any
+  // project may use it as external (Neutron shows both so).
+  const view = async (req: ApiRequest, row: NetworkRow) => ({
     ...networkView(
       row,
       (await subnetsOf(ctx.store.query, row.id)).map((s) => s.id),
     ),
+    shared: sharedWith(req.caller, "network", row),
+    "router:external": await isExternal(ctx.store.query, row.id),
     tags: await tagsOf(ctx.store.query, "networks", row.id),
   });
   const shown = async (req: ApiRequest, row: NetworkRow) =>
-    visibleOne(req, "network", { view: await view(row), target: networkTarget(row) }, () =>
+    visibleOne(req, "network", { view: await view(req, row), target: networkTarget(req.caller, row) }, () =>
       notFound("Network", row.id),
     );
 
@@ -36,12 +42,18 @@ export function networkRoutes(router: Router, ctx: ServiceContext): void {
       const rows = await narrowed(req, q.all.bind(q));
       const subnets = await subnetIdsByNetwork(q);
       const tags = await tagsByObject(q, "networks");
+      const external = await externalNetworkIds(q);
       const items = visibleList(
         req,
         "network",
         rows.map((r) => ({
-          view: { ...networkView(r, subnets.get(r.id) ?? []), tags: tags.get(r.id) ?? [] },
-          target: networkTarget(r),
+          view: {
+            ...networkView(r, subnets.get(r.id) ?? []),
+            shared: sharedWith(req.caller, "network", r),
+            "router:external": external.has(r.id),
+            tags: tags.get(r.id) ?? [],
+          },
+          target: networkTarget(req.caller, r),
         })),
       );
       return { status: 200, body: listBody("networks", items, req.query, req.baseUrl) };
@@ -89,6 +101,7 @@ export function networkRoutes(router: Router, ctx: ServiceContext): void {
             description: b.description,
             adminStateUp: b.admin_state_up,
             shared: b.shared,
+            external: b["router:external"],
             mtu: b.mtu,
             portSecurityEnabled: b.port_security_enabled,
             qosPolicyId: b.qos_policy_id,
@@ -140,6 +153,7 @@ function networkInput(
     projectId: requestedProject(b, caller),
     adminStateUp: b.admin_state_up,
     shared: b.shared,
+    external: b["router:external"],
     mtu: b.mtu,
     portSecurityEnabled: b.port_security_enabled,
     qosPolicyId: b.qos_policy_id,

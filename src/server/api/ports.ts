@@ -54,7 +54,7 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
       ),
       tags: await tagsOf(ctx.store.query, "ports", row.id),
     };
-    return visibleOne(req, "port", { view, target: onNetworkTarget(row, network) }, () =>
+    return visibleOne(req, "port", { view, target: onNetworkTarget(req.caller, row, network) }, () =>
       notFound("Port", row.id),
     );
   };
@@ -73,7 +73,7 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
         "port",
         (await narrowed(req, ctx)).flatMap((row) => {
           const network = networks.get(row.network_id);
-          return network === undefined ? [] : [{ row, target: onNetworkTarget(row, network) }];
+          return network === undefined ? [] : [{ row, target: onNetworkTarget(req.caller, row, network) }];
         }),
       );
       const allocations = await allocationsByPort(

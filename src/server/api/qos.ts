@@ -21,6 +21,7 @@ import {
 } from "../services/qos.ts";
 import { ALL_RULE_TYPES, RULE_TYPES, type RuleType, ruleTypeDrivers } from "../services/qos-rule-types.ts";
 import { tagsByObject, tagsOf } from "../services/tags.ts";
+import { sharedWith } from "../services/targets.ts";
 import { qosPolicyView, qosRuleView } from "../views.ts";
 import { booleanFrom, invalidInput } from "./attributes.ts";
 import { parseBandwidthLimitRule, parseDscpMarkingRule, parseQosPolicy } from "./bodies.ts";
@@ -35,8 +36,8 @@ export function qosRoutes(router: Router, ctx: ServiceContext): void {
 
 function policyRoutes(router: Router, ctx: ServiceContext): void {
   const q = ctx.store.query;
-  const view = async (row: QosPolicyRow) => ({
-    ...qosPolicyView(row, await rulesOf(q, row.id)),
+  const view = async (req: ApiRequest, row: QosPolicyRow) => ({
+    ...qosPolicyView(row, await rulesOf(q, row.id), sharedWith(req.caller, "qos_policy", row)),
     tags: await tagsOf(q, "qos/policies", row.id),
   });
   router.add({
@@ -53,7 +54,7 @@ function policyRoutes(router: Router, ctx: ServiceContext): void {
       );
       const tags = await tagsByObject(q, "qos/policies");
       const items = rows.map((r) => ({
-        ...qosPolicyView(r, rules.get(r.id) ?? []),
+        ...qosPolicyView(r, rules.get(r.id) ?? [], sharedWith(req.caller, "qos_policy", r)),
         tags: tags.get(r.id) ?? [],
       }));
       return { status: 200, body: listBody("policies", items, req.query, req.baseUrl, "qos/policies") };
@@ -74,7 +75,10 @@ function policyRoutes(router: Router, ctx: ServiceContext): void {
           projectId: b.project_id!,
         }),
       );
-      return { status: 201, body: { policy: { ...qosPolicyView(row, []), tags: [] } } };
+      return {
+        status: 201,
+        body: { policy: { ...qosPolicyView(row, [], sharedWith(req.caller, "qos_policy", row)), tags: [] } },
+      };
     },
   });
   router.add({
@@ -83,7 +87,9 @@ function policyRoutes(router: Router, ctx: ServiceContext): void {
     access: "api",
     handler: async (req) => ({
       status: 200,
-      body: { policy: pickFields(await view(await qosPolicy(q, req.caller, req.params.id!)), req.query) },
+      body: {
+        policy: pickFields(await view(req, await qosPolicy(q, req.caller, req.params.id!)), req.query),
+      },
     }),
   });
   router.add({
@@ -102,7 +108,7 @@ function policyRoutes(router: Router, ctx: ServiceContext): void {
           }),
         ),
       );
-      return { status: 200, body: { policy: await view(row) } };
+      return { status: 200, body: { policy: await view(req, row) } };
     },
   });
   router.add({

@@ -19,6 +19,7 @@ import {
   updateGroup,
 } from "../services/security-groups.ts";
 import { tagsByObject, tagsOf } from "../services/tags.ts";
+import { sharedWith } from "../services/targets.ts";
 import { defaultSecurityGroupRuleView, securityGroupRuleView, securityGroupView } from "../views.ts";
 import { ifMatch } from "./if-match.ts";
 import { listBody, pickFields } from "./query.ts";
@@ -53,8 +54,13 @@ async function ensureListedDefault(ctx: ServiceContext, req: ApiRequest): Promis
 
 function groupRoutes(router: Router, ctx: ServiceContext): void {
   const q = ctx.store.query;
-  const view = async (row: SecurityGroupRow) => ({
-    ...securityGroupView(row, await rulesOf(q, row.id), (await defaultGroupIds(q)).has(row.id)),
+  const view = async (req: ApiRequest, row: SecurityGroupRow) => ({
+    ...securityGroupView(
+      row,
+      await rulesOf(q, row.id),
+      (await defaultGroupIds(q)).has(row.id),
+      sharedWith(req.caller, "security_group", row),
+    ),
     tags: await tagsOf(q, "security-groups", row.id),
   });
   router.add({
@@ -70,7 +76,12 @@ function groupRoutes(router: Router, ctx: ServiceContext): void {
       const defaults = await defaultGroupIds(q);
       const tags = await tagsByObject(q, "security-groups");
       const items = rows.map((g) => ({
-        ...securityGroupView(g, rules.get(g.id) ?? [], defaults.has(g.id)),
+        ...securityGroupView(
+          g,
+          rules.get(g.id) ?? [],
+          defaults.has(g.id),
+          sharedWith(req.caller, "security_group", g),
+        ),
         tags: tags.get(g.id) ?? [],
       }));
       return {
@@ -99,7 +110,7 @@ function groupRoutes(router: Router, ctx: ServiceContext): void {
         return out;
       });
       const views = created.map(({ group, rules }) => ({
-        ...securityGroupView(group, rules, false),
+        ...securityGroupView(group, rules, false, false),
         tags: [],
       }));
       return { status: 201, body: bulk ? { security_groups: views } : { security_group: views[0] } };
@@ -112,7 +123,10 @@ function groupRoutes(router: Router, ctx: ServiceContext): void {
     handler: async (req) => ({
       status: 200,
       body: {
-        security_group: pickFields(await view(await securityGroup(q, req.caller, req.params.id!)), req.query),
+        security_group: pickFields(
+          await view(req, await securityGroup(q, req.caller, req.params.id!)),
+          req.query,
+        ),
       },
     }),
   });
@@ -131,7 +145,7 @@ function groupRoutes(router: Router, ctx: ServiceContext): void {
           }),
         ),
       );
-      return { status: 200, body: { security_group: await view(row) } };
+      return { status: 200, body: { security_group: await view(req, row) } };
     },
   });
   router.add({

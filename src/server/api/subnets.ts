@@ -5,7 +5,7 @@ import type { ServiceContext } from "../services/context.ts";
 import { network as findNetwork, subnet as findSubnet } from "../services/lookups.ts";
 import { createSubnet, deleteSubnet, updateSubnet } from "../services/subnets.ts";
 import { tagsByObject, tagsOf } from "../services/tags.ts";
-import { onNetworkTarget } from "../services/targets.ts";
+import { onNetworkTarget, sharedWith } from "../services/targets.ts";
 import { subnetView } from "../views.ts";
 import { requestedProject } from "./attributes.ts";
 import { parseBody, SubnetCreateBody, SubnetUpdateBody } from "./bodies.ts";
@@ -15,16 +15,22 @@ import { listBody, pickFields } from "./query.ts";
 import { visibleList, visibleOne } from "./visibility.ts";
 
 export function subnetRoutes(router: Router, ctx: ServiceContext): void {
-  const shown = async (req: ApiRequest, row: SubnetRow) =>
-    visibleOne(
+  // A subnet's `shared` is its network's, for the caller (Neutron's _make_subnet_dict).
+  const shown = async (req: ApiRequest, row: SubnetRow) => {
+    const network = await findNetwork(ctx.store.query, row.network_id);
+    return visibleOne(
       req,
       "subnet",
       {
-        view: { ...subnetView(row), tags: await tagsOf(ctx.store.query, "subnets", row.id) },
-        target: onNetworkTarget(row, await findNetwork(ctx.store.query, row.network_id)),
+        view: {
+          ...subnetView(row, sharedWith(req.caller, "network", network)),
+          tags: await tagsOf(ctx.store.query, "subnets", row.id),
+        },
+        target: onNetworkTarget(req.caller, row, network),
       },
       () => notFound("Subnet", row.id),
     );
+  };
   router.add({
     method: "GET",
     pattern: "/v2.0/subnets",
@@ -51,8 +57,11 @@ export function subnetRoutes(router: Router, ctx: ServiceContext): void {
             ? []
             : [
                 {
-                  view: { ...subnetView(r), tags: tags.get(r.id) ?? [] },
-                  target: onNetworkTarget(r, network),
+                  view: {
+                    ...subnetView(r, sharedWith(req.caller, "network", network)),
+                    tags: tags.get(r.id) ?? [],
+                  },
+                  target: onNetworkTarget(req.caller, r, network),
                 },
               ];
         }),

@@ -9,7 +9,7 @@ import type { ApiRequest, ApiResponse, Router } from "../http/router.ts";
 import type { AddressGroupRow, QosPolicyRow, SecurityGroupRow } from "../rows.ts";
 import { timestamp } from "../rows.ts";
 import { addressGroupNotFound } from "../services/address-groups.ts";
-import type { Queryable, ServiceContext, WriteTx } from "../services/context.ts";
+import type { Caller, Queryable, ServiceContext, WriteTx } from "../services/context.ts";
 import {
   network as findNetwork,
   port as findPort,
@@ -35,7 +35,7 @@ interface Found {
   readonly hidden: () => ApiError;
 }
 
-async function find(q: Queryable, resource: Taggable, id: string): Promise<Found> {
+async function find(q: Queryable, caller: Caller, resource: Taggable, id: string): Promise<Found> {
   const row = async <T extends object>(table: string, missing: () => ApiError) => {
     const found = await q.get<T>(`SELECT * FROM ${table} WHERE id = ?`, [id]);
     if (found === undefined) throw missing();
@@ -44,33 +44,33 @@ async function find(q: Queryable, resource: Taggable, id: string): Promise<Found
   switch (resource) {
     case "networks": {
       const n = await findNetwork(q, id);
-      return { target: networkTarget(n), hidden: () => notFound("Network", id) };
+      return { target: networkTarget(caller, n), hidden: () => notFound("Network", id) };
     }
     case "subnets": {
       const s = await findSubnet(q, id);
       return {
-        target: onNetworkTarget(s, await findNetwork(q, s.network_id)),
+        target: onNetworkTarget(caller, s, await findNetwork(q, s.network_id)),
         hidden: () => notFound("Subnet", id),
       };
     }
     case "ports": {
       const p = await findPort(q, id);
       return {
-        target: onNetworkTarget(p, await findNetwork(q, p.network_id)),
+        target: onNetworkTarget(caller, p, await findNetwork(q, p.network_id)),
         hidden: () => notFound("Port", id),
       };
     }
     case "security-groups": {
       const g = await row<SecurityGroupRow>("security_groups", () => securityGroupNotFound(id));
-      return { target: ownedTarget(g), hidden: () => securityGroupNotFound(id) };
+      return { target: ownedTarget(caller, "security_group", g), hidden: () => securityGroupNotFound(id) };
     }
     case "qos/policies": {
       const p = await row<QosPolicyRow>("qos_policies", () => qosPolicyNotFound(id));
-      return { target: ownedTarget(p, p.shared !== 0), hidden: () => qosPolicyNotFound(id) };
+      return { target: ownedTarget(caller, "qos_policy", p), hidden: () => qosPolicyNotFound(id) };
     }
     case "address-groups": {
       const g = await row<AddressGroupRow>("address_groups", () => addressGroupNotFound(id));
-      return { target: ownedTarget(g), hidden: () => addressGroupNotFound(id) };
+      return { target: ownedTarget(caller, "address_group", g), hidden: () => addressGroupNotFound(id) };
     }
   }
 }
@@ -88,7 +88,7 @@ export function tagRoutes(router: Router, ctx: ServiceContext): void {
     const base = `/v2.0/${resource}/:id/tags`;
     /** The object, once the caller may read it (get_) or change it (update_). */
     const reach = async (req: ApiRequest, q: Queryable, action: "get" | "update") => {
-      const found = await find(q, resource, req.params.id!);
+      const found = await find(q, req.caller, resource, req.params.id!);
       allowOn(req.caller, `${action}_${policy}`, `get_${policy}`, found.target, found.hidden);
     };
     /** A change of the object's tags, in one transaction with the check that the caller may make it. */

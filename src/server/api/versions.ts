@@ -128,6 +128,26 @@ export const extensions = [
     description: "Extension indicating that If-Match based on revision_number is supported.",
   },
   {
+    alias: "rbac-policies",
+    name: "RBAC Policies",
+    description: "Allows creation and modification of policies that control tenant access to resources.",
+  },
+  {
+    alias: "rbac-security-groups",
+    name: "Add security_group type to network RBAC",
+    description: "Add security_group type to network RBAC",
+  },
+  {
+    alias: "rbac-address-group",
+    name: "Add address_group type to RBAC",
+    description: "Add address_group type to RBAC",
+  },
+  {
+    alias: "external-net",
+    name: "Neutron external network",
+    description: "Adds external network attribute to network resource.",
+  },
+  {
     alias: "standard-attr-timestamp",
     name: "Resource timestamps",
     description:

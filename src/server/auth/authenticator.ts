@@ -16,6 +16,7 @@ import {
 } from "../../keystone/index.ts";
 import { ApiError, forbidden } from "../api-errors.ts";
 import type { Access, Caller } from "../http/router.ts";
+import { Grants } from "../services/grants.ts";
 import { Policy } from "./policy.ts";
 import { TokenCache } from "./token-cache.ts";
 
@@ -70,7 +71,16 @@ export function callerOf(
   const set = new Set([...roles].map((r) => r.toLowerCase()));
   const admin = set.has("admin");
   const service = set.has("service");
-  return { projectId, userId, roles: set, admin, service, agent: agentChannel && (admin || service), policy };
+  return {
+    projectId,
+    userId,
+    roles: set,
+    admin,
+    service,
+    agent: agentChannel && (admin || service),
+    policy,
+    grants: Grants.none,
+  };
 }
 
 export function createAuthenticator(

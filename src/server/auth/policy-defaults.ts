@@ -129,6 +129,15 @@ export const DEFAULT_RULES: Readonly<Record<string, string>> = {
   update_policy_minimum_bandwidth_rule: ADMIN,
   delete_policy_minimum_bandwidth_rule: ADMIN,
 
+  // RBAC entries: an object's owner shares it with a project; only admins share with every project.
+  restrict_wildcard: "(not field:rbac_policy:target_tenant=*) or rule:admin_only",
+  create_rbac_policy: or(ADMIN, MEMBER),
+  "create_rbac_policy:target_tenant": "rule:restrict_wildcard",
+  get_rbac_policy: or(ADMIN, READER),
+  update_rbac_policy: or(ADMIN, MEMBER),
+  "update_rbac_policy:target_tenant": "rule:restrict_wildcard",
+  delete_rbac_policy: or(ADMIN, MEMBER),
+
   // Quotas and agents.
   get_quota: or(ADMIN, READER),
   update_quota: ADMIN,

@@ -8,6 +8,7 @@ import { ApiError, conflict } from "../api-errors.ts";
 import { type AddressGroupRow, timestamp } from "../rows.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
 import { allow, allowOn, sees } from "./ownership.ts";
+import { dropRbacOf } from "./rbac.ts";
 import { emitAddressGroupChanged } from "./security-group-agents.ts";
 import { formatPrefix, networkOf, parsePrefix } from "./sg-rule-values.ts";
 import { dropTags } from "./tags.ts";
@@ -24,7 +25,7 @@ export interface AddressGroupCreate {
 }
 
 export function addressGroupVisible(caller: Caller, group: AddressGroupRow): boolean {
-  return sees(caller, "get_address_group", ownedTarget(group));
+  return sees(caller, "get_address_group", ownedTarget(caller, "address_group", group));
 }
 
 /** A group visible to the caller, or AddressGroupNotFound. */
@@ -92,8 +93,12 @@ export async function updateAddressGroup(
   input: { name?: string; description?: string },
 ): Promise<AddressGroupRow> {
   const current = await addressGroupFor(tx, caller, id);
-  allowOn(caller, "update_address_group", "get_address_group", ownedTarget(current), () =>
-    addressGroupNotFound(id),
+  allowOn(
+    caller,
+    "update_address_group",
+    "get_address_group",
+    ownedTarget(caller, "address_group", current),
+    () => addressGroupNotFound(id),
   );
   const next = {
     ...current,
@@ -115,8 +120,12 @@ export async function changeAddresses(
   requested: readonly string[],
 ): Promise<AddressGroupRow> {
   const current = await addressGroupFor(tx, caller, id);
-  allowOn(caller, `${action}_addresses`, "get_address_group", ownedTarget(current), () =>
-    addressGroupNotFound(id),
+  allowOn(
+    caller,
+    `${action}_addresses`,
+    "get_address_group",
+    ownedTarget(caller, "address_group", current),
+    () => addressGroupNotFound(id),
   );
   const present = new Set(await addressesOf(tx, id));
   const wanted = networks(requested);
@@ -155,8 +164,12 @@ export async function changeAddresses(
 
 export async function deleteAddressGroup(tx: WriteTx, caller: Caller, id: string): Promise<void> {
   const current = await addressGroupFor(tx, caller, id);
-  allowOn(caller, "delete_address_group", "get_address_group", ownedTarget(current), () =>
-    addressGroupNotFound(id),
+  allowOn(
+    caller,
+    "delete_address_group",
+    "get_address_group",
+    ownedTarget(caller, "address_group", current),
+    () => addressGroupNotFound(id),
   );
   const user = await tx.get("SELECT id FROM security_group_rules WHERE remote_address_group_id = ? LIMIT 1", [
     id,
@@ -166,6 +179,7 @@ export async function deleteAddressGroup(tx: WriteTx, caller: Caller, id: string
     throw conflict("AddressGroupInUse", `Address group ${id} is in use on one or more security group rules.`);
   await tx.run("DELETE FROM address_group_addresses WHERE address_group_id = ?", [id]);
   await tx.run("DELETE FROM address_groups WHERE id = ?", [id]);
+  await dropRbacOf(tx, "address_group", id);
   await dropTags(tx, "address-groups", id);
 }
 

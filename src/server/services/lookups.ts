@@ -10,6 +10,7 @@ import type {
   SubnetRow,
 } from "../rows.ts";
 import type { Caller, Queryable } from "./context.ts";
+import { ownedTarget } from "./targets.ts";
 
 export async function network(q: Queryable, id: string): Promise<NetworkRow> {
   const row = await q.get<NetworkRow>("SELECT * FROM networks WHERE id = ?", [id]);
@@ -104,10 +105,7 @@ export const qosPolicyNotFound = (id: string) =>
 
 /** Whether the caller may see the policy (get_policy: admins every one, others their project's and shared ones). */
 export function qosPolicyVisible(caller: Caller, policy: QosPolicyRow): boolean {
-  return caller.policy.allows("get_policy", caller, {
-    project_id: policy.project_id,
-    shared: policy.shared !== 0,
-  });
+  return caller.policy.allows("get_policy", caller, ownedTarget(caller, "qos_policy", policy));
 }
 
 /** A policy the caller may see, or QosPolicyNotFound (also for one that exists but is not visible). */

@@ -8,6 +8,7 @@ import { network as findNetwork } from "./lookups.ts";
 import { allow, allowAttributes, allowOn, projectFor } from "./ownership.ts";
 import { defaultPolicyOf, policyBinding } from "./qos-bindings.ts";
 import { checkQuota } from "./quotas.ts";
+import { dropRbacOf, setWildcard } from "./rbac.ts";
 import { ensureDefaultGroup } from "./security-groups.ts";
 import { chooseSegment, type ProviderInput, segmentMtu } from "./segments.ts";
 import { dropTags } from "./tags.ts";
@@ -19,12 +20,21 @@ export interface NetworkCreate {
   readonly projectId?: string;
   readonly adminStateUp?: boolean;
   readonly shared?: boolean;
+  /** router:external: a wildcard access_as_external entry (services/rbac.ts). */
+  readonly external?: boolean;
   readonly mtu?: number;
   readonly portSecurityEnabled?: boolean;
   readonly provider?: ProviderInput;
   /** null or absent: the project's default policy, if it has one. */
   readonly qosPolicyId?: string | null;
 }
+
+/** Neutron's InvalidSharedSetting (409). */
+const sharingInUse = (id: string) =>
+  conflict(
+    "InvalidSharedSetting",
+    `Unable to reconfigure sharing settings for network ${id}. Multiple tenants are using it.`,
+  );
 
 export type NetworkUpdate = Omit<NetworkCreate, "projectId"> & { readonly providerGiven?: boolean };
 
@@ -35,7 +45,7 @@ export async function createNetwork(
   input: NetworkCreate,
 ): Promise<NetworkRow> {
   const projectId = projectFor(caller, input.projectId);
-  const target = networkTarget({ project_id: projectId, shared: input.shared ? 1 : 0 });
+  const target = networkTarget(caller, { id: "", project_id: projectId, shared: input.shared ? 1 : 0 });
   allow(caller, "create_network", target);
   allowAttributes(caller, "create_network", givenAttributes(input), target);
   await checkQuota(tx, ctx.config, projectId, "network", 1);
@@ -91,6 +101,8 @@ export async function createNetwork(
       row.updated_at,
     ],
   );
+  if (row.shared) await setWildcard(tx, "network", row, "access_as_shared", true, () => sharingInUse(row.id));
+  if (input.external) await setWildcard(tx, "network", row, "access_as_external", true);
   tx.emit({ kind: "network.updated", network: networkInfo(row) }, null);
   return row;
 }
@@ -103,7 +115,7 @@ export async function updateNetwork(
   input: NetworkUpdate,
 ) {
   const current = await findNetwork(tx, id);
-  const target = networkTarget(current);
+  const target = networkTarget(caller, current);
   allowOn(caller, "update_network", "get_network", target, () => notFound("Network", id));
   allowAttributes(caller, "update_network", givenAttributes(input), target);
   if (input.providerGiven) throw invalidInput("Plugin does not support updating provider attributes");
@@ -111,6 +123,11 @@ export async function updateNetwork(
   if (input.mtu !== undefined && (input.mtu < 68 || input.mtu > maxMtu)) {
     throw invalidInput(`Requested MTU is too big, maximum is ${maxMtu}.`);
   }
+  // The wildcard entries first: unsharing is refused while other projects have ports on the network.
+  if (input.shared !== undefined)
+    await setWildcard(tx, "network", current, "access_as_shared", input.shared, () => sharingInUse(id));
+  if (input.external !== undefined)
+    await setWildcard(tx, "network", current, "access_as_external", input.external);
   const next: NetworkRow = {
     ...current,
     name: input.name ?? current.name,
@@ -150,7 +167,9 @@ export async function updateNetwork(
 
 export async function deleteNetwork(tx: WriteTx, caller: Caller, id: string): Promise<void> {
   const current = await findNetwork(tx, id);
-  allowOn(caller, "delete_network", "get_network", networkTarget(current), () => notFound("Network", id));
+  allowOn(caller, "delete_network", "get_network", networkTarget(caller, current), () =>
+    notFound("Network", id),
+  );
   const ports = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM ports WHERE network_id = ?", [id]);
   if (Number(ports?.n ?? 0) > 0) {
     throw conflict(
@@ -164,6 +183,7 @@ export async function deleteNetwork(tx: WriteTx, caller: Caller, id: string): Pr
   await tx.run("DELETE FROM subnets WHERE network_id = ?", [id]);
   await tx.run("DELETE FROM networks WHERE id = ?", [id]);
   await dropTags(tx, "networks", id);
+  await dropRbacOf(tx, "network", id);
   tx.emit({ kind: "network.deleted", network_id: id }, null);
 }
 
@@ -171,6 +191,7 @@ export async function deleteNetwork(tx: WriteTx, caller: Caller, id: string): Pr
 function givenAttributes(input: NetworkUpdate & { readonly provider?: ProviderInput }): string[] {
   const out: string[] = [];
   if (input.shared !== undefined) out.push("shared");
+  if (input.external !== undefined) out.push("router:external");
   if (input.portSecurityEnabled !== undefined) out.push("port_security_enabled");
   if (input.provider?.networkType !== undefined) out.push("provider:network_type");
   if (input.provider?.physicalNetwork !== undefined) out.push("provider:physical_network");

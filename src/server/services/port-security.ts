@@ -10,6 +10,7 @@ import type { NetworkRow, PortRow, SecurityGroupRow } from "../rows.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
 import { ensureDefaultGroup, securityGroupNotFound } from "./security-groups.ts";
 import { parsePrefix } from "./sg-rule-values.ts";
+import { sharedWith } from "./targets.ts";
 
 export interface AddressPair {
   readonly ip_address: string;
@@ -115,7 +116,7 @@ export async function groupsForUpdatedPort(
   return checkGroups(tx, caller, current.project_id, requested);
 }
 
-/** Each group visible to the port's project (an admin may use any); all stateful or all stateless. */
+/** Each group the port's project owns or is given (an admin may use any); all stateful or all stateless. */
 async function checkGroups(
   q: Queryable,
   caller: Caller,
@@ -126,7 +127,11 @@ async function checkGroups(
   const missing: string[] = [];
   for (const id of ids) {
     const row = await q.get<SecurityGroupRow>("SELECT * FROM security_groups WHERE id = ?", [id]);
-    if (row !== undefined && (caller.admin || row.project_id === projectId)) found.push(row);
+    if (
+      row !== undefined &&
+      (caller.admin || row.project_id === projectId || sharedWith(caller, "security_group", row))
+    )
+      found.push(row);
     else missing.push(id);
   }
   if (missing.length > 0) throw securityGroupNotFound(missing.join(", "));

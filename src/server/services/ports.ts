@@ -70,10 +70,11 @@ export async function createPort(
   input: PortCreate,
 ): Promise<PortRow> {
   const network = await findNetwork(tx, input.networkId);
-  if (!sees(caller, "get_network", networkTarget(network)))
+  if (!sees(caller, "get_network", networkTarget(caller, network)))
     throw new ApiError(404, "NetworkNotFound", `Network ${input.networkId} could not be found.`);
   {
     const target = onNetworkTarget(
+      caller,
       { project_id: projectFor(caller, input.projectId), device_owner: input.deviceOwner ?? "" },
       network,
     );
@@ -182,7 +183,7 @@ export async function updatePort(
   const current = await findPort(tx, id);
   const network = await findNetwork(tx, current.network_id);
   {
-    const target = onNetworkTarget(current, network);
+    const target = onNetworkTarget(caller, current, network);
     allowOn(caller, "update_port", "get_port", target, () => notFound("Port", id));
     allowAttributes(caller, "update_port", givenAttributes(input), target);
   }
@@ -287,7 +288,9 @@ export async function updatePort(
 export async function deletePort(tx: WriteTx, caller: Caller, id: string): Promise<void> {
   const current = await findPort(tx, id);
   const network = await findNetwork(tx, current.network_id);
-  allowOn(caller, "delete_port", "get_port", onNetworkTarget(current, network), () => notFound("Port", id));
+  allowOn(caller, "delete_port", "get_port", onNetworkTarget(caller, current, network), () =>
+    notFound("Port", id),
+  );
   const endpointsBefore = await endpointsOf(tx, network.id);
   const groups = await groupsOfPort(tx, id);
   const ips = groups.length === 0 ? [] : (await allocationsOf(tx, id)).map((a) => a.ip_address);

@@ -11,6 +11,7 @@ import { qosPolicy, qosPolicyNotFound, qosRulesByPolicy } from "./lookups.ts";
 import { allow, allowOn } from "./ownership.ts";
 import { emitPolicyDeleted, emitRulesChanged } from "./qos-agents.ts";
 import type { Direction, RuleType } from "./qos-rule-types.ts";
+import { dropRbacOf, setWildcard } from "./rbac.ts";
 import { dropTags } from "./tags.ts";
 import { ownedTarget } from "./targets.ts";
 
@@ -80,6 +81,7 @@ export async function createPolicy(
       row.updated_at,
     ],
   );
+  if (input.shared) await setWildcard(tx, "qos_policy", row, "access_as_shared", true);
   return row;
 }
 
@@ -91,7 +93,7 @@ export async function updatePolicy(
   input: QosPolicyUpdate,
 ): Promise<QosPolicyRow> {
   const current = await qosPolicy(tx, caller, id);
-  allowOn(caller, "update_policy", "get_policy", ownedTarget(current, current.shared !== 0), () =>
+  allowOn(caller, "update_policy", "get_policy", ownedTarget(caller, "qos_policy", current), () =>
     qosPolicyNotFound(current.id),
   );
   if (input.isDefault === true) await checkNoOtherDefault(tx, current.project_id, id);
@@ -104,6 +106,8 @@ export async function updatePolicy(
     revision_number: current.revision_number + 1,
     updated_at: timestamp(ctx.now()),
   };
+  if (input.shared !== undefined)
+    await setWildcard(tx, "qos_policy", current, "access_as_shared", input.shared);
   await writePolicy(tx, next);
   return next;
 }
@@ -111,7 +115,7 @@ export async function updatePolicy(
 /** Refused while a port or a network uses the policy (Neutron checks ports first, then networks). */
 export async function deletePolicy(tx: WriteTx, caller: Caller, id: string): Promise<void> {
   const current = await qosPolicy(tx, caller, id);
-  allowOn(caller, "delete_policy", "get_policy", ownedTarget(current, current.shared !== 0), () =>
+  allowOn(caller, "delete_policy", "get_policy", ownedTarget(caller, "qos_policy", current), () =>
     qosPolicyNotFound(current.id),
   );
   for (const table of ["port", "network"] as const) {
@@ -125,6 +129,7 @@ export async function deletePolicy(tx: WriteTx, caller: Caller, id: string): Pro
   await tx.run("DELETE FROM qos_rules WHERE qos_policy_id = ?", [id]);
   await tx.run("DELETE FROM qos_policies WHERE id = ?", [id]);
   await dropTags(tx, "qos/policies", id);
+  await dropRbacOf(tx, "qos_policy", id);
   await emitPolicyDeleted(tx, id);
 }
 
@@ -140,7 +145,7 @@ export async function createRule(
     caller,
     `create_policy_${input.type}_rule`,
     "get_policy",
-    ownedTarget(policy, policy.shared !== 0),
+    ownedTarget(caller, "qos_policy", policy),
     () => qosPolicyNotFound(policy.id),
   );
   const row: QosRuleRow =
@@ -185,7 +190,7 @@ export async function updateRule(
     caller,
     `update_policy_${input.type}_rule`,
     "get_policy",
-    ownedTarget(policy, policy.shared !== 0),
+    ownedTarget(caller, "qos_policy", policy),
     () => qosPolicyNotFound(policy.id),
   );
   const current = await findRule(tx, policyId, input.type, ruleId);
@@ -216,7 +221,7 @@ export async function deleteRule(
   ruleId: string,
 ): Promise<void> {
   const policy = await qosPolicy(tx, caller, policyId);
-  allowOn(caller, `delete_policy_${type}_rule`, "get_policy", ownedTarget(policy, policy.shared !== 0), () =>
+  allowOn(caller, `delete_policy_${type}_rule`, "get_policy", ownedTarget(caller, "qos_policy", policy), () =>
     qosPolicyNotFound(policy.id),
   );
   await findRule(tx, policyId, type, ruleId);

@@ -14,6 +14,7 @@ export const QUOTA_RESOURCES = [
   "port",
   "security_group",
   "security_group_rule",
+  "rbac_policy",
 ] as const;
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 export const UNLIMITED = -1;
@@ -25,6 +26,7 @@ const USAGE: Record<QuotaResource, string> = {
   port: "SELECT COUNT(*) AS n FROM ports WHERE project_id = ?",
   security_group: "SELECT COUNT(*) AS n FROM security_groups WHERE project_id = ?",
   security_group_rule: "SELECT COUNT(*) AS n FROM security_group_rules WHERE project_id = ?",
+  rbac_policy: "SELECT COUNT(*) AS n FROM rbac_policies WHERE project_id = ?",
 };
 
 export type Limits = Record<QuotaResource, number>;

@@ -12,6 +12,7 @@ import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
 import { rulesFromTemplates } from "./default-sg-rules.ts";
 import { allow, allowOn, sees } from "./ownership.ts";
 import { checkQuota } from "./quotas.ts";
+import { dropRbacOf } from "./rbac.ts";
 import { emitGroupChanged, emitGroupDeleted } from "./security-group-agents.ts";
 import { insertRule, rulesOf } from "./security-group-rows.ts";
 import { dropTags } from "./tags.ts";
@@ -34,7 +35,7 @@ export type SecurityGroupUpdate = Partial<Pick<SecurityGroupCreate, "name" | "de
 
 /** Whether the caller may see the group (get_security_group: admins every group, others their project's). */
 export function securityGroupVisible(caller: Caller, group: SecurityGroupRow): boolean {
-  return sees(caller, "get_security_group", ownedTarget(group));
+  return sees(caller, "get_security_group", ownedTarget(caller, "security_group", group));
 }
 
 /** A group the caller may see, or SecurityGroupNotFound (also when it exists but is not theirs). */
@@ -139,8 +140,12 @@ export async function updateGroup(
   input: SecurityGroupUpdate,
 ): Promise<SecurityGroupRow> {
   const current = await securityGroup(tx, caller, id);
-  allowOn(caller, "update_security_group", "get_security_group", ownedTarget(current), () =>
-    securityGroupNotFound(id),
+  allowOn(
+    caller,
+    "update_security_group",
+    "get_security_group",
+    ownedTarget(caller, "security_group", current),
+    () => securityGroupNotFound(id),
   );
   const stateful = input.stateful === undefined ? current.stateful : input.stateful ? 1 : 0;
   if (stateful !== current.stateful && (await portUsingGroup(tx, id)) !== undefined) throw groupInUse(id);
@@ -168,8 +173,12 @@ export async function deleteGroup(tx: WriteTx, caller: Caller, id: string): Prom
     throw groupInUse(id);
   }
   const current = await securityGroup(tx, caller, id);
-  allowOn(caller, "delete_security_group", "get_security_group", ownedTarget(current), () =>
-    securityGroupNotFound(id),
+  allowOn(
+    caller,
+    "delete_security_group",
+    "get_security_group",
+    ownedTarget(caller, "security_group", current),
+    () => securityGroupNotFound(id),
   );
   if (current.name === DEFAULT_SG_NAME && !caller.admin)
     throw conflict(
@@ -188,6 +197,7 @@ export async function deleteGroup(tx: WriteTx, caller: Caller, id: string): Prom
   ]);
   await tx.run("DELETE FROM default_security_groups WHERE security_group_id = ?", [id]);
   await tx.run("DELETE FROM security_groups WHERE id = ?", [id]);
+  await dropRbacOf(tx, "security_group", id);
   await dropTags(tx, "security-groups", id);
   await emitGroupDeleted(tx, id, dependents.sort());
 }

@@ -60,9 +60,9 @@ export async function createSubnet(
 ): Promise<SubnetRow> {
   const network = await findNetwork(tx, input.networkId);
   // A network the caller may not see is not found; one it sees but does not own is forbidden.
-  if (!sees(caller, "get_network", networkTarget(network))) throw notFound("Network", network.id);
+  if (!sees(caller, "get_network", networkTarget(caller, network))) throw notFound("Network", network.id);
   const projectId = projectFor(caller, input.projectId);
-  allow(caller, "create_subnet", onNetworkTarget({ project_id: projectId }, network));
+  allow(caller, "create_subnet", onNetworkTarget(caller, { project_id: projectId }, network));
   await checkQuota(tx, ctx.config, projectId, "subnet", 1);
   const parsed = parseCidr(input.cidr);
   if ("error" in parsed) throw invalidInput(parsed.error);
@@ -137,7 +137,7 @@ export async function updateSubnet(
   input: SubnetUpdate,
 ) {
   const current = await findSubnet(tx, id);
-  const target = onNetworkTarget(current, await findNetwork(tx, current.network_id));
+  const target = onNetworkTarget(caller, current, await findNetwork(tx, current.network_id));
   allowOn(caller, "update_subnet", "get_subnet", target, () => notFound("Subnet", id));
   const cidr = cidrOf(current);
   const gateway =
@@ -191,7 +191,7 @@ export async function deleteSubnet(
   id: string,
 ): Promise<void> {
   const current = await findSubnet(tx, id);
-  const target = onNetworkTarget(current, await findNetwork(tx, current.network_id));
+  const target = onNetworkTarget(caller, current, await findNetwork(tx, current.network_id));
   allowOn(caller, "delete_subnet", "get_subnet", target, () => notFound("Subnet", id));
   const used = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM ip_allocations WHERE subnet_id = ?", [
     id,

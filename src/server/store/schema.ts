@@ -157,4 +157,30 @@ export const migrations: readonly Migration[] = [
       "CREATE INDEX tags_tag ON tags (resource, tag)",
     ],
   },
+  {
+    version: 5,
+    description: "RBAC entries sharing networks, QoS policies, security groups and address groups",
+    statements: (d) => [
+      `CREATE TABLE rbac_policies (
+        id TEXT PRIMARY KEY, project_id TEXT NOT NULL, object_type TEXT NOT NULL, object_id TEXT NOT NULL,
+        action TEXT NOT NULL, target_project TEXT NOT NULL,
+        UNIQUE (object_type, object_id, action, target_project))`,
+      "CREATE INDEX rbac_policies_target ON rbac_policies (target_project)",
+      "CREATE INDEX rbac_policies_object ON rbac_policies (object_id)",
+      // What was shared before entries existed becomes the wildcard entry `shared` now stands for.
+      ...(["network", "qos_policy"] as const).map(
+        (type) =>
+          `INSERT INTO rbac_policies (id, project_id, object_type, object_id, action, target_project)
+           SELECT ${newUuid(d)}, project_id, '${type}', id, 'access_as_shared', '*'
+           FROM ${type === "network" ? "networks" : "qos_policies"} WHERE shared = 1`,
+      ),
+    ],
+  },
 ];
+
+/** A random UUID in SQL (for rows a migration makes). */
+function newUuid(d: Dialect): string {
+  if (d === "postgres") return "gen_random_uuid()::text";
+  const hex = (n: number) => `lower(hex(randomblob(${n})))`;
+  return `${hex(4)} || '-' || ${hex(2)} || '-4' || substr(${hex(2)}, 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(${hex(2)}, 2) || '-' || ${hex(6)}`;
+}
