@@ -31,6 +31,7 @@ export interface SubnetRow {
   allocation_pools: string;
   dns_nameservers: string;
   host_routes: string;
+  subnetpool_id: string | null;
   revision_number: number;
   created_at: string;
   updated_at: string;
@@ -157,4 +158,30 @@ export interface AddressGroupRow {
 /** Neutron writes timestamps as ISO 8601 without fractions. */
 export function timestamp(date = new Date()): string {
   return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+export interface AddressScopeRow {
+  id: string;
+  name: string;
+  project_id: string;
+  shared: number;
+  ip_version: number;
+}
+
+export interface SubnetPoolRow {
+  id: string;
+  name: string;
+  description: string;
+  project_id: string;
+  ip_version: number;
+  default_prefixlen: number;
+  min_prefixlen: number;
+  max_prefixlen: number;
+  default_quota: number | null;
+  shared: number;
+  is_default: number;
+  address_scope_id: string | null;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
 }

@@ -66,7 +66,7 @@ export function subnetView(s: SubnetRow, shared: boolean): Record<string, unknow
     ipv6_ra_mode: null,
     ipv6_address_mode: null,
     shared,
-    subnetpool_id: null,
+    subnetpool_id: s.subnetpool_id,
     segment_id: null,
     service_types: [],
     tags: [],

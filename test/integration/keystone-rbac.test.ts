@@ -302,3 +302,70 @@ test("access_as_external: the network is router:external for everyone, visible t
   );
   assert.equal((await alice("GET", `/v2.0/networks/${ext.id}`)).status, 404);
 });
+
+test("subnet pools and address scopes: shared by admins or with one project by an entry; members cannot share or set the default", async (t) => {
+  const { alice, bob, admin } = await actors(t);
+  const poolBody = (extra: object) => ({
+    subnetpool: { name: "pool", prefixes: ["198.18.48.0/22"], ...extra },
+  });
+  assert.equal((await alice("POST", "/v2.0/subnetpools", poolBody({ shared: true }))).status, 403);
+  assert.equal((await alice("POST", "/v2.0/subnetpools", poolBody({ is_default: true }))).status, 403);
+  assert.equal(
+    (
+      await alice("POST", "/v2.0/address-scopes", {
+        address_scope: { name: "s", ip_version: 4, shared: true },
+      })
+    ).status,
+    403,
+  );
+
+  const mine = (await alice("POST", "/v2.0/subnetpools", poolBody({ default_prefixlen: 26 }))).body
+    .subnetpool;
+  assert.equal(mine.project_id, p("alice"));
+  assert.equal((await bob("GET", `/v2.0/subnetpools/${mine.id}`)).status, 404);
+  assert.ok(!ids((await bob("GET", "/v2.0/subnetpools")).body.subnetpools).includes(mine.id));
+  const bobNet = (await bob("POST", "/v2.0/networks", { network: { name: "bob-net" } })).body.network;
+  const fromMine = () =>
+    bob("POST", "/v2.0/subnets", {
+      subnet: { network_id: bobNet.id, ip_version: 4, subnetpool_id: mine.id },
+    });
+  assert.equal((await fromMine()).status, 404, "a pool bob cannot see cannot serve him");
+
+  // Shared with bob by an entry: he sees it as shared and allocates from it; the entry is in use then.
+  const entry = await alice("POST", "/v2.0/rbac-policies", share("subnetpool", mine.id, p("bob")));
+  assert.equal(entry.status, 201, JSON.stringify(entry.body));
+  assert.equal((await bob("GET", `/v2.0/subnetpools/${mine.id}`)).body.subnetpool.shared, true);
+  assert.equal((await alice("GET", `/v2.0/subnetpools/${mine.id}`)).body.subnetpool.shared, false);
+  const sub = await fromMine();
+  assert.equal(sub.status, 201, JSON.stringify(sub.body));
+  assert.equal(sub.body.subnet.cidr, "198.18.48.0/26");
+  assert.equal((await bob("PUT", `/v2.0/subnetpools/${mine.id}`, { subnetpool: { name: "x" } })).status, 403);
+  const gone = await alice("DELETE", `/v2.0/rbac-policies/${entry.body.rbac_policy.id}`);
+  assert.equal(gone.status, 409, JSON.stringify(gone.body));
+  assert.equal(gone.body.NeutronError.type, "RbacPolicyInUse");
+
+  // An admin's shared scope: every project sees it; alice's own pool may join it.
+  const scope = (
+    await admin("POST", "/v2.0/address-scopes", {
+      address_scope: { name: "shared", ip_version: 4, shared: true },
+    })
+  ).body.address_scope;
+  assert.equal((await bob("GET", `/v2.0/address-scopes/${scope.id}`)).body.address_scope.shared, true);
+  assert.equal(
+    (await bob("PUT", `/v2.0/address-scopes/${scope.id}`, { address_scope: { name: "mine" } })).status,
+    403,
+  );
+  const joined = await alice("PUT", `/v2.0/subnetpools/${mine.id}`, {
+    subnetpool: { address_scope_id: scope.id },
+  });
+  assert.equal(joined.status, 200, JSON.stringify(joined.body));
+  // A project's private scope is not found by another project.
+  const private_ = (
+    await bob("POST", "/v2.0/address-scopes", { address_scope: { name: "b", ip_version: 4 } })
+  ).body.address_scope;
+  assert.equal((await alice("GET", `/v2.0/address-scopes/${private_.id}`)).status, 404);
+  const other = await alice("POST", "/v2.0/subnetpools", {
+    subnetpool: { name: "p2", prefixes: ["198.18.60.0/24"], address_scope_id: private_.id },
+  });
+  assert.equal(other.status, 404, JSON.stringify(other.body));
+});

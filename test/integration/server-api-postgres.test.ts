@@ -5,6 +5,7 @@ import { defineQosAgentSuite } from "../support/qos-agent-suite.ts";
 import { defineQosSuite } from "../support/qos-suite.ts";
 import { defineSecurityGroupAgentSuite } from "../support/sg-agent-suite.ts";
 import { defineSecurityGroupSuite } from "../support/sg-suite.ts";
+import { defineSubnetPoolSuite } from "../support/subnet-pool-suite.ts";
 
 // One cluster for the whole file, started by the first test that needs it, stopped when the file ends.
 let cluster: Promise<PostgresCluster> | undefined;
@@ -25,3 +26,4 @@ defineQosSuite(backend);
 defineQosAgentSuite(backend);
 defineSecurityGroupSuite(backend);
 defineSecurityGroupAgentSuite(backend);
+defineSubnetPoolSuite(backend);

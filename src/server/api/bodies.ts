@@ -79,7 +79,10 @@ export const NetworkUpdateBody = NetworkCreateBody.omit({ tenant_id: true, proje
 export const SubnetCreateBody = z
   .object({
     network_id: z.string(),
-    cidr: z.string(),
+    cidr: z.string().optional(),
+    prefixlen: int.optional(),
+    subnetpool_id: uuidOrNone.optional(),
+    use_default_subnetpool: z.boolean().optional(),
     ip_version: z.union([z.literal(4), z.literal(6)]).optional(),
     name: name.optional(),
     description: description.optional(),

@@ -6,6 +6,7 @@ import { externalNetworkIds } from "../services/grants.ts";
 import { network as findNetwork, subnetIdsByNetwork, subnetsOf } from "../services/lookups.ts";
 import { createNetwork, deleteNetwork, type NetworkCreate, updateNetwork } from "../services/networks.ts";
 import { isExternal } from "../services/rbac.ts";
+import { addressScopesByNetwork } from "../services/subnet-pools.ts";
 import { tagsByObject, tagsOf } from "../services/tags.ts";
 import { networkTarget, sharedWith } from "../services/targets.ts";
 import { networkView } from "../views.ts";
@@ -26,6 +27,7 @@ export function networkRoutes(router: Router, ctx: ServiceContext): void {
     ),
     shared: sharedWith(req.caller, "network", row),
     "router:external": await isExternal(ctx.store.query, row.id),
+    ...(await addressScopesByNetwork(ctx.store.query, row.id)).get(row.id),
     tags: await tagsOf(ctx.store.query, "networks", row.id),
   });
   const shown = async (req: ApiRequest, row: NetworkRow) =>
@@ -43,6 +45,7 @@ export function networkRoutes(router: Router, ctx: ServiceContext): void {
       const subnets = await subnetIdsByNetwork(q);
       const tags = await tagsByObject(q, "networks");
       const external = await externalNetworkIds(q);
+      const scopes = await addressScopesByNetwork(q);
       const items = visibleList(
         req,
         "network",
@@ -51,6 +54,7 @@ export function networkRoutes(router: Router, ctx: ServiceContext): void {
             ...networkView(r, subnets.get(r.id) ?? []),
             shared: sharedWith(req.caller, "network", r),
             "router:external": external.has(r.id),
+            ...scopes.get(r.id),
             tags: tags.get(r.id) ?? [],
           },
           target: networkTarget(req.caller, r),

@@ -81,6 +81,9 @@ export function subnetRoutes(router: Router, ctx: ServiceContext): void {
         input: (b) => ({
           networkId: b.network_id,
           cidr: b.cidr,
+          prefixlen: b.prefixlen,
+          subnetpoolId: b.subnetpool_id,
+          useDefaultSubnetpool: b.use_default_subnetpool,
           ipVersion: b.ip_version,
           name: b.name,
           description: b.description,

@@ -6,7 +6,7 @@
 import { ApiError, notFound } from "../api-errors.ts";
 import type { Target } from "../auth/policy.ts";
 import type { ApiRequest, ApiResponse, Router } from "../http/router.ts";
-import type { AddressGroupRow, QosPolicyRow, SecurityGroupRow } from "../rows.ts";
+import type { AddressGroupRow, QosPolicyRow, SecurityGroupRow, SubnetPoolRow } from "../rows.ts";
 import { timestamp } from "../rows.ts";
 import { addressGroupNotFound } from "../services/address-groups.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "../services/context.ts";
@@ -18,6 +18,7 @@ import {
 } from "../services/lookups.ts";
 import { allowOn } from "../services/ownership.ts";
 import { securityGroupNotFound } from "../services/security-groups.ts";
+import { subnetPoolNotFound } from "../services/subnet-pools.ts";
 import {
   addTag,
   checkTag,
@@ -67,6 +68,10 @@ async function find(q: Queryable, caller: Caller, resource: Taggable, id: string
     case "qos/policies": {
       const p = await row<QosPolicyRow>("qos_policies", () => qosPolicyNotFound(id));
       return { target: ownedTarget(caller, "qos_policy", p), hidden: () => qosPolicyNotFound(id) };
+    }
+    case "subnetpools": {
+      const sp = await row<SubnetPoolRow>("subnetpools", () => subnetPoolNotFound(id));
+      return { target: ownedTarget(caller, "subnetpool", sp), hidden: () => subnetPoolNotFound(id) };
     }
     case "address-groups": {
       const g = await row<AddressGroupRow>("address_groups", () => addressGroupNotFound(id));

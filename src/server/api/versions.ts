@@ -143,6 +143,32 @@ export const extensions = [
     description: "Add address_group type to RBAC",
   },
   {
+    alias: "rbac-address-scope",
+    name: "Add address_scope type to RBAC",
+    description: "Add address_scope type to RBAC",
+  },
+  {
+    alias: "rbac-subnetpool",
+    name: "Add subnetpool type to RBAC",
+    description: "Add subnetpool type to RBAC",
+  },
+  {
+    alias: "subnet_allocation",
+    name: "Subnet Allocation",
+    description: "Enables allocation of subnets from a subnet pool",
+  },
+  {
+    alias: "default-subnetpools",
+    name: "Default Subnetpools",
+    description: "Provides ability to mark and use a subnetpool as the default.",
+  },
+  {
+    alias: "subnetpool-prefix-ops",
+    name: "Subnet Pool Prefix Operations",
+    description: "Provides support for adjusting the prefix list of subnet pools",
+  },
+  { alias: "address-scope", name: "Address scope", description: "Address scopes extension." },
+  {
     alias: "external-net",
     name: "Neutron external network",
     description: "Adds external network attribute to network resource.",

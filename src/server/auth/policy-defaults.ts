@@ -34,6 +34,8 @@ export const DEFAULT_RULES: Readonly<Record<string, string>> = {
   shared_qos: "field:policies:shared=True",
   shared_security_group: "field:security_groups:shared=True",
   shared_address_group: "field:address_groups:shared=True",
+  shared_subnetpools: "field:subnetpools:shared=True",
+  shared_address_scopes: "field:address_scopes:shared=True",
   admin_or_project_member: or(ADMIN, MEMBER),
   admin_or_project_reader: or(ADMIN, READER),
 
@@ -130,6 +132,23 @@ export const DEFAULT_RULES: Readonly<Record<string, string>> = {
   delete_policy_minimum_bandwidth_rule: ADMIN,
 
   // RBAC entries: an object's owner shares it with a project; only admins share with every project.
+  create_subnetpool: or(ADMIN, MEMBER),
+  "create_subnetpool:shared": ADMIN,
+  "create_subnetpool:is_default": ADMIN,
+  get_subnetpool: or(ADMIN, READER, "rule:shared_subnetpools"),
+  update_subnetpool: or(ADMIN, MEMBER),
+  "update_subnetpool:is_default": ADMIN,
+  delete_subnetpool: or(ADMIN, MEMBER),
+  add_prefixes: or(ADMIN, MEMBER),
+  remove_prefixes: or(ADMIN, MEMBER),
+
+  create_address_scope: or(ADMIN, MEMBER),
+  "create_address_scope:shared": ADMIN,
+  get_address_scope: or(ADMIN, READER, "rule:shared_address_scopes"),
+  update_address_scope: or(ADMIN, MEMBER),
+  "update_address_scope:shared": ADMIN,
+  delete_address_scope: or(ADMIN, MEMBER),
+
   restrict_wildcard: "(not field:rbac_policy:target_tenant=*) or rule:admin_only",
   create_rbac_policy: or(ADMIN, MEMBER),
   "create_rbac_policy:target_tenant": "rule:restrict_wildcard",

@@ -14,6 +14,8 @@ export const RBAC_ACTIONS = {
   qos_policy: ["access_as_shared"],
   security_group: ["access_as_shared"],
   address_group: ["access_as_shared"],
+  address_scope: ["access_as_shared"],
+  subnetpool: ["access_as_shared"],
 } as const;
 export type RbacObjectType = keyof typeof RBAC_ACTIONS;
 export type RbacAction = "access_as_shared" | "access_as_external";

@@ -52,7 +52,9 @@ export function rbacVisible(caller: Caller, row: RbacRow): boolean {
 
 /** Each object type's table, its not-found error, the `shared` column it keeps, and who uses it. */
 interface ObjectKind {
-  readonly table: Revised;
+  readonly table: string;
+  /** The table's objects have revision numbers (address scopes have none). */
+  readonly revised: boolean;
   readonly notFound: (id: string) => ApiError;
   /** The column mirroring the wildcard access_as_shared entry, if the table has one. */
   readonly sharedColumn: boolean;
@@ -66,6 +68,7 @@ const projects = async (q: Queryable, sql: string, params: readonly string[]) =>
 const KINDS: Record<RbacObjectType, ObjectKind> = {
   network: {
     table: "networks",
+    revised: true,
     notFound: (id) => notFound("Network", id),
     sharedColumn: true,
     bound: (q, id, owner) =>
@@ -76,6 +79,7 @@ const KINDS: Record<RbacObjectType, ObjectKind> = {
   },
   qos_policy: {
     table: "qos_policies",
+    revised: true,
     notFound: (id) => new ApiError(404, "QosPolicyNotFound", `QoS policy ${id} could not be found.`),
     sharedColumn: true,
     bound: async (q, id) => {
@@ -92,6 +96,7 @@ const KINDS: Record<RbacObjectType, ObjectKind> = {
   },
   security_group: {
     table: "security_groups",
+    revised: true,
     notFound: (id) => new ApiError(404, "SecurityGroupNotFound", `Security group ${id} does not exist`),
     sharedColumn: false,
     bound: (q, id) =>
@@ -103,12 +108,28 @@ const KINDS: Record<RbacObjectType, ObjectKind> = {
   },
   address_group: {
     table: "address_groups",
+    revised: true,
     notFound: (id) => new ApiError(404, "AddressGroupNotFound", `Address group ${id} could not be found.`),
     sharedColumn: false,
     bound: (q, id) =>
       projects(q, "SELECT DISTINCT project_id FROM security_group_rules WHERE remote_address_group_id = ?", [
         id,
       ]),
+  },
+  address_scope: {
+    table: "address_scopes",
+    revised: false,
+    notFound: (id) => new ApiError(404, "AddressScopeNotFound", `Address scope ${id} could not be found.`),
+    sharedColumn: true,
+    bound: (q, id) =>
+      projects(q, "SELECT DISTINCT project_id FROM subnetpools WHERE address_scope_id = ?", [id]),
+  },
+  subnetpool: {
+    table: "subnetpools",
+    revised: true,
+    notFound: (id) => new ApiError(404, "SubnetPoolNotFound", `Subnet pool ${id} could not be found.`),
+    sharedColumn: true,
+    bound: (q, id) => projects(q, "SELECT DISTINCT project_id FROM subnets WHERE subnetpool_id = ?", [id]),
   },
 };
 
@@ -118,6 +139,8 @@ const GET_ACTION: Record<RbacObjectType, string> = {
   qos_policy: "get_policy",
   security_group: "get_security_group",
   address_group: "get_address_group",
+  address_scope: "get_address_scope",
+  subnetpool: "get_subnetpool",
 };
 
 export async function findRbac(q: Queryable, caller: Caller, id: string): Promise<RbacRow> {
@@ -327,5 +350,5 @@ async function changed(tx: WriteTx, ctx: ServiceContext, now?: RbacRow, before?:
     const wildcard = await existing(tx, type, entry.object_id, "access_as_shared", WILDCARD);
     await tx.run(`UPDATE ${kind.table} SET shared = ? WHERE id = ?`, [wildcard ? 1 : 0, entry.object_id]);
   }
-  await revise(tx, kind.table, entry.object_id, timestamp(ctx.now()));
+  if (kind.revised) await revise(tx, kind.table as Revised, entry.object_id, timestamp(ctx.now()));
 }

@@ -11,7 +11,8 @@ export type Revised =
   | "ports"
   | "security_groups"
   | "address_groups"
-  | "qos_policies";
+  | "qos_policies"
+  | "subnetpools";
 
 export async function revise(tx: WriteTx, table: Revised, id: string, now: string): Promise<void> {
   await tx.run(`UPDATE ${table} SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?`, [

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { conflict, invalidInput, notFound } from "../api-errors.ts";
+import { badRequest, conflict, invalidInput, notFound } from "../api-errors.ts";
 import {
   type Cidr,
   canonicalIp,
@@ -14,18 +14,23 @@ import {
   parseIp,
   validatePools,
 } from "../ipam.ts";
-import { type SubnetRow, timestamp } from "../rows.ts";
-import type { Caller, ServiceContext, WriteTx } from "./context.ts";
+import { type SubnetPoolRow, type SubnetRow, timestamp } from "../rows.ts";
+import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
 import { network as findNetwork, subnet as findSubnet, subnetsOf } from "./lookups.ts";
 import { allow, allowOn, projectFor, sees } from "./ownership.ts";
 import { checkQuota } from "./quotas.ts";
 import { revise } from "./revisions.ts";
+import { allocateFromPool, defaultPoolOf, subnetPoolFor } from "./subnet-pools.ts";
 import { dropTags } from "./tags.ts";
 import { networkTarget, onNetworkTarget } from "./targets.ts";
 
 export interface SubnetCreate {
   readonly networkId: string;
-  readonly cidr: string;
+  /** Absent: allocated from the subnet pool (by `prefixlen` or the pool's default length). */
+  readonly cidr?: string;
+  readonly prefixlen?: number;
+  readonly subnetpoolId?: string | null;
+  readonly useDefaultSubnetpool?: boolean;
   readonly ipVersion?: number;
   readonly name?: string;
   readonly description?: string;
@@ -64,17 +69,32 @@ export async function createSubnet(
   const projectId = projectFor(caller, input.projectId);
   allow(caller, "create_subnet", onNetworkTarget(caller, { project_id: projectId }, network));
   await checkQuota(tx, ctx.config, projectId, "subnet", 1);
-  const parsed = parseCidr(input.cidr);
-  if ("error" in parsed) throw invalidInput(parsed.error);
+  if (input.cidr !== undefined && input.prefixlen !== undefined)
+    throw badRequest("cidr and prefixlen must not be supplied together");
+  const requested = input.cidr === undefined ? undefined : parseCidr(input.cidr);
+  if (requested !== undefined && "error" in requested) throw invalidInput(requested.error);
+  const pool = await poolOf(tx, caller, input, input.ipVersion ?? requested?.version);
+  if (pool === undefined && requested === undefined)
+    throw badRequest("A cidr must be specified in the absence of a subnet pool");
+  if (pool !== undefined && input.ipVersion !== undefined && input.ipVersion !== pool.ip_version)
+    throw badRequest(`Cannot allocate IPv${input.ipVersion} subnet from IPv${pool.ip_version} subnet pool`);
+  const parsed =
+    pool === undefined
+      ? requested!
+      : await allocateFromPool(tx, pool, projectId, { cidr: requested, prefixlen: input.prefixlen });
   if (input.ipVersion !== undefined && input.ipVersion !== parsed.version) {
     throw invalidInput(`Cidr ${input.cidr} does not match ip_version ${input.ipVersion}`);
   }
   if (parsed.version === 4 && parsed.prefix > 30)
-    throw invalidInput(`Subnet ${input.cidr} is too small: use at most a /30`);
-  for (const other of await subnetsOf(tx, network.id)) {
+    throw invalidInput(`Subnet ${formatCidr(parsed)} is too small: use at most a /30`);
+  const siblings = await subnetsOf(tx, network.id);
+  // Neutron's _validate_network_subnetpools: a network's subnets of one IP version share one pool (or none).
+  if (siblings.some((o) => o.ip_version === parsed.version && o.subnetpool_id !== (pool?.id ?? null)))
+    throw badRequest("Subnets hosted on the same network must be allocated from the same subnet pool.");
+  for (const other of siblings) {
     if (overlaps(parsed, cidrOf(other))) {
       throw invalidInput(
-        `Requested subnet with cidr: ${input.cidr} for network: ${network.id} overlaps with another subnet`,
+        `Requested subnet with cidr: ${formatCidr(parsed)} for network: ${network.id} overlaps with another subnet`,
       );
     }
   }
@@ -98,14 +118,15 @@ export async function createSubnet(
     ),
     dns_nameservers: JSON.stringify(checkAddresses(input.dnsNameservers ?? [], "dns_nameservers")),
     host_routes: JSON.stringify(input.hostRoutes ?? []),
+    subnetpool_id: pool?.id ?? null,
     revision_number: 1,
     created_at: now,
     updated_at: now,
   };
   await tx.run(
     `INSERT INTO subnets (id, network_id, name, description, project_id, ip_version, cidr, gateway_ip, enable_dhcp,
-      allocation_pools, dns_nameservers, host_routes, revision_number, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      allocation_pools, dns_nameservers, host_routes, subnetpool_id, revision_number, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       row.id,
       row.network_id,
@@ -119,6 +140,7 @@ export async function createSubnet(
       row.allocation_pools,
       row.dns_nameservers,
       row.host_routes,
+      row.subnetpool_id,
       row.revision_number,
       row.created_at,
       row.updated_at,
@@ -205,6 +227,25 @@ export async function deleteSubnet(
   await tx.run("DELETE FROM subnets WHERE id = ?", [id]);
   await dropTags(tx, "subnets", id);
   await revise(tx, "networks", current.network_id, timestamp(ctx.now()));
+}
+
+/** The pool a create names (subnetpool_id) or asks for (use_default_subnetpool), if any. */
+async function poolOf(
+  q: Queryable,
+  caller: Caller,
+  input: SubnetCreate,
+  version: number | undefined,
+): Promise<SubnetPoolRow | undefined> {
+  if (input.useDefaultSubnetpool) {
+    if (input.subnetpoolId)
+      throw badRequest("subnetpool_id and use_default_subnetpool cannot both be specified");
+    if (version === undefined)
+      throw badRequest("ip_version must be specified in the absence of cidr and subnetpool_id");
+    const pool = await defaultPoolOf(q, version);
+    if (pool === undefined) throw badRequest(`No default subnetpool found for IPv${version}`);
+    return pool;
+  }
+  return input.subnetpoolId ? subnetPoolFor(q, caller, input.subnetpoolId) : undefined;
 }
 
 function gatewayOf(cidr: Cidr, requested: string | null | undefined): bigint | undefined {

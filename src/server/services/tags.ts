@@ -14,6 +14,7 @@ export const TAGGABLE = {
   "security-groups": { table: "security_groups", policy: "security_group" },
   "qos/policies": { table: "qos_policies", policy: "policy" },
   "address-groups": { table: "address_groups", policy: "address_group" },
+  subnetpools: { table: "subnetpools", policy: "subnetpool" },
 } as const;
 
 export type Taggable = keyof typeof TAGGABLE;

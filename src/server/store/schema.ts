@@ -176,6 +176,28 @@ export const migrations: readonly Migration[] = [
       ),
     ],
   },
+  {
+    version: 6,
+    description: "address scopes, subnet pools and their prefixes; subnets allocated from pools",
+    statements: () => [
+      `CREATE TABLE address_scopes (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, project_id TEXT NOT NULL, shared INTEGER NOT NULL,
+        ip_version INTEGER NOT NULL)`,
+      `CREATE TABLE subnetpools (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, project_id TEXT NOT NULL,
+        ip_version INTEGER NOT NULL, default_prefixlen INTEGER NOT NULL, min_prefixlen INTEGER NOT NULL,
+        max_prefixlen INTEGER NOT NULL, default_quota INTEGER, shared INTEGER NOT NULL, is_default INTEGER NOT NULL,
+        address_scope_id TEXT REFERENCES address_scopes (id), revision_number INTEGER NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      // One default pool per IP version (Neutron's default-subnetpools).
+      "CREATE UNIQUE INDEX subnetpools_default ON subnetpools (ip_version) WHERE is_default = 1",
+      `CREATE TABLE subnetpool_prefixes (
+        subnetpool_id TEXT NOT NULL REFERENCES subnetpools (id) ON DELETE CASCADE, cidr TEXT NOT NULL,
+        PRIMARY KEY (subnetpool_id, cidr))`,
+      "ALTER TABLE subnets ADD COLUMN subnetpool_id TEXT REFERENCES subnetpools (id)",
+      "CREATE INDEX subnets_subnetpool ON subnets (subnetpool_id)",
+    ],
+  },
 ];
 
 /** A random UUID in SQL (for rows a migration makes). */
