@@ -3,7 +3,8 @@
 #   Debian packages  openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates, python3 (the tests
 #                    read raw frames in VMs with it),
 #                    postgresql and python3-openstackclient (the server tests run against both);
-#                    keystone with WEIR_SETUP_TESTS=1 (the authentication tests run against it)
+#                    keystone with WEIR_SETUP_TESTS=1 (the authentication tests run against it), and
+#                    python3-tempest and neutron-tempest-plugin (OpenStack's API tests, npm run compat)
 #   Node.js >= 24    Debian's nodejs+npm when node is missing, then node@24 into /usr/local when older
 #   npm packages     npm ci, only when package-lock.json changed since the last install
 # Running it twice changes nothing. Used by the README, CI (.ci/run) and developers alike.
@@ -45,6 +46,24 @@ if [ "${WEIR_SETUP_TESTS:-}" = 1 ] && ! installed keystone; then
   [ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
   [ "$status" -eq 0 ] || die "installing keystone failed"
   if command -v systemctl >/dev/null; then systemctl disable keystone >/dev/null 2>&1 || true; fi
+fi
+
+# OpenStack's API tests (tempest's and neutron-tempest-plugin's), run by `npm run compat` against a
+# Keystone of its own. Installed as keystone is: with service starts refused, as their dependencies may
+# bring services along.
+if [ "${WEIR_SETUP_TESTS:-}" = 1 ]; then
+  compat_missing=()
+  for p in python3-tempest neutron-tempest-plugin; do installed "$p" || compat_missing+=("$p"); done
+  if [ ${#compat_missing[@]} -gt 0 ]; then
+    own_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ] && [ "$(id -u)" -eq 0 ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && own_policy=1
+    fi
+    status=0
+    apt_install "${compat_missing[@]}" || status=$?
+    [ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+    [ "$status" -eq 0 ] || die "installing ${compat_missing[*]} failed"
+  fi
 fi
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

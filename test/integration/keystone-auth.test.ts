@@ -188,7 +188,22 @@ test("project isolation: two projects and an admin, on every resource — list, 
     (await a("POST", "/v2.0/networks", { network: { "provider:network_type": "vxlan" } })).status,
     403,
   );
-  assert.equal((await a("GET", "/v2.0/agents")).status, 403, "agents are the admin's");
+  const reported = await s.api(
+    "POST",
+    "/agent/v1/report-state",
+    agentReport("h1"),
+    await tokenOf("weir-agent", "service"),
+  );
+  assert.equal(reported.status, 200, JSON.stringify(reported.body));
+  assert.equal((await as(admin)("GET", "/v2.0/agents")).body.agents.length, 1);
+  const agentList = await a("GET", "/v2.0/agents");
+  assert.equal(agentList.status, 200, "a list of what the caller sees, as Neutron answers it");
+  assert.deepEqual(agentList.body.agents, [], "agents are the admin's");
+  assert.equal((await a("GET", `/v2.0/agents/${reported.body.agent_id}`)).status, 404);
+  assert.equal(
+    (await a("PUT", `/v2.0/agents/${reported.body.agent_id}`, { agent: { description: "x" } })).status,
+    404,
+  );
   assert.equal(
     (await a("POST", "/v2.0/qos/policies", { policy: { name: "q" } })).status,
     403,

@@ -23,9 +23,9 @@ export function defineSubnetPoolSuite(backend: Backend): void {
     const p = await pool(s, { prefixes: ["198.18.8.0/24", "198.18.9.0/24", "198.18.9.77/25"] });
     assert.deepEqual(p.prefixes, ["198.18.8.0/23"], "adjacent halves joined, host bits dropped");
     assert.equal(p.ip_version, 4);
-    assert.equal(p.min_prefixlen, 8);
-    assert.equal(p.default_prefixlen, 8);
-    assert.equal(p.max_prefixlen, 32);
+    assert.equal(p.min_prefixlen, "8", "prefix lengths are strings, as Neutron shows them");
+    assert.equal(p.default_prefixlen, "8");
+    assert.equal(p.max_prefixlen, "32");
     assert.equal(p.default_quota, null);
     assert.equal(p.is_default, false);
     assert.equal(p.shared, false);
@@ -36,7 +36,7 @@ export function defineSubnetPoolSuite(backend: Backend): void {
       subnetpool: { min_prefixlen: 24, default_prefixlen: 26, max_prefixlen: 28 },
     });
     assert.equal(tuned.status, 200, JSON.stringify(tuned.body));
-    assert.equal(tuned.body.subnetpool.default_prefixlen, 26);
+    assert.equal(tuned.body.subnetpool.default_prefixlen, "26");
     assert.equal(tuned.body.subnetpool.revision_number, 2);
 
     const net = await network(s);
@@ -156,8 +156,8 @@ export function defineSubnetPoolSuite(backend: Backend): void {
     );
     const v6 = await pool(s, { prefixes: ["2001:db8:100::/48"], is_default: true, default_quota: 2 });
     assert.equal(v6.ip_version, 6);
-    assert.equal(v6.min_prefixlen, 64);
-    assert.equal(v6.max_prefixlen, 128);
+    assert.equal(v6.min_prefixlen, "64");
+    assert.equal(v6.max_prefixlen, "128");
     const net = await network(s);
     const auto = await fromPool(s, net.id, { use_default_subnetpool: true });
     assert.equal(auto.status, 201, JSON.stringify(auto.body));

@@ -3,7 +3,7 @@ import type { Router } from "../http/router.ts";
 import type { AgentRow } from "../rows.ts";
 import { agentAlive, deleteAgent, updateAgent } from "../services/agents.ts";
 import type { ServiceContext } from "../services/context.ts";
-import { allow } from "../services/ownership.ts";
+import { allow, sees } from "../services/ownership.ts";
 import { agentView } from "../views.ts";
 import { AgentUpdateBody, parseBody } from "./bodies.ts";
 import { listBody, pickFields } from "./query.ts";
@@ -20,9 +20,11 @@ export function agentRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/agents",
     access: "api",
     handler: async (req) => {
-      // Agents are the cloud's, not a project's: the list is the admin's (get_agent).
-      allow(req.caller, "get_agent", {});
-      const rows = await ctx.store.query.all<AgentRow>("SELECT * FROM agents");
+      // Agents are the cloud's, not a project's (get_agent is the admin's): a list as Neutron answers it,
+      // of what the caller may see — empty for a project's users, not a 403.
+      const rows = sees(req.caller, "get_agent", {})
+        ? await ctx.store.query.all<AgentRow>("SELECT * FROM agents")
+        : [];
       return { status: 200, body: listBody("agents", rows.map(view), req.query, req.baseUrl) };
     },
   });
@@ -31,7 +33,7 @@ export function agentRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/agents/:id",
     access: "api",
     handler: async (req) => {
-      allow(req.caller, "get_agent", {});
+      if (!sees(req.caller, "get_agent", {})) throw notFound("Agent", req.params.id!);
       return { status: 200, body: { agent: pickFields(view(await find(req.params.id!)), req.query) } };
     },
   });
@@ -40,6 +42,7 @@ export function agentRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/agents/:id",
     access: "api",
     handler: async (req) => {
+      if (!sees(req.caller, "get_agent", {})) throw notFound("Agent", req.params.id!);
       allow(req.caller, "update_agent", {});
       const b = parseBody(await req.body(), "agent", AgentUpdateBody);
       const row = await ctx.store.write((tx) =>
@@ -53,6 +56,7 @@ export function agentRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/agents/:id",
     access: "api",
     handler: async (req) => {
+      if (!sees(req.caller, "get_agent", {})) throw notFound("Agent", req.params.id!);
       allow(req.caller, "delete_agent", {});
       await ctx.store.write((tx) => deleteAgent(tx, ctx, req.params.id!));
       return { status: 204 };

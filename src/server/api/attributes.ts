@@ -88,7 +88,22 @@ export function parseResources(
   const list = outer[collection];
   if (!Array.isArray(list)) throw badRequest("Body contains invalid data");
   if (list.length === 0) throw badRequest("Resources required");
-  return { items: list.map((item) => parseInner(item, resource, attributes, "create", caller)), bulk: true };
+  return {
+    items: list.map((item) => parseInner(bulkItem(item, resource), resource, attributes, "create", caller)),
+    bulk: true,
+  };
+}
+
+/**
+ * An item of a bulk create: its attributes, or them wrapped as `{"<resource>": {...}}` (Neutron's
+ * prepare_request_body takes both; tempest's bulk security-group create sends the second).
+ */
+export function bulkItem(item: unknown, resource: string): unknown {
+  if (typeof item === "object" && item !== null && !Array.isArray(item) && resource in item) {
+    const inner = (item as Record<string, unknown>)[resource];
+    if (typeof inner === "object" && inner !== null && !Array.isArray(inner)) return inner;
+  }
+  return item;
 }
 
 function checkOuter(body: unknown): Record<string, unknown> {

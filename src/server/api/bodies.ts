@@ -13,6 +13,7 @@ import {
 import {
   type AttributeMap,
   type BodyCaller,
+  bulkItem,
   listOf,
   nameString,
   parseResource,
@@ -83,7 +84,9 @@ export const SubnetCreateBody = z
     prefixlen: int.optional(),
     subnetpool_id: uuidOrNone.optional(),
     use_default_subnetpool: z.boolean().optional(),
-    ip_version: z.union([z.literal(4), z.literal(6)]).optional(),
+    ip_version: z
+      .preprocess((v) => (v === "4" || v === "6" ? Number(v) : v), z.union([z.literal(4), z.literal(6)]))
+      .optional(),
     name: name.optional(),
     description: description.optional(),
     tenant_id: project.optional(),
@@ -237,7 +240,10 @@ export function parseCreateBodies<T>(
   if (list === undefined) return { bulk: false, items: [parseBody(body, resource, schema)] };
   if (!Array.isArray(list) || list.length === 0)
     throw new ApiError(400, "HTTPBadRequest", `Resources required: expected {"${collection}": [{...}, ...]}`);
-  return { bulk: true, items: list.map((item) => parseBody({ [resource]: item }, resource, schema)) };
+  return {
+    bulk: true,
+    items: list.map((item) => parseBody({ [resource]: bulkItem(item, resource) }, resource, schema)),
+  };
 }
 
 /** Parses `{"<resource>": {...}}`, with Neutron's messages for what is wrong. */

@@ -5,6 +5,7 @@
  * additions, quotasv2.py) so every error is Neutron's.
  */
 import { ApiError } from "../api-errors.ts";
+import { parseIp } from "../ipam.ts";
 import type { TemplateCreate } from "../services/default-sg-rules.ts";
 import { type Limits, QUOTA_RESOURCES } from "../services/quotas.ts";
 import type { RuleCreate } from "../services/security-group-rules.ts";
@@ -184,10 +185,20 @@ export const parseAddressGroup = (
   parseResource(body, ["address_group", "address_groups"], addressGroupAttributes, operation, caller);
 
 /** The body of add_addresses / remove_addresses: {"addresses": [...]}. */
+/**
+ * The body of add_addresses / remove_addresses. A bare address stands for its host prefix (/32, /128):
+ * Neutron reads these lists with netaddr.IPNetwork, not the attribute map's subnet check.
+ */
 export function parseAddresses(body: unknown): string[] {
   if (typeof body !== "object" || body === null || Array.isArray(body) || !("addresses" in body))
     throw new ApiError(400, "HTTPBadRequest", "Unable to find 'addresses' in request body");
-  const addresses = (body as { addresses: unknown }).addresses;
+  const given = (body as { addresses: unknown }).addresses;
+  const addresses = Array.isArray(given)
+    ? given.map((a) => {
+        const ip = typeof a === "string" && !a.includes("/") ? parseIp(a) : undefined;
+        return ip === undefined ? a : `${a}/${ip.version === 4 ? 32 : 128}`;
+      })
+    : given;
   const reason = subnetListReason(addresses);
   if (reason !== undefined)
     throw new ApiError(400, "HTTPBadRequest", `Invalid input for addresses. Reason: ${reason}.`);

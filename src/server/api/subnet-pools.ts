@@ -98,9 +98,10 @@ export function subnetPoolView(
     prefixes: [...prefixes],
     default_quota: p.default_quota,
     ip_version: p.ip_version,
-    default_prefixlen: p.default_prefixlen,
-    min_prefixlen: p.min_prefixlen,
-    max_prefixlen: p.max_prefixlen,
+    // Strings, as Neutron shows them (its _make_subnetpool_dict; tempest compares them so).
+    default_prefixlen: String(p.default_prefixlen),
+    min_prefixlen: String(p.min_prefixlen),
+    max_prefixlen: String(p.max_prefixlen),
     is_default: p.is_default !== 0,
     shared,
     address_scope_id: p.address_scope_id,

@@ -90,7 +90,12 @@ function tagsBody(body: unknown): string[] {
 export function tagRoutes(router: Router, ctx: ServiceContext): void {
   for (const resource of Object.keys(TAGGABLE) as Taggable[]) {
     const { policy } = TAGGABLE[resource];
-    const base = `/v2.0/${resource}/:id/tags`;
+    // Neutron's tag controller serves QoS policies at /v2.0/policies/{id}/tags (its collection name);
+    // /v2.0/qos/policies/{id}/tags, where the policy itself lives, is served too.
+    const bases = [
+      `/v2.0/${resource}/:id/tags`,
+      ...(resource === "qos/policies" ? ["/v2.0/policies/:id/tags"] : []),
+    ];
     /** The object, once the caller may read it (get_) or change it (update_). */
     const reach = async (req: ApiRequest, q: Queryable, action: "get" | "update") => {
       const found = await find(q, req.caller, resource, req.params.id!);
@@ -102,20 +107,21 @@ export function tagRoutes(router: Router, ctx: ServiceContext): void {
         await reach(req, tx, "update");
         return write(tx, req.params.id!, timestamp(ctx.now()));
       });
-    const route = (method: string, pattern: string, handler: (req: ApiRequest) => Promise<ApiResponse>) =>
-      router.add({ method, pattern, access: "api", handler });
+    const route = (method: string, suffix: string, handler: (req: ApiRequest) => Promise<ApiResponse>) => {
+      for (const base of bases) router.add({ method, pattern: `${base}${suffix}`, access: "api", handler });
+    };
 
-    route("GET", base, async (req) => {
+    route("GET", "", async (req) => {
       await reach(req, ctx.store.query, "get");
       return { status: 200, body: { tags: await tagsOf(ctx.store.query, resource, req.params.id!) } };
     });
-    route("GET", `${base}/:tag`, async (req) => {
+    route("GET", "/:tag", async (req) => {
       await reach(req, ctx.store.query, "get");
       const tag = req.params.tag!;
       if (!(await tagsOf(ctx.store.query, resource, req.params.id!)).includes(tag)) throw tagNotFound(tag);
       return { status: 204 };
     });
-    route("PUT", base, async (req) => {
+    route("PUT", "", async (req) => {
       const tags = tagsBody(await req.body());
       const stored = await change(req, async (tx, id, now) => {
         await setTags(tx, resource, id, tags, now);
@@ -123,16 +129,16 @@ export function tagRoutes(router: Router, ctx: ServiceContext): void {
       });
       return { status: 200, body: { tags: stored } };
     });
-    route("PUT", `${base}/:tag`, async (req) => {
+    route("PUT", "/:tag", async (req) => {
       const tag = checkTag(req.params.tag);
       await change(req, (tx, id, now) => addTag(tx, resource, id, tag, now));
       return { status: 201 };
     });
-    route("DELETE", base, async (req) => {
+    route("DELETE", "", async (req) => {
       await change(req, (tx, id, now) => setTags(tx, resource, id, [], now));
       return { status: 204 };
     });
-    route("DELETE", `${base}/:tag`, async (req) => {
+    route("DELETE", "/:tag", async (req) => {
       await change(req, (tx, id, now) => removeTag(tx, resource, id, req.params.tag!, now));
       return { status: 204 };
     });

@@ -22,30 +22,41 @@ export type RbacAction = "access_as_shared" | "access_as_external";
 export const WILDCARD = "*";
 
 export class Grants {
-  static readonly none = new Grants(new Set(), new Set());
+  static readonly none = new Grants(new Set(), new Set(), new Set());
 
-  readonly #shared: ReadonlySet<string>;
+  readonly #sharedWithAll: ReadonlySet<string>;
+  readonly #sharedWithProject: ReadonlySet<string>;
   readonly #external: ReadonlySet<string>;
 
   /** Keys are `type:id`; `external` holds network ids. */
-  private constructor(shared: ReadonlySet<string>, external: ReadonlySet<string>) {
-    this.#shared = shared;
+  private constructor(all: ReadonlySet<string>, project: ReadonlySet<string>, external: ReadonlySet<string>) {
+    this.#sharedWithAll = all;
+    this.#sharedWithProject = project;
     this.#external = external;
   }
 
-  static of(rows: readonly { object_type: string; object_id: string; action: string }[]): Grants {
-    const shared = new Set<string>();
+  static of(
+    rows: readonly { object_type: string; object_id: string; action: string; target_project: string }[],
+  ): Grants {
+    const all = new Set<string>();
+    const project = new Set<string>();
     const external = new Set<string>();
     for (const r of rows) {
-      if (r.action === "access_as_shared") shared.add(`${r.object_type}:${r.object_id}`);
+      if (r.action === "access_as_shared")
+        (r.target_project === WILDCARD ? all : project).add(`${r.object_type}:${r.object_id}`);
       else if (r.action === "access_as_external" && r.object_type === "network") external.add(r.object_id);
     }
-    return new Grants(shared, external);
+    return new Grants(all, project, external);
   }
 
   /** Whether the object is shared with the project (a wildcard entry or one naming it). */
   shared(type: RbacObjectType, id: string): boolean {
-    return this.#shared.has(`${type}:${id}`);
+    return this.#sharedWithAll.has(`${type}:${id}`) || this.#sharedWithProject.has(`${type}:${id}`);
+  }
+
+  /** Whether an entry naming the project shares the object (the wildcard aside). */
+  sharedWithProject(type: RbacObjectType, id: string): boolean {
+    return this.#sharedWithProject.has(`${type}:${id}`);
   }
 
   /** Whether the project may use the network as an external one. */
@@ -57,8 +68,8 @@ export class Grants {
 /** The grants of a project: every wildcard entry and every entry naming it. */
 export async function grantsOf(q: Queryable, projectId: string): Promise<Grants> {
   return Grants.of(
-    await q.all<{ object_type: string; object_id: string; action: string }>(
-      "SELECT object_type, object_id, action FROM rbac_policies WHERE target_project IN (?, ?)",
+    await q.all<{ object_type: string; object_id: string; action: string; target_project: string }>(
+      "SELECT object_type, object_id, action, target_project FROM rbac_policies WHERE target_project IN (?, ?)",
       [projectId, WILDCARD],
     ),
   );

@@ -140,6 +140,9 @@ export async function createRule(
   policyId: string,
   input: QosRuleCreate,
 ): Promise<QosRuleRow> {
+  // As Neutron's API layer: the action is checked against the body before the policy is looked up, so
+  // a caller who may create no rules at all is refused (403) whatever id it names.
+  allow(caller, `create_policy_${input.type}_rule`, { project_id: caller.projectId });
   const policy = await qosPolicy(tx, caller, policyId);
   allowOn(
     caller,

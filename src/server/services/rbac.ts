@@ -174,6 +174,7 @@ export async function createRbac(
     throw invalidInput("Only admins can manipulate policies on objects they do not own");
   if (await existing(tx, input.objectType, input.objectId, input.action, input.target))
     throw conflict("DuplicateRbacPolicy", "An RBAC policy already exists with those values.");
+  await checkScopeReaches(tx, input.objectType, input.objectId, input.target);
   await checkQuota(tx, ctx.config, input.projectId, "rbac_policy", 1);
   const row: RbacRow = {
     id: randomUUID(),
@@ -189,6 +190,28 @@ export async function createRbac(
   );
   await changed(tx, ctx, row);
   return row;
+}
+
+/**
+ * A subnet pool in an address scope is shared only with projects that may use the scope (Neutron's
+ * subnet pool RBAC check): else they would get a pool they cannot allocate from.
+ */
+async function checkScopeReaches(
+  tx: WriteTx,
+  type: RbacObjectType,
+  objectId: string,
+  target: string,
+): Promise<void> {
+  if (type !== "subnetpool") return;
+  const scope = await tx.get<{ id: string; project_id: string; shared: number }>(
+    "SELECT a.id, a.project_id, a.shared FROM subnetpools p JOIN address_scopes a ON a.id = p.address_scope_id WHERE p.id = ?",
+    [objectId],
+  );
+  if (scope === undefined || scope.shared === 1 || scope.project_id === target) return;
+  if (target !== "*" && (await existing(tx, "address_scope", scope.id, "access_as_shared", target))) return;
+  throw invalidInput(
+    `Failed to create RBAC policy on object ${objectId}: project ${target} has no access to its address scope ${scope.id}`,
+  );
 }
 
 /** Only the target changes; refused while the project it leaves still uses the object. */
@@ -209,6 +232,7 @@ export async function updateRbac(
   if (await existing(tx, current.object_type as RbacObjectType, current.object_id, current.action, newTarget))
     throw conflict("DuplicateRbacPolicy", "An RBAC policy already exists with those values.");
   await checkNotInUse(tx, current);
+  await checkScopeReaches(tx, current.object_type as RbacObjectType, current.object_id, newTarget);
   const next = { ...current, target_project: newTarget };
   await tx.run("UPDATE rbac_policies SET target_project = ? WHERE id = ?", [newTarget, id]);
   await changed(tx, ctx, next, current);

@@ -13,12 +13,19 @@ import type { RbacObjectType } from "./grants.ts";
 type Owned = { readonly project_id: string };
 type NetworkLike = Pick<NetworkRow, "id" | "project_id" | "shared">;
 
-/** Whether the object is shared with the caller's project: a wildcard entry (its `shared` column) or one naming it. */
+/**
+ * Whether the object is shared with the caller's project: a wildcard entry or one naming it. Where the
+ * row has a `shared` column (kept with the wildcard entry), the row decides the wildcard: grants are read
+ * when the request starts, and a row updated by this request (shared=False) must not show them stale.
+ */
 export const sharedWith = (
   caller: Caller,
   type: RbacObjectType,
   o: { readonly id: string; readonly shared?: number },
-): boolean => o.shared === 1 || caller.grants.shared(type, o.id);
+): boolean =>
+  o.shared === undefined
+    ? caller.grants.shared(type, o.id)
+    : o.shared === 1 || caller.grants.sharedWithProject(type, o.id);
 
 export const networkTarget = (caller: Caller, n: NetworkLike): Target => ({
   project_id: n.project_id,

@@ -1,0 +1,195 @@
+/**
+ * The cloud tempest runs against: a private Keystone (src/testbed's) and `weir server` as its own process
+ * with `auth_strategy = keystone`, over SQLite, both in directories of the run directory so that the
+ * testbed sweep finds their pidfiles after a crash. The network service is in Keystone's catalog at the
+ * server's URL.
+ */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { WeirError, waitFor } from "../src/base/index.ts";
+import { AGENT_TYPE_OVS, AgentRoutes, type ReportStateRequest } from "../src/protocol/index.ts";
+import { freeLoopbackPort, type KeystoneProcess, startKeystone } from "../src/testbed/index.ts";
+
+const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+
+export const SERVICE_USER = "neutron";
+const SERVICE_PASSWORD = "weir-compat-neutron";
+const AGENT_USER = "weir-agent";
+const AGENT_PASSWORD = "weir-compat-agent";
+
+export interface CompatCloud {
+  readonly keystone: KeystoneProcess;
+  /** http://127.0.0.1:PORT of weir server. */
+  readonly serverUrl: string;
+  readonly serverDir: string;
+  /** Aliases the server advertises at GET /v2.0/extensions, sorted. */
+  extensions(): Promise<string[]>;
+  /** Stops the server, then Keystone (each by the pid started here). */
+  stop(): Promise<void>;
+}
+
+/** Neutron's keys for a server behind Keystone, as docs/AUTH.md has them. */
+export function serverConfigText(keystoneUrl: string): string {
+  return [
+    "[DEFAULT]",
+    "auth_strategy = keystone",
+    "[keystone_authtoken]",
+    `www_authenticate_uri = ${keystoneUrl}`,
+    `auth_url = ${keystoneUrl}`,
+    "auth_type = password",
+    "project_domain_name = Default",
+    "user_domain_name = Default",
+    "project_name = service",
+    `username = ${SERVICE_USER}`,
+    `password = ${SERVICE_PASSWORD}`,
+    "[ml2]",
+    "type_drivers = flat,vlan,vxlan,gre,geneve",
+    "tenant_network_types = vxlan",
+    "[ml2_type_flat]",
+    "flat_networks = *",
+    "[ml2_type_vlan]",
+    "network_vlan_ranges = physnet1:100:199",
+    "[ml2_type_vxlan]",
+    "vni_ranges = 1000:2999",
+    "",
+  ].join("\n");
+}
+
+/** Starts Keystone in `runDir/keystone` and weir server in `runDir/server`; both answer when it resolves. */
+export async function startCloud(runDir: string, log: (line: string) => void): Promise<CompatCloud> {
+  const keystone = await startKeystone(join(runDir, "keystone"));
+  try {
+    await keystone.user({
+      project: "service",
+      name: SERVICE_USER,
+      password: SERVICE_PASSWORD,
+      roles: ["admin", "service"],
+    });
+    const port = await freeLoopbackPort();
+    const serverUrl = `http://127.0.0.1:${port}`;
+    await keystone.registerService("network", "neutron", serverUrl);
+    log(`keystone on ${keystone.url}, network service at ${serverUrl}`);
+    const serverDir = join(runDir, "server");
+    const server = await startServer(serverDir, port, serverConfigText(keystone.url));
+    log(`weir server (pid ${server.pid}) on ${serverUrl}`);
+    await reportAgent(keystone, serverUrl);
+    return {
+      keystone,
+      serverUrl,
+      serverDir,
+      async extensions() {
+        const token = await keystone.adminToken();
+        const res = await fetch(`${serverUrl}/v2.0/extensions`, { headers: { "x-auth-token": token } });
+        if (!res.ok)
+          throw new WeirError("WEIR_COMPAT_EXTENSIONS", `GET /v2.0/extensions: HTTP ${res.status}`);
+        const body = (await res.json()) as { extensions: { alias: string }[] };
+        return body.extensions.map((e) => e.alias).sort();
+      },
+      async stop() {
+        await server.stop();
+        await keystone.stop();
+      },
+    };
+  } catch (error) {
+    await keystone.stop();
+    throw error;
+  }
+}
+
+/**
+ * One OVS agent registered over the agent channel, as `weir agent` registers (a service user's token,
+ * POST /agent/v1/report-state with start_flag): tempest's agent tests list, show and update an agent and
+ * need one. It sends no heartbeats, so it is listed as not alive; no test here asks.
+ */
+async function reportAgent(keystone: KeystoneProcess, serverUrl: string): Promise<void> {
+  await keystone.user({ project: "service", name: AGENT_USER, password: AGENT_PASSWORD, roles: ["service"] });
+  const report: ReportStateRequest = {
+    host: "compat-host-1",
+    agent_type: AGENT_TYPE_OVS,
+    binary: "weir-agent",
+    configurations: {
+      bridge_mappings: { physnet1: "br-phys" },
+      tunnel_types: ["vxlan"],
+      tunneling_ip: "198.18.0.1",
+      integration_bridge: "br-int",
+      datapath_type: "netdev",
+      firewall_driver: "openvswitch",
+      l2_population: true,
+      arp_responder: false,
+      devices: 0,
+    },
+    start_flag: true,
+  };
+  const token = await keystone.token(AGENT_USER, AGENT_PASSWORD, "service");
+  const res = await fetch(`${serverUrl}${AgentRoutes.reportState}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-auth-token": token },
+    body: JSON.stringify(report),
+  });
+  if (!res.ok)
+    throw new WeirError(
+      "WEIR_COMPAT_AGENT",
+      `${AgentRoutes.reportState}: HTTP ${res.status} ${await res.text()}`,
+    );
+}
+
+/**
+ * `weir server --config server.ini` over SQLite in `dir` (its own pidfile there), logging to server.log;
+ * resolves once version discovery (public) answers.
+ */
+async function startServer(
+  dir: string,
+  port: number,
+  config: string,
+): Promise<{ pid: number; stop(): Promise<void> }> {
+  await mkdir(dir, { recursive: true });
+  const configPath = join(dir, "server.ini");
+  await writeFile(configPath, config);
+  const logPath = join(dir, "server.log");
+  const logFile = createWriteStream(logPath, { flags: "a" });
+  await once(logFile, "open");
+  const child = spawn(
+    process.execPath,
+    [cli, "server", "--listen", `127.0.0.1:${port}`, "--data-dir", dir, "--config", configPath],
+    // Its own process group: a Ctrl-C reaches the runner, which stops it in order.
+    { stdio: ["ignore", logFile, logFile], detached: true, env: { ...process.env, WEIR_LOG_LEVEL: "info" } },
+  );
+  if (child.pid === undefined) throw new WeirError("WEIR_SERVER_SPAWN", "could not start weir server");
+  const exited = once(child, "exit").then(() => logFile.end());
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  try {
+    await waitFor(
+      async () => {
+        if (gone) {
+          const text = await readFile(logPath, "utf8").catch(() => "");
+          throw new WeirError("WEIR_SERVER_EXITED", `weir server exited at start:\n${text.slice(-3000)}`);
+        }
+        const response = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+        return response?.ok ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, what: `weir server on port ${port}` },
+    );
+  } catch (error) {
+    if (!gone) child.kill("SIGKILL");
+    await exited;
+    throw error;
+  }
+  return {
+    pid: child.pid,
+    async stop() {
+      if (!gone) child.kill("SIGTERM");
+      const timer = setTimeout(() => {
+        if (!gone) child.kill("SIGKILL");
+      }, 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

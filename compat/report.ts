@@ -1,0 +1,229 @@
+/**
+ * docs/COMPATIBILITY.md from one run: when, where, which tempest, totals, a table per module, the
+ * failures grouped by cause and one by one (the exception's line and the HTTP exchange that failed), the
+ * skip reasons by count, and how long it took.
+ */
+import { gapOf, type KnownGap } from "./known-gaps.ts";
+import type { FixtureFailure, HttpExchange, ModuleSummary, Outcome, TestResult } from "./results.ts";
+
+export interface RunFacts {
+  readonly date: Date;
+  readonly machine: string;
+  readonly versions: { readonly tempest: string; readonly plugin: string; readonly keystone: string };
+  readonly weirCommit: string;
+  readonly concurrency: number;
+  readonly selection: { readonly regex: string; readonly excludeRegex: string };
+  readonly extensions: readonly string[];
+  /** Wall clock of the whole run and of tempest alone, seconds. */
+  readonly wallS: number;
+  readonly tempestS: number;
+  readonly timedOut: boolean;
+  readonly timeLimitS: number;
+}
+
+export interface FailureGroup {
+  readonly cause: string;
+  readonly tests: readonly TestResult[];
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** A URL's path with ids as {id} and the query's keys only: `/v2.0/ports/{id}?fields`. */
+export function pathTemplate(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  const path = parsed.pathname.replace(UUID, "{id}").replace(/\/\d+(?=\/|$)/g, "/{n}");
+  const keys = [...new Set([...parsed.searchParams.keys()])].sort();
+  return keys.length === 0 ? path : `${path}?${keys.join("&")}`;
+}
+
+/** The message of a NeutronError body, or the body itself, short. */
+function errorMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { NeutronError?: { type?: string; message?: string } };
+    const e = parsed.NeutronError;
+    if (e !== undefined) return `${e.type ?? ""}: ${e.message ?? ""}`;
+  } catch {
+    // not JSON
+  }
+  return body.length > 200 ? `${body.slice(0, 197)}…` : body;
+}
+
+const normalize = (s: string) =>
+  s
+    .replace(UUID, "{id}")
+    .replace(/\b(?:\d{1,3}\.){3}\d{1,3}(?:\/\d+)?\b/g, "{ip}")
+    .replace(/\b[0-9a-f]{32}\b/gi, "{hex}")
+    .replace(/(tempest|test)-[\w-]*?-\d{6,}/g, "{name}")
+    .replace(/\b\d{4,}\b/g, "{n}");
+
+/** What a failure is about: the refused request (status, method, path) or else the exception. */
+export function causeOf(t: TestResult): string {
+  if (t.via === "not run") return t.why;
+  const r = t.request;
+  if (r !== undefined && r.status >= 400)
+    return `${r.status} ${r.method} ${pathTemplate(r.url)}: ${normalize(errorMessage(r.responseBody))}`;
+  return normalize(t.why.replace(/^Traceback.*?(?=\w+:)/, ""));
+}
+
+export function groupFailures(tests: readonly TestResult[]): FailureGroup[] {
+  const groups = new Map<string, TestResult[]>();
+  for (const t of tests) {
+    if (t.outcome !== "fail") continue;
+    const cause = causeOf(t);
+    groups.set(cause, [...(groups.get(cause) ?? []), t]);
+  }
+  return [...groups]
+    .map(([cause, list]) => ({ cause, tests: list }))
+    .sort((a, b) => b.tests.length - a.tests.length || (a.cause < b.cause ? -1 : 1));
+}
+
+export function skipReasons(tests: readonly TestResult[]): { reason: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const t of tests) if (t.outcome === "skip") counts.set(t.why, (counts.get(t.why) ?? 0) + 1);
+  return [...counts]
+    .map(([reason, count]) => ({ reason, count }))
+    .sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : 1));
+}
+
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
+const minutes = (s: number) => `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+
+export function exchangeText(r: HttpExchange): string {
+  const parts = [`${r.method} ${r.url} → ${r.status}`];
+  if (r.requestBody !== "") parts.push(`request ${r.requestBody}`);
+  if (r.responseBody !== "") parts.push(`response ${r.responseBody}`);
+  return parts.join("; ");
+}
+
+export function renderReport(
+  facts: RunFacts,
+  tests: readonly TestResult[],
+  modules: readonly ModuleSummary[],
+  total: Record<Outcome, number>,
+  fixtureFailures: readonly FixtureFailure[],
+  gaps: readonly KnownGap[] = [],
+): string {
+  const out: string[] = [];
+  const line = (s = "") => out.push(s);
+  line("# Compatibility: OpenStack's API tests against weir server");
+  line();
+  line(
+    "Written by `npm run compat` (compat/tempest.ts): tempest's network API tests and neutron-tempest-plugin's",
+  );
+  line(
+    "API tests run against `weir server` behind a private Keystone (auth_strategy = keystone, dynamic credentials:",
+  );
+  line(
+    "each test class gets projects and users of its own). CI fails when a test of `compat/tempest-expected-pass.txt`",
+  );
+  line(
+    "does not pass; `npm run compat -- --update` rewrites that list from a run. Do not edit this file by hand.",
+  );
+  line();
+  line("| | |");
+  line("| --- | --- |");
+  line(`| date | ${facts.date.toISOString().replace(/\.\d+Z$/, "Z")} |`);
+  line(`| machine | ${cell(facts.machine)} |`);
+  line(`| weir | ${facts.weirCommit} |`);
+  line(
+    `| tempest | ${facts.versions.tempest}, neutron-tempest-plugin ${facts.versions.plugin} (Debian), keystone ${facts.versions.keystone} |`,
+  );
+  line(`| selection | ${code(facts.selection.regex)}, excluding ${code(facts.selection.excludeRegex)} |`);
+  line(`| concurrency | ${facts.concurrency} workers |`);
+  line(
+    `| duration | ${minutes(facts.wallS)} in all, tempest ${minutes(facts.tempestS)}${facts.timedOut ? ` (stopped at the time limit of ${minutes(facts.timeLimitS)})` : ""} |`,
+  );
+  line(`| extensions advertised | ${facts.extensions.map((e) => code(e)).join(", ")} |`);
+  line();
+  const n = tests.length;
+  line(`**${n} tests: ${total.pass} passed, ${total.fail} failed, ${total.skip} skipped.**`);
+  line();
+  line("## Per module");
+  line();
+  line("| module | pass | fail | skip | time (s) |");
+  line("| --- | ---: | ---: | ---: | ---: |");
+  for (const m of modules)
+    line(`| ${m.module} | ${m.pass} | ${m.fail} | ${m.skip} | ${m.durationS.toFixed(1)} |`);
+  line(`| **all** | ${total.pass} | ${total.fail} | ${total.skip} | |`);
+  line();
+  const failing = tests.filter((t) => t.outcome === "fail");
+  if (failing.length > 0) {
+    line("## Why the failures fail");
+    line();
+    line("The reasons of `compat/known-gaps.txt`, each with the failing tests it explains.");
+    line();
+    const byReason = new Map<string, TestResult[]>();
+    const unexplained: TestResult[] = [];
+    for (const t of failing) {
+      const gap = gapOf(gaps, t.id);
+      if (gap === undefined) unexplained.push(t);
+      else byReason.set(gap.reason, [...(byReason.get(gap.reason) ?? []), t]);
+    }
+    line("| tests | reason | e.g. |");
+    line("| ---: | --- | --- |");
+    for (const [reason, list] of [...byReason].sort((a, b) => b[1].length - a[1].length))
+      line(`| ${list.length} | ${cell(reason)} | ${code(shortId(list[0]!.id))} |`);
+    if (unexplained.length > 0)
+      line(
+        `| ${unexplained.length} | **not explained yet** (see below) | ${code(shortId(unexplained[0]!.id))} |`,
+      );
+    line();
+  }
+  const groups = groupFailures(tests);
+  line("## Failures by cause");
+  line();
+  if (groups.length === 0) line("None.");
+  else {
+    line("| tests | cause (the refused request, or the exception) | e.g. |");
+    line("| ---: | --- | --- |");
+    for (const g of groups)
+      line(
+        `| ${g.tests.length} | ${cell(g.cause)} | ${g.tests
+          .slice(0, 2)
+          .map((t) => code(shortId(t.id)))
+          .join(", ")} |`,
+      );
+  }
+  line();
+  line("## Failing tests");
+  line();
+  if (total.fail === 0) line("None.");
+  for (const t of tests) {
+    if (t.outcome !== "fail") continue;
+    const via = t.via === "setUpClass" ? " (its class's set-up failed)" : "";
+    line(`- ${code(t.id)}${via}: ${cell(t.why)}`);
+    if (t.request !== undefined) line(`  - ${cell(exchangeText(t.request))}`);
+  }
+  line();
+  if (fixtureFailures.length > 0) {
+    line("## Class clean-ups that failed (not counted above)");
+    line();
+    for (const f of fixtureFailures) {
+      line(`- ${code(f.id)}: ${cell(f.why)}`);
+      if (f.request !== undefined) line(`  - ${cell(exchangeText(f.request))}`);
+    }
+    line();
+  }
+  line("## Skip reasons");
+  line();
+  const reasons = skipReasons(tests);
+  if (reasons.length === 0) line("None.");
+  else {
+    line("| tests | reason |");
+    line("| ---: | --- |");
+    for (const r of reasons) line(`| ${r.count} | ${cell(r.reason)} |`);
+  }
+  line();
+  return out.join("\n");
+}
+
+/** The id without its attributes: `tempest.api.network.test_ports.PortsTestJSON.test_list_ports`. */
+export function shortId(id: string): string {
+  return id.replace(/\[.*\]$/, "");
+}
