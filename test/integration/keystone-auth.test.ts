@@ -209,6 +209,15 @@ test("project isolation: two projects and an admin, on every resource — list, 
     403,
     "QoS policies are the admin's",
   );
+  assert.equal(
+    (
+      await a("POST", "/v2.0/qos/policies/no-such-policy/bandwidth_limit_rules", {
+        bandwidth_limit_rule: { max_kbps: 1 },
+      })
+    ).status,
+    403,
+    "a caller who may create no rules is refused before any lookup, as Neutron's API layer does",
+  );
   // A shared network is seen by the other project, not changed by it.
   const shared = (await as(admin)("POST", "/v2.0/networks", { network: { name: "shared", shared: true } }))
     .body.network;

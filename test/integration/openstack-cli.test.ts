@@ -330,3 +330,56 @@ test("openstack security group and rule commands, and port create/set --security
   assert.equal((await os("port", "delete", "p1")).code, 0);
   assert.equal((await os("security", "group", "delete", "web")).code, 0);
 });
+
+test("openstack address scope, subnet pool (prefixes, default length, prefix add), subnet create --subnet-pool", async (t) => {
+  const s = await startServer(t, { kind: "sqlite" });
+  const os = (...args: string[]) => openstack(s.url, ["--os-auth-type", "none"], args);
+  const scope = await json(os("address", "scope", "create", "--ip-version", "4", "scope1", "-f", "json"));
+  assert.equal(scope.ip_version, 4);
+  const pool = await json(
+    os(
+      "subnet",
+      "pool",
+      "create",
+      "--pool-prefix",
+      "198.18.96.0/22",
+      "--default-prefix-length",
+      "26",
+      "--address-scope",
+      "scope1",
+      "pool1",
+      "-f",
+      "json",
+    ),
+  );
+  assert.equal(pool.address_scope_id, scope.id);
+  assert.equal(String(pool.default_prefixlen), "26");
+  await json(os("network", "create", "pooled", "-f", "json"));
+  const sub = await json(
+    os("subnet", "create", "--network", "pooled", "--subnet-pool", "pool1", "from-pool", "-f", "json"),
+  );
+  assert.equal(sub.cidr, "198.18.96.0/26");
+  assert.equal(sub.subnetpool_id, pool.id);
+  const sized = await json(
+    os(
+      "subnet",
+      "create",
+      "--network",
+      "pooled",
+      "--subnet-pool",
+      "pool1",
+      "--prefix-length",
+      "24",
+      "sized",
+      "-f",
+      "json",
+    ),
+  );
+  assert.equal(sized.cidr, "198.18.97.0/24");
+  assert.equal((await os("subnet", "pool", "set", "--pool-prefix", "198.18.100.0/24", "pool1")).code, 0);
+  const shown = await json(os("subnet", "pool", "show", "pool1", "-f", "json"));
+  assert.deepEqual([...shown.prefixes].sort(), ["198.18.100.0/24", "198.18.96.0/22"]);
+  const refused = await os("subnet", "pool", "delete", "pool1");
+  assert.notEqual(refused.code, 0, "a pool with subnets stays");
+  assert.match(refused.stderr, /allocations|in use/i);
+});

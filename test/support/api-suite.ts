@@ -444,6 +444,12 @@ export function defineApiSuite(backend: Backend): void {
       ["previous"],
       "the last, short page",
     );
+    // A marker the caller cannot place (unknown, or not among what it may see) is refused, not skipped.
+    neutronError(
+      await s.api("GET", "/v2.0/ports?limit=2&marker=00000000-0000-4000-8000-000000000000"),
+      400,
+      "BadRequest",
+    );
     // Sorting by several keys; mismatched or unknown keys and directions are refused.
     const sorted = (
       await s.api("GET", "/v2.0/ports?sort_key=device_id&sort_dir=desc&sort_key=name&sort_dir=asc")
@@ -570,6 +576,33 @@ export function defineApiSuite(backend: Backend): void {
     );
     assert.deepEqual(cidrs, ["198.19.80.0/24"]);
     neutronError(await s.api("POST", "/v2.0/networks", { networks: [] }), 400, "HTTPBadRequest");
+    // Items may come wrapped as {"<resource>": {...}} (Neutron's prepare_request_body takes both; tempest
+    // sends them so); ip_version as a string, as some clients send it.
+    const wrapped = await s.api("POST", "/v2.0/networks", {
+      networks: [{ network: { name: "wrapped-a" } }, { network: { name: "wrapped-b" } }],
+    });
+    assert.equal(wrapped.status, 201, JSON.stringify(wrapped.body));
+    assert.deepEqual(
+      wrapped.body.networks.map((n: any) => n.name),
+      ["wrapped-a", "wrapped-b"],
+    );
+    const v4 = await s.api("POST", "/v2.0/subnets", {
+      subnet: { network_id: wrapped.body.networks[0].id, cidr: "198.19.83.0/24", ip_version: "4" },
+    });
+    assert.equal(v4.status, 201, JSON.stringify(v4.body));
+    assert.equal(v4.body.subnet.ip_version, 4);
+    neutronError(
+      await s.api("POST", "/v2.0/subnets", {
+        subnet: { network_id: wrapped.body.networks[0].id, cidr: "198.19.84.0/24", ip_version: "5" },
+      }),
+      400,
+      "HTTPBadRequest",
+    );
+    // A network made unshared shows so in the update's own answer.
+    const sharedNet = await network(s, { name: "was-shared", shared: true });
+    const unshared = await s.api("PUT", `/v2.0/networks/${sharedNet.id}`, { network: { shared: false } });
+    assert.equal(unshared.body.network.shared, false);
+    assert.equal((await s.api("GET", `/v2.0/networks/${sharedNet.id}`)).body.network.shared, false);
   });
 
   test(`[${b}] tags: set, add, check, remove, filter by tags, tags-any, not-tags, not-tags-any; a delete takes them`, async (t) => {
@@ -638,6 +671,10 @@ export function defineApiSuite(backend: Backend): void {
         .map((o: any) => o.id);
       assert.deepEqual(ids, [id], `${collection} by tag`);
     }
+    // QoS policies' tags also where Neutron's tag controller serves them: /v2.0/policies/{id}/tags.
+    assert.equal((await s.api("PUT", `/v2.0/policies/${qos.id}/tags`, { tags: ["t3"] })).status, 200);
+    assert.deepEqual((await s.api("GET", `/v2.0/qos/policies/${qos.id}`)).body.policy.tags, ["t3"]);
+    assert.equal((await s.api("GET", `/v2.0/policies/${qos.id}/tags/t3`)).status, 204);
     assert.equal((await s.api("DELETE", `/v2.0/ports/${p.id}`)).status, 204);
     const left = await s.store.query.all<{ resource: string }>(
       "SELECT resource FROM tags WHERE resource_id = ?",

@@ -194,6 +194,15 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       "Default security group already exists.",
     );
     assert.equal((await s.api("GET", "/v2.0/security-groups")).body.security_groups.length, before);
+    const wrapped = await s.api("POST", "/v2.0/security-groups", {
+      security_groups: [{ security_group: { name: "w1" } }, { security_group: { name: "w2" } }],
+    });
+    assert.equal(wrapped.status, 201, JSON.stringify(wrapped.body));
+    assert.deepEqual(
+      wrapped.body.security_groups.map((g: any) => g.name),
+      ["w1", "w2"],
+      "items wrapped as Neutron takes them",
+    );
     // The admin may delete the default group; the next list makes a new one.
     assert.equal((await s.api("DELETE", `/v2.0/security-groups/${def.id}`)).status, 204);
     const again = (await s.api("GET", "/v2.0/security-groups?name=default")).body.security_groups;
@@ -699,6 +708,13 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       404,
       "AddressesNotFound",
       `Addresses ['172.16.0.0/12'] not found in the address group ${ag.id}.`,
+    );
+    // In the actions a bare address is its host prefix, as Neutron reads them.
+    error(
+      await action("remove_addresses", ["10.200.200.200"]),
+      404,
+      "AddressesNotFound",
+      `Addresses ['10.200.200.200/32'] not found in the address group ${ag.id}.`,
     );
     error(
       await action("add_addresses", ["garbage"]),

@@ -67,14 +67,13 @@ export function listBody(
 ): Item {
   let items = filterItems(all, query);
   const sorts = sortsOf(query, items);
-  const order = (a: Item, b: Item) => {
+  items.sort((a, b) => {
     for (const [key, ascending] of sorts) {
       const c = compare(a[key], b[key]);
       if (c !== 0) return ascending ? c : -c;
     }
     return compare(a.id, b.id);
-  };
-  items.sort(order);
+  });
   const limitText = query.get("limit");
   const limit = limitText === null || limitText === "" ? 0 : Number(limitText);
   if (!Number.isInteger(limit) || limit < 0)
@@ -82,15 +81,13 @@ export function listBody(
   const body: Item = {};
   if (limit > 0) {
     const reverse = (query.get("page_reverse") ?? "false").toLowerCase() === "true";
-    const markerId = query.get("marker");
-    // The marker is an object the caller may see, filtered in or not (Neutron reads it by id): a page
-    // is what sorts after it (before it, reversed), so it need not be in this page's filter.
-    if (markerId !== null && markerId !== "") {
-      const marker = all.find((i) => i.id === markerId);
-      if (marker === undefined) throw badRequest(`marker ${markerId} not found`);
-      items = items.filter((i) => (reverse ? order(i, marker) < 0 : order(i, marker) > 0));
+    const marker = query.get("marker");
+    let at = reverse ? items.length : -1;
+    if (marker !== null && marker !== "") {
+      at = items.findIndex((i) => i.id === marker);
+      if (at < 0) throw badRequest(`marker ${marker} not found`);
     }
-    items = reverse ? items.slice(Math.max(0, items.length - limit)) : items.slice(0, limit);
+    items = reverse ? items.slice(Math.max(0, at - limit), at) : items.slice(at + 1, at + 1 + limit);
     const links: Item[] = [];
     const href = (page: Item | undefined, pageReverse: boolean) => {
       const params = new URLSearchParams(query);
