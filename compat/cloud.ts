@@ -4,17 +4,15 @@
  * testbed sweep finds their pidfiles after a crash. The network service is in Keystone's catalog at the
  * server's URL.
  */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { createWriteStream } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { WeirError, waitFor } from "../src/base/index.ts";
+import { WeirError } from "../src/base/index.ts";
 import { AGENT_TYPE_OVS, AgentRoutes, type ReportStateRequest } from "../src/protocol/index.ts";
-import { freeLoopbackPort, type KeystoneProcess, startKeystone } from "../src/testbed/index.ts";
-
-const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+import {
+  freeLoopbackPort,
+  type KeystoneProcess,
+  startKeystone,
+  startServerProcess,
+} from "../src/testbed/index.ts";
 
 export const SERVICE_USER = "neutron";
 const SERVICE_PASSWORD = "weir-compat-neutron";
@@ -74,7 +72,7 @@ export async function startCloud(runDir: string, log: (line: string) => void): P
     await keystone.registerService("network", "neutron", serverUrl);
     log(`keystone on ${keystone.url}, network service at ${serverUrl}`);
     const serverDir = join(runDir, "server");
-    const server = await startServer(serverDir, port, serverConfigText(keystone.url));
+    const server = await startServerProcess(serverDir, port, { config: serverConfigText(keystone.url) });
     log(`weir server (pid ${server.pid}) on ${serverUrl}`);
     await reportAgent(keystone, serverUrl);
     return {
@@ -135,61 +133,4 @@ async function reportAgent(keystone: KeystoneProcess, serverUrl: string): Promis
       "WEIR_COMPAT_AGENT",
       `${AgentRoutes.reportState}: HTTP ${res.status} ${await res.text()}`,
     );
-}
-
-/**
- * `weir server --config server.ini` over SQLite in `dir` (its own pidfile there), logging to server.log;
- * resolves once version discovery (public) answers.
- */
-async function startServer(
-  dir: string,
-  port: number,
-  config: string,
-): Promise<{ pid: number; stop(): Promise<void> }> {
-  await mkdir(dir, { recursive: true });
-  const configPath = join(dir, "server.ini");
-  await writeFile(configPath, config);
-  const logPath = join(dir, "server.log");
-  const logFile = createWriteStream(logPath, { flags: "a" });
-  await once(logFile, "open");
-  const child = spawn(
-    process.execPath,
-    [cli, "server", "--listen", `127.0.0.1:${port}`, "--data-dir", dir, "--config", configPath],
-    // Its own process group: a Ctrl-C reaches the runner, which stops it in order.
-    { stdio: ["ignore", logFile, logFile], detached: true, env: { ...process.env, WEIR_LOG_LEVEL: "info" } },
-  );
-  if (child.pid === undefined) throw new WeirError("WEIR_SERVER_SPAWN", "could not start weir server");
-  const exited = once(child, "exit").then(() => logFile.end());
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-  });
-  try {
-    await waitFor(
-      async () => {
-        if (gone) {
-          const text = await readFile(logPath, "utf8").catch(() => "");
-          throw new WeirError("WEIR_SERVER_EXITED", `weir server exited at start:\n${text.slice(-3000)}`);
-        }
-        const response = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
-        return response?.ok ? true : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 100, what: `weir server on port ${port}` },
-    );
-  } catch (error) {
-    if (!gone) child.kill("SIGKILL");
-    await exited;
-    throw error;
-  }
-  return {
-    pid: child.pid,
-    async stop() {
-      if (!gone) child.kill("SIGTERM");
-      const timer = setTimeout(() => {
-        if (!gone) child.kill("SIGKILL");
-      }, 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
 }

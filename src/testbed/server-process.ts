@@ -43,26 +43,43 @@ export async function freeLoopbackPort(): Promise<number> {
   return address.port;
 }
 
-/** Starts `weir server --noauth` on 127.0.0.1:`port` over SQLite in `dataDir`; resolves once it answers. */
-export async function startServerProcess(dataDir: string, port: number): Promise<ServerProcess> {
+// A testbed is one project with thousands of ports (the benchmarks): no quota in its way.
+const TESTBED_CONFIG = [
+  "[QUOTAS]",
+  ...["network", "subnet", "port", "security_group", "security_group_rule", "rbac_policy"].map(
+    (r) => `quota_${r} = -1`,
+  ),
+  "",
+].join("\n");
+
+/**
+ * Starts `weir server` on 127.0.0.1:`port` over SQLite in `dataDir`; resolves once it answers. By
+ * default a testbed's: noauth, no quotas; `config` (server.ini's text) replaces that, with the
+ * authentication it names (OpenStack's API tests run it behind Keystone so).
+ */
+export async function startServerProcess(
+  dataDir: string,
+  port: number,
+  options: { readonly config?: string } = {},
+): Promise<ServerProcess> {
   await mkdir(dataDir, { recursive: true });
-  // A testbed is one project with thousands of ports (the benchmarks): no quota in its way.
   const config = join(dataDir, "server.ini");
-  await writeFile(
-    config,
-    [
-      "[QUOTAS]",
-      ...["network", "subnet", "port", "security_group", "security_group_rule", "rbac_policy"].map(
-        (r) => `quota_${r} = -1`,
-      ),
-      "",
-    ].join("\n"),
-  );
+  await writeFile(config, options.config ?? TESTBED_CONFIG);
   const log = createWriteStream(join(dataDir, SERVER_LOG), { flags: "a" });
   await once(log, "open");
   const child = spawn(
     process.execPath,
-    [cli, "server", "--noauth", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--config", config],
+    [
+      cli,
+      "server",
+      ...(options.config === undefined ? ["--noauth"] : []),
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--data-dir",
+      dataDir,
+      "--config",
+      config,
+    ],
     // Own process group: a Ctrl-C meant for the demo reaches the demo, which then stops us in order.
     { stdio: ["ignore", log, log], detached: true, env: { ...process.env, WEIR_LOG_LEVEL: "info" } },
   );
@@ -79,7 +96,8 @@ export async function startServerProcess(dataDir: string, port: number): Promise
         const text = await readFile(join(dataDir, SERVER_LOG), "utf8").catch(() => "");
         throw new WeirError("WEIR_SERVER_EXITED", `weir server exited at start:\n${text.slice(-2000)}`);
       }
-      const response = await fetch(`${url}/v2.0/networks`).catch(() => undefined);
+      // Version discovery answers without a token, whatever the authentication.
+      const response = await fetch(`${url}/`).catch(() => undefined);
       return response?.ok ? true : undefined;
     },
     { timeoutMs: 30_000, intervalMs: 50, what: `weir server on ${url}` },
