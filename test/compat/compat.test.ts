@@ -96,6 +96,21 @@ test("the gate: a listed test that fails or vanishes is a regression; unselected
   assert.deepEqual(subset.regressions, [], "a subset run gates only what it selected");
 });
 
+test("the gate: scenario tests, listed once by their base name, are gated per scenario", () => {
+  const expected = ["m.C.s[id-1](egress)", "m.C.s[id-1](ingress)", "m.C.t[id-2](up)"];
+  // tempest lists m.C.s[id-1] once; the scenarios report under their own ids, m.C.t's not at all
+  const tests = [result("m.C.s[id-1](egress)", "pass"), result("m.C.s[id-1](ingress)", "fail")];
+  const full = compare(expected, ["m.C.s[id-1]"], tests, true);
+  assert.deepEqual(
+    full.regressions.map((r) => [r.id, r.outcome]),
+    [
+      ["m.C.s[id-1](ingress)", "fail"],
+      ["m.C.t[id-2](up)", "missing"],
+    ],
+  );
+  assert.deepEqual(compare(expected, ["m.C.s[id-1]"], tests, false).regressions.length, 1);
+});
+
 test("known gaps: PATTERN :: REASON lines, first match wins, malformed lines named", () => {
   const gaps = parseGaps("# comment\n\nTestRouters\\. :: needs routers\nTest :: anything else\n");
   assert.equal(gapOf(gaps, "m.TestRouters.test_x")?.reason, "needs routers");
