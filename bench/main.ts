@@ -1,5 +1,6 @@
 // npm run bench [-- NAME…]: runs the named benchmarks (all when none) and writes docs/BENCHMARKS.md.
 import { preflight } from "../src/testbed/index.ts";
+import { runDhcpBench } from "./dhcp.ts";
 import { runFirewallBench } from "./firewall.ts";
 import { runOpenFlowBench } from "./openflow.ts";
 import { runOvsdbBench } from "./ovsdb.ts";
@@ -14,6 +15,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   restarts: runRestartsBench,
   scale: runScaleBench,
   firewall: runFirewallBench,
+  dhcp: runDhcpBench,
 };
 
 const requested = process.argv.slice(2);

@@ -70,8 +70,7 @@ export function tempestSections(s: TempestSettings): ConfSections {
       // Features tempest cannot discover (scenario tests read them); none of them here.
       available_features: "",
       ipv6: "true",
-      // ipv6_ra_mode and ipv6_address_mode are accepted only as null.
-      ipv6_subnet_attributes: "false",
+      ipv6_subnet_attributes: "true",
       port_admin_state_change: "true",
       port_security: s.extensions.includes("port-security") ? "true" : "false",
       floating_ips: "false",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Weir needs on a Debian/Ubuntu host, and nothing that is already there:
-#   Debian packages  openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates, python3 (the tests
+#   Debian packages  openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates isc-dhcp-client
+#                    (VMs take their addresses from the agent by DHCP), python3 (the tests
 #                    read raw frames in VMs with it),
 #                    postgresql and python3-openstackclient (the server tests run against both);
 #                    keystone with WEIR_SETUP_TESTS=1 (the authentication tests run against it), and
@@ -14,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
-packages=(openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates postgresql python3-openstackclient python3)
+packages=(openvswitch-switch iproute2 iputils-ping iperf3 ethtool ca-certificates postgresql python3-openstackclient python3 isc-dhcp-client)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

@@ -13,11 +13,12 @@ const allowed: Record<string, readonly string[]> = {
   base: [],
   ovsdb: ["base"],
   openflow: ["base"],
+  packet: ["base"],
   ovs: ["base", "ovsdb"],
   protocol: [],
   keystone: ["base"],
   server: ["base", "protocol", "keystone"],
-  agent: ["base", "ovsdb", "openflow", "ovs", "protocol", "keystone"],
+  agent: ["base", "ovsdb", "openflow", "packet", "ovs", "protocol", "keystone"],
   testbed: ["base", "ovsdb", "ovs", "protocol"],
   cli: ["base", "ovsdb", "openflow", "ovs", "protocol", "keystone", "agent", "server", "testbed"],
 };

@@ -7,6 +7,12 @@ export { StatusReports } from "./control/status-reports.ts";
 export { Converger, FEATURE_RETRY_MS, type FlowSink, type MeterSink } from "./converge/converger.ts";
 export { assignClasses, formatClassRecord, parseClassRecord } from "./extensions/classes.ts";
 export { removedMeterRanges } from "./extensions/removed.ts";
+export { defaultDhcpConfig, parseDhcpConfig } from "./features/dhcp/config.ts";
+export { extraOption } from "./features/dhcp/extra-options.ts";
+export { DHCP_METER_BASE, dhcpFlows } from "./features/dhcp/flows.ts";
+export { type Lease, leaseOf, serverMacOf } from "./features/dhcp/lease.ts";
+export { answer as dhcpAnswer } from "./features/dhcp/responder.ts";
+export { decodeLease, encodeLease, optionData } from "./features/dhcp/userdata.ts";
 export { linkLocalOf } from "./features/firewall/addresses.ts";
 export {
   ClauseMemos,

@@ -16,6 +16,8 @@ export interface AgentGaugeSource {
   serverOnline(): boolean;
   generation(): number;
   localVlans(): number;
+  /** Packets the meters of each feature dropped on br-int (their band counts, read from the switch). */
+  meterDrops(): Promise<Record<string, number>>;
 }
 
 export class AgentMetrics {
@@ -26,6 +28,8 @@ export class AgentMetrics {
   readonly resyncSeconds: Histogram<"kind">;
   readonly passes: Counter<"result">;
   readonly featureErrors: Counter<"feature">;
+  readonly punted: Counter<"feature" | "outcome">;
+  readonly puntSeconds: Histogram<"feature">;
   #source: AgentGaugeSource | undefined;
 
   constructor() {
@@ -70,6 +74,19 @@ export class AgentMetrics {
       labelNames: ["feature"],
       registers,
     });
+    this.punted = new Counter({
+      name: "weir_agent_punted_packets_total",
+      help: "Packets features' flows sent to the agent (DHCP), by feature and what became of them (offer, ack, nak, malformed, …)",
+      labelNames: ["feature", "outcome"],
+      registers,
+    });
+    this.puntSeconds = new Histogram({
+      name: "weir_agent_punt_answer_seconds",
+      help: "Time from a punted packet's arrival to its answer being written, by feature",
+      labelNames: ["feature"],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+      registers,
+    });
     const source = () => this.#source;
     new Gauge({
       name: "weir_agent_ports",
@@ -102,6 +119,20 @@ export class AgentMetrics {
         this.reset();
         for (const [feature, failed] of Object.entries(source()?.features() ?? {}))
           this.set({ feature }, failed ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "weir_agent_meter_dropped_packets",
+      help: "Packets dropped by the meters of each feature on the integration bridge (DHCP's per-port rate limit, QoS's egress limits), as the switch counts them since it installed each meter",
+      labelNames: ["feature"],
+      registers,
+      async collect() {
+        this.reset();
+        const drops: Record<string, number> =
+          (await source()
+            ?.meterDrops()
+            .catch(() => undefined)) ?? {};
+        for (const [feature, n] of Object.entries(drops)) this.set({ feature }, n);
       },
     });
     new Gauge({

@@ -7,7 +7,9 @@
  *      (features.ts)
  *   3. Bridges (physical first), then patch ports: created if missing, converged if not, never re-created.
  *   4. Replicate OVSDB; open an OpenFlow session per bridge; watch for others' changes and restarts.
- *      (bridges.ts)
+ *      (bridges.ts) Features that answer packets (DHCP) get br-int's punted packets on a session of
+ *      their own from here on: they answer from what the flows carry, the previous run's included, so
+ *      a restart pauses them only until this step. (punts.ts)
  *   5. Restore local VLANs from Port.other_config and tunnel flood lists from tunnel ports. (restore.ts)
  *   6. Physical bridges get their flows at once, additively (a host must not lock itself out while its
  *      server is unreachable; Neutron bug 1840443).
@@ -25,6 +27,7 @@ import type { Feature } from "./pipeline/feature.ts";
 import { dropFlows, openBridges, setUpBridges } from "./startup/bridges.ts";
 import { makeConverger, makeStatusReports } from "./startup/converger.ts";
 import { buildPipeline } from "./startup/features.ts";
+import { openPunts } from "./startup/punts.ts";
 import { attachMetrics, featureReport, portsByState, type StartupReport } from "./startup/report.ts";
 import { restore } from "./startup/restore.ts";
 import { makeSession } from "./startup/session.ts";
@@ -76,6 +79,7 @@ export async function runStartup(
 
   await openBridges(parts, { pipeline, observer }, bridges, options.previous);
   step("openflow");
+  if (await openPunts(parts, pipeline)) step("punts");
 
   if (config.dropFlowsOnStart) await dropFlows(parts, disruptions);
   const restored = restore(parts, view);

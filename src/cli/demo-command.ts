@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { waitFor } from "../base/index.ts";
 import {
   addPhysicalBridge,
+  currentLease,
   defaultRunRoot,
   freeLoopbackPort,
   holdTcp,
@@ -33,7 +34,7 @@ const restartRounds = ["term", "kill", "term"] as const;
 export function demoCommand(): Command {
   return new Command("demo")
     .description(
-      "run a small Weir cloud on this host: a server, two OVS hosts with an agent each, a VLAN and a VXLAN network, four VMs; show who reaches whom, then restart the agents while probing every millisecond",
+      "run a small Weir cloud on this host: a server, two OVS hosts with an agent each, a VLAN and a VXLAN network, four VMs that take their addresses by DHCP from the agents; show who reaches whom, then restart the agents while probing every millisecond",
     )
     .option("--name <name>", "testbed name", "demo")
     .option("--keep", "leave it all running and print how to look around and how to stop it")
@@ -68,11 +69,11 @@ async function runDemo(name: string, progress: Progress, keep: boolean): Promise
     async () => startServerProcess(join(testbed.info.runDir, "server"), await freeLoopbackPort()),
     (s) => s.url,
   );
-  // The agents run as an operator's would by default: firewall_driver = openvswitch.
+  // The agents run as an operator's would by default (firewall_driver = openvswitch), and answer DHCP.
   const lab = new WeirLab(testbed, server, {
     physical: true,
     detachedAgents: true,
-    agent: { firewallDriver: "openvswitch" },
+    agent: { firewallDriver: "openvswitch", extensions: ["dhcp"] },
   });
   for (const host of ["h1", "h2"]) {
     await progress.step(
@@ -82,11 +83,14 @@ async function runDemo(name: string, progress: Progress, keep: boolean): Promise
         `bridges ${r.bridges.map((b) => `${b.name} ${b.created ? "created" : "found"}`).join(", ")}; converged in ${r.convergeMs} ms`,
     );
   }
-  const vlan = await progress.step("creating network demo-vlan (VLAN 101 on physnet1) with a subnet", () =>
-    lab.network({ name: "demo-vlan", type: "vlan", segmentationId: 101 }),
+  const subnet = { gateway_ip: "198.19.0.1", dns_nameservers: ["198.19.0.53"] };
+  const vlan = await progress.step(
+    "creating network demo-vlan (VLAN 101 on physnet1) with a subnet (DHCP on, gateway 198.19.0.1)",
+    () => lab.network({ name: "demo-vlan", type: "vlan", segmentationId: 101, subnet }),
   );
-  const vxlan = await progress.step("creating network demo-vxlan (VXLAN VNI 1001) with a subnet", () =>
-    lab.network({ name: "demo-vxlan", type: "vxlan", segmentationId: 1001 }),
+  const vxlan = await progress.step(
+    "creating network demo-vxlan (VXLAN VNI 1001) with a subnet (DHCP on, gateway 198.19.0.1)",
+    () => lab.network({ name: "demo-vxlan", type: "vxlan", segmentationId: 1001, subnet }),
   );
   const plan = [
     { host: "h1", vm: "vm1", network: "demo-vlan", id: vlan, ip: "198.19.1.1" },
@@ -97,12 +101,16 @@ async function runDemo(name: string, progress: Progress, keep: boolean): Promise
   const vms: DemoVm[] = [];
   for (const p of plan) {
     const vm = await progress.step(
-      `booting ${p.host}-${p.vm} on ${p.network}: port bound to ${lab.hostName(p.host)}, VIF plugged as Nova does, wired by the agent`,
-      () => lab.vm(p.host, p.id, p.vm, p.ip),
+      `booting ${p.host}-${p.vm} on ${p.network}: port bound to ${lab.hostName(p.host)}, VIF plugged as Nova does, wired by the agent, address by DHCP`,
+      () => lab.vm(p.host, p.id, p.vm, p.ip, { dhcp: true }),
       (v) => `${v.port}, ${v.ip}`,
     );
     vms.push({ vm, network: p.network });
   }
+  progress.line();
+  progress.line("Leases the VMs' DHCP clients (dhclient) got from their hosts' agents:");
+  for (const { vm } of vms) progress.line(`  ${await leaseLine(lab, vm)}`);
+  progress.line();
   await progress.step("waiting for the server to show every port ACTIVE", () =>
     Promise.all(vms.map((v) => waitActive(lab, v.vm.portId))),
   );
@@ -181,7 +189,7 @@ async function showFirewall(lab: WeirLab, progress: Progress, network: string, c
   );
   const web = await progress.step(
     "booting h2-web on demo-vxlan in group web, serving TCP 80 and 22",
-    () => lab.vm("h2", network, "web", "198.19.2.80", { securityGroups: [group] }),
+    () => lab.vm("h2", network, "web", "198.19.2.80", { securityGroups: [group], dhcp: true }),
     (v) => `${v.port}, ${v.ip}`,
   );
   const servers = await startL4Servers(web, { tcp: [80, 22] });
@@ -213,6 +221,14 @@ async function showFirewall(lab: WeirLab, progress: Progress, network: string, c
       return alive;
     },
   };
+}
+
+/** One VM's lease as its client saw it: address, router, DNS, MTU, lease time, who answered. */
+async function leaseLine(lab: WeirLab, vm: VmInfo): Promise<string> {
+  const client = lab.dhcpClients.get(vm.name);
+  const lease = client === undefined ? undefined : (await currentLease(client))?.lease;
+  if (lease === undefined) return `${vm.name}: no lease (WRONG)`;
+  return `${vm.name}: ${lease.ip_address} mask ${lease.subnet_mask}, router ${lease.routers ?? "none"}, DNS ${lease.domain_name_servers ?? "none"}, MTU ${lease.interface_mtu ?? "?"}, ${lease.host_name ?? "?"}.${lease.domain_name ?? "?"}, lease ${lease.dhcp_lease_time ?? "?"} s from ${lease.dhcp_server_identifier ?? "?"}`;
 }
 
 async function restartAgents(lab: WeirLab, progress: Progress): Promise<void> {

@@ -19,7 +19,7 @@ import {
 } from "./errors.ts";
 import type { Flow } from "./model/flow.ts";
 import type { Meter } from "./model/meter.ts";
-import { Writer } from "./wire/buffer.ts";
+import { type Reader, Writer } from "./wire/buffer.ts";
 import {
   BundleControlType,
   BundleFlags,
@@ -52,12 +52,25 @@ import {
 } from "./wire/messages.ts";
 import {
   type MeterFeatures,
+  type MeterStats,
   meterConfigRequest,
   meterFeaturesRequest,
   meterModMessage,
+  meterStatsRequest,
   readMeterConfigs,
   readMeterFeatures,
+  readMeterStats,
 } from "./wire/meter-messages.ts";
+import {
+  type PacketIn,
+  PacketInFormat,
+  type PacketOut,
+  packetOutMessage,
+  readPacketIn,
+  readPacketIn2,
+  setConfigMessage,
+  setPacketInFormatMessage,
+} from "./wire/packet-messages.ts";
 
 /** The connection's life. `restarted` is true when this session follows an earlier one: the switch (or
  * the socket) went away and came back, and its flow tables may have been lost. */
@@ -74,6 +87,11 @@ export interface OpenFlowConnectionOptions {
   readonly backoff?: BackoffPolicy;
   readonly connectTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /**
+   * Bytes of each packet-in OVS may send (1..65535), set with OFPT_SET_CONFIG at every session: a
+   * connection for punted packets. 0 (the default): no packet-ins, as OVS has it for service connections.
+   */
+  readonly missSendLength?: number;
 }
 
 /** One flow_mod of a bundle or batch. */
@@ -97,6 +115,8 @@ interface MonitorState {
 
 const statusChannel = channel("weir:openflow:status");
 const bundleChannel = channel("weir:openflow:bundle");
+/** Packet-ins that could not be read, or whose listener threw: dropped, the session goes on. */
+const packetInErrorChannel = channel("weir:openflow:packet-in-error");
 
 const CHUNK_MESSAGES = 2000;
 
@@ -112,6 +132,8 @@ export class OpenFlowConnection {
   readonly #backoff: BackoffPolicy;
   readonly #connectTimeoutMs: number;
   readonly #requestTimeoutMs: number;
+  readonly #missSendLength: number;
+  readonly #packetInListeners = new Set<(packetIn: PacketIn) => void>();
   readonly #statusListeners = new Set<(status: SwitchStatus) => void>();
   readonly #errorListeners = new Set<(error: OpenFlowError, xid: number) => void>();
   readonly #pending = new Map<number, Pending>();
@@ -137,6 +159,9 @@ export class OpenFlowConnection {
     this.#backoff = options.backoff ?? { initialMs: 50, maxMs: 2_000, factor: 2 };
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+    this.#missSendLength = options.missSendLength ?? 0;
+    if (!Number.isInteger(this.#missSendLength) || this.#missSendLength < 0 || this.#missSendLength > 0xffff)
+      throw new InvalidArgumentError("missSendLength", `${options.missSendLength} is not 0..65535`);
   }
 
   /** Connects and waits for the first session (hello + features), or throws after `waitMs`. */
@@ -191,6 +216,22 @@ export class OpenFlowConnection {
   onAsyncError(listener: (error: OpenFlowError, xid: number) => void): () => void {
     this.#errorListeners.add(listener);
     return () => this.#errorListeners.delete(listener);
+  }
+
+  /** Packets a flow sent to the controller; only with `missSendLength` > 0. */
+  onPacketIn(listener: (packetIn: PacketIn) => void): () => void {
+    this.#packetInListeners.add(listener);
+    return () => this.#packetInListeners.delete(listener);
+  }
+
+  /**
+   * Injects a packet with actions (OFPT_PACKET_OUT). Not confirmed: a refusal comes to onAsyncError, and
+   * a packet-out is lost with the session like any packet on a wire.
+   */
+  async packetOut(out: PacketOut): Promise<void> {
+    if (this.#status.state !== "connected")
+      throw new OpenFlowTransportError(this.endpoint, "not connected (packet-out)");
+    await this.#write(packetOutMessage(this.#xid(), out));
   }
 
   close(): void {
@@ -299,6 +340,13 @@ export class OpenFlowConnection {
     const xid = this.#xid();
     const reply = await this.#request(xid, "dump-meters", meterConfigRequest(xid), true);
     return reply.flatMap((part) => (part.type === "multipart_reply" ? readMeterConfigs(part.body) : []));
+  }
+
+  /** Every meter's counters (OFPMP_METER_STATS for OFPM_ALL). */
+  async meterStats(): Promise<MeterStats[]> {
+    const xid = this.#xid();
+    const reply = await this.#request(xid, "meter-stats", meterStatsRequest(xid), true);
+    return reply.flatMap((part) => (part.type === "multipart_reply" ? readMeterStats(part.body) : []));
   }
 
   /** What the switch's meter table supports (OFPMP_METER_FEATURES). */
@@ -543,6 +591,19 @@ export class OpenFlowConnection {
     const reply = await features;
     if (reply.type !== "features_reply")
       throw new OpenFlowDecodeError("features request not answered with features");
+    if (this.#missSendLength > 0) {
+      // NXT_PACKET_IN2, the one format that carries a controller action's userdata; neither message has
+      // a reply, so the barrier after them says both were taken (a refusal comes to onAsyncError) before
+      // we say connected.
+      socket.write(setPacketInFormatMessage(this.#xid(), PacketInFormat.nxt2));
+      socket.write(setConfigMessage(this.#xid(), this.#missSendLength));
+      const barrier = this.#xid();
+      await this.#sessionRequest(
+        barrier,
+        "session set-config",
+        simpleMessage(MessageType.barrierRequest, barrier),
+      );
+    }
     for (const monitor of this.#monitors.values()) {
       const monitorXid = this.#xid();
       this.#monitorXids.set(monitorXid, monitor);
@@ -635,6 +696,9 @@ export class OpenFlowConnection {
       case "multipart_reply":
         this.#receiveMultipart(message);
         return;
+      case "packet_in":
+        this.#receivePacketIn(message.format, message.body);
+        return;
       default:
         this.#settle(message.xid, message);
     }
@@ -656,6 +720,25 @@ export class OpenFlowConnection {
     if (pending === undefined) return;
     pending.parts?.push(message);
     if (!message.more) this.#settle(message.xid, message);
+  }
+
+  #receivePacketIn(format: "standard" | "nxt2", body: Reader): void {
+    let packetIn: PacketIn;
+    try {
+      packetIn = format === "nxt2" ? readPacketIn2(body) : readPacketIn(body);
+    } catch (error) {
+      if (packetInErrorChannel.hasSubscribers)
+        packetInErrorChannel.publish({ endpoint: this.endpoint, error });
+      return;
+    }
+    for (const listener of this.#packetInListeners) {
+      try {
+        listener(packetIn);
+      } catch (error) {
+        if (packetInErrorChannel.hasSubscribers)
+          packetInErrorChannel.publish({ endpoint: this.endpoint, error });
+      }
+    }
   }
 
   #receiveError(xid: number, error: OpenFlowError): void {

@@ -77,4 +77,10 @@ export {
 export { formatActions, formatFlow } from "./model/ofctl-text.ts";
 export { FlowModCommand, METER_MAX, MeterModCommand, Port } from "./wire/constants.ts";
 export type { FlowStats, FlowUpdate, FullFlowUpdate } from "./wire/messages.ts";
-export type { MeterCapability, MeterFeatures } from "./wire/meter-messages.ts";
+export type { MeterCapability, MeterFeatures, MeterStats } from "./wire/meter-messages.ts";
+export {
+  type PacketIn,
+  PacketInReason,
+  type PacketOut,
+  packetInPort,
+} from "./wire/packet-messages.ts";

@@ -7,3 +7,4 @@ export * from "./wire/framer.ts";
 export * from "./wire/match-codec.ts";
 export * from "./wire/messages.ts";
 export * from "./wire/meter-messages.ts";
+export * from "./wire/packet-messages.ts";

@@ -9,6 +9,7 @@
  *     nothing new at all to agents of the first protocol, which declared nothing and refuse unknown keys.
  */
 import { z } from "zod";
+import { DhcpSection, ExtraDhcpOpt } from "./dhcp.ts";
 import { QosSection } from "./qos.ts";
 import { SecurityGroupsSection } from "./security-groups.ts";
 import { FEATURE_NAME, uuid } from "./values.ts";
@@ -89,6 +90,8 @@ export const DeviceDetails = z.object({
   qos_policy_id: uuid.nullable().optional(),
   /** The port's security groups (agents that run the openvswitch firewall only; none with port security off). */
   security_groups: z.array(uuid).optional(),
+  /** The port's extra DHCP options (agents that declared `dhcp` only). */
+  extra_dhcp_opts: z.array(ExtraDhcpOpt).optional(),
 });
 export type DeviceDetails = z.infer<typeof DeviceDetails>;
 
@@ -102,6 +105,8 @@ export const DeviceDetailsResponse = z.object({
   qos: QosSection.optional(),
   /** Those ports' groups and their remotes (agents that run the openvswitch firewall only). */
   security_groups: SecurityGroupsSection.optional(),
+  /** Those ports' subnets (agents that declared `dhcp` only). */
+  dhcp: DhcpSection.optional(),
 });
 export type DeviceDetailsResponse = z.infer<typeof DeviceDetailsResponse>;
 
@@ -153,5 +158,7 @@ export const SyncResponse = z.object({
   qos: QosSection.optional(),
   /** This host's ports' groups and their remotes (agents that run the openvswitch firewall only). */
   security_groups: SecurityGroupsSection.optional(),
+  /** The subnets of this host's ports (agents that declared `dhcp` only). */
+  dhcp: DhcpSection.optional(),
 });
 export type SyncResponse = z.infer<typeof SyncResponse>;

@@ -1,6 +1,7 @@
 /** Renders docs/PROTOCOL.md from the schemas, so the document cannot drift from what is validated. */
 import { z } from "zod";
 import * as M from "./agent-messages.ts";
+import * as D from "./dhcp.ts";
 import * as E from "./events.ts";
 import * as Q from "./qos.ts";
 import { AgentRoutes } from "./routes.ts";
@@ -28,13 +29,13 @@ const calls: Record<keyof typeof AgentRoutes, Call> = {
     method: "POST",
     request: "SyncRequest",
     response: "SyncResponse",
-    what: "a consistent snapshot of the host's bound ports, their networks and endpoints (and QoS policies, security groups), at `revision`",
+    what: "a consistent snapshot of the host's bound ports, their networks and endpoints (and QoS policies, security groups, DHCP subnets), at `revision`",
   },
   deviceDetails: {
     method: "POST",
     request: "DeviceDetailsRequest",
     response: "DeviceDetailsResponse",
-    what: "details of up to 1000 ports by id (and the QoS policies and security groups they use)",
+    what: "details of up to 1000 ports by id (and the QoS policies, security groups and subnets they use)",
   },
   deviceStatus: {
     method: "POST",
@@ -76,12 +77,13 @@ const evolution = [
   "- **Capabilities are declared.** An agent lists the features it reads in report-state as",
   "  `configurations.extensions` (Neutron's `[agent] extensions`); the server uses the last report of the",
   "  host's agent. A feature's fields, reply sections and events go only to agents that named it — `qos`",
-  "  today — and security groups only to agents that declared `extensions` (any, even none) and run",
+  "  and `dhcp` today — and security groups only to agents that declared `extensions` (any, even none) and run",
   "  `firewall_driver = openvswitch`.",
   "- **First-protocol agents get first-protocol shapes.** An agent whose `configurations` have no",
   "  `extensions` key at all is of the first protocol, which refused unknown keys everywhere: it gets",
-  "  exactly the shapes it knows (no `qos_policy_id`, no `qos` section, no `qos.*` events). So does an agent",
-  "  that declared `extensions` without `qos`, as far as QoS goes.",
+  "  exactly the shapes it knows (no `qos_policy_id`, no `qos` section, no `qos.*` events, nothing of DHCP).",
+  "  So does an agent that declared `extensions` without `qos` as far as QoS goes, and without `dhcp` as far",
+  "  as DHCP goes.",
   "",
 ];
 
@@ -105,6 +107,32 @@ const qos = [
   "  by then): forget it.",
   "",
   "Rules the agent does not know (a newer server's types) are dropped from a policy before validation.",
+  "",
+];
+
+const dhcp = [
+  "## DHCP",
+  "",
+  "For agents that declared `dhcp` (the others, the first protocol's included, get none of this):",
+  "",
+  "- every DeviceDetails (sync, devices/details, `port.updated`) carries `extra_dhcp_opts`: the port's extra",
+  "  DHCP options (Neutron's `extra_dhcp_opt`: a name as dnsmasq knows it or a number, a value — empty only",
+  "  for `router` and `classless-static-route` — and the IP version it is for), sorted by IP version then",
+  "  name, `[]` for none; a change of them is a `port.updated` to the port's host;",
+  "- sync and devices/details replies carry `dhcp.subnets`: every subnet of the returned ports' networks,",
+  "  those with `enable_dhcp` false included (DhcpSubnetInfo, sorted by id): `gateway_ip` null when the",
+  "  subnet has none, `dns_nameservers` and `host_routes` as the API stores them, the IPv6 modes, and the",
+  "  subnet's `revision_number`;",
+  "- before a `port.updated` for a port new to the host (created, bound or moved there), in the same commit:",
+  "  `dhcp.subnet.updated` for each subnet of its network, unless another bound port of the host is on that",
+  "  network (at most once per host and subnet for one change), so the subnets are known when the port",
+  "  comes;",
+  "- `dhcp.subnet.updated` when a subnet is created or changed, and `dhcp.subnet.deleted` when it is",
+  "  deleted, to every such agent with a bound port on its network;",
+  "- `dhcp.subnet.deleted` for each subnet of a network to a host whose last bound port on it was unbound,",
+  "  moved away or deleted (after its `port.unbound` or `port.deleted`): forget them.",
+  "",
+  "A host holds a network's subnets while one of its bound ports is on that network.",
   "",
 ];
 
@@ -169,19 +197,20 @@ export function renderProtocolDocument(): string {
     "Revisions are committed in order (writers are serialized), so an agent that saw revision R has seen",
     "every earlier event meant for it. Start with the `revision` of a sync; after a dropped connection,",
     "reconnect with `Last-Event-ID: <last id>` and nothing is missed. Port and QoS events go to the host",
-    "the port is (or was) bound to, security-group events to the hosts whose ports need them; network,",
-    "endpoint and fdb events go to every agent. A comment line (`: keepalive`) comes every 15 s. When the",
+    "the port is (or was) bound to, security-group and DHCP events to the hosts whose ports need them;",
+    "network, endpoint and fdb events go to every agent. A comment line (`: keepalive`) comes every 15 s. When the",
     "server no longer holds the events after R (it keeps `event_retention`), it sends one `event: resync`",
     "with a ResyncNotice and closes: sync again and reconnect from its revision.",
     "",
     ...qos,
     ...securityGroups,
+    ...dhcp,
     "## Messages",
     "",
     section(
       "ReportStateRequest",
       M.ReportStateRequest,
-      "`configurations` is what `GET /v2.0/agents` shows; binding uses bridge_mappings, tunnel_types, tunneling_ip, firewall_driver, datapath_type and integration_bridge; `extensions` (optional) lists the features the agent reads (`qos`); with it, `firewall_driver = openvswitch` means the agent reads security groups.",
+      "`configurations` is what `GET /v2.0/agents` shows; binding uses bridge_mappings, tunnel_types, tunneling_ip, firewall_driver, datapath_type and integration_bridge; `extensions` (optional) lists the features the agent reads (`qos`, `dhcp`); with it, `firewall_driver = openvswitch` means the agent reads security groups.",
     ),
     section(
       "ReportStateResponse",
@@ -192,13 +221,13 @@ export function renderProtocolDocument(): string {
     section(
       "SyncResponse",
       M.SyncResponse,
-      "`qos` and each port's `qos_policy_id`: agents that declared `qos` only. `security_groups` and each port's `security_groups`: agents that run the openvswitch firewall only.",
+      "`qos` and each port's `qos_policy_id`: agents that declared `qos` only. `security_groups` and each port's `security_groups`: agents that run the openvswitch firewall only. `dhcp` and each port's `extra_dhcp_opts`: agents that declared `dhcp` only.",
     ),
     section("DeviceDetailsRequest", M.DeviceDetailsRequest, ""),
     section(
       "DeviceDetailsResponse",
       M.DeviceDetailsResponse,
-      "`failed` lists ports that do not exist or are not bound to this host. `qos`: agents that declared `qos` only. `security_groups`: agents that run the openvswitch firewall only.",
+      "`failed` lists ports that do not exist or are not bound to this host. `qos`: agents that declared `qos` only. `security_groups`: agents that run the openvswitch firewall only. `dhcp`: agents that declared `dhcp` only.",
     ),
     section("DeviceStatusRequest", M.DeviceStatusRequest, ""),
     section("DeviceStatusResponse", M.DeviceStatusResponse, ""),
@@ -212,12 +241,17 @@ export function renderProtocolDocument(): string {
       S.SecurityGroupsSection,
       "The `security_groups` section of sync and details replies. A rule's `protocol` is its IP protocol number (null: any); `port_range_min`/`port_range_max` as given (null: any; ICMP type and code); `remote_ip_prefix` the network of the rule's prefix (Neutron's normalized_cidr: 10.0.0.34/24 is 10.0.0.0/24), null for none or the whole address space; at most one of it, `remote_group_id` and `remote_address_group_id`. Members are sorted by IP then MAC, address groups' addresses as strings.",
     ),
+    section(
+      "DhcpSubnetInfo",
+      D.DhcpSubnetInfo,
+      "A subnet as the sync and details `dhcp` section and `dhcp.subnet.updated` carry it. `ipv6_address_mode` and `ipv6_ra_mode` are Neutron's (`slaac`, `dhcpv6-stateful`, `dhcpv6-stateless`, or null; both set means both equal); a subnet whose address mode (or, without one, RA mode) is `slaac` or `dhcpv6-stateless` gives its ports EUI-64 addresses from their MACs.",
+    ),
     "## Events",
     "",
     section(
       "StreamEvent",
       E.StreamEvent,
-      "The `data` of every event. Kinds: `port.updated` (bound here: wire or rewire it), `port.unbound` (moved away: unwire), `port.deleted`, `network.updated`, `network.deleted`, `endpoints.changed` (l2-population: the hosts with bound ports on a network and their tunnelling IPs — the full list each time), `fdb.updated` (a bound port appeared or its host, MAC or addresses changed — not for a status change) / `fdb.removed` (a bound port's host, MAC and IPs, for ARP responders), `qos.policy.updated` / `qos.policy.deleted` (agents that declared `qos` only), `security_group.updated` / `security_group.deleted`, `group_members.set` / `group_members.changed`, `address_group.updated` (openvswitch-firewall agents only, see Security groups).",
+      "The `data` of every event. Kinds: `port.updated` (bound here: wire or rewire it), `port.unbound` (moved away: unwire), `port.deleted`, `network.updated`, `network.deleted`, `endpoints.changed` (l2-population: the hosts with bound ports on a network and their tunnelling IPs — the full list each time), `fdb.updated` (a bound port appeared or its host, MAC or addresses changed — not for a status change) / `fdb.removed` (a bound port's host, MAC and IPs, for ARP responders), `qos.policy.updated` / `qos.policy.deleted` (agents that declared `qos` only), `security_group.updated` / `security_group.deleted`, `group_members.set` / `group_members.changed`, `address_group.updated` (openvswitch-firewall agents only, see Security groups), `dhcp.subnet.updated` / `dhcp.subnet.deleted` (agents that declared `dhcp` only, see DHCP).",
     ),
     section("ResyncNotice", E.ResyncNotice, ""),
   ].join("\n");

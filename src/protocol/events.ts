@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { DeviceDetails, FdbEntry, NetworkEndpoints, NetworkInfo } from "./agent-messages.ts";
+import { DhcpSubnetInfo } from "./dhcp.ts";
 import { QosPolicyInfo } from "./qos.ts";
 import { AddressGroupInfo, GroupMember, SecurityGroupInfo } from "./security-groups.ts";
 import { uuid } from "./values.ts";
@@ -66,6 +67,11 @@ export const AddressGroupUpdated = z.object({
   address_group: AddressGroupInfo,
 });
 
+/** A subnet of this host's ports, new to it or changed (agents that declared `dhcp` only). */
+export const DhcpSubnetUpdated = z.object({ kind: z.literal("dhcp.subnet.updated"), subnet: DhcpSubnetInfo });
+/** A subnet this host held is gone (deleted, or none of its ports are on it any more). */
+export const DhcpSubnetDeleted = z.object({ kind: z.literal("dhcp.subnet.deleted"), subnet_id: uuid });
+
 export const EventPayload = z.discriminatedUnion("kind", [
   PortUpdated,
   PortDeleted,
@@ -82,6 +88,8 @@ export const EventPayload = z.discriminatedUnion("kind", [
   GroupMembersSet,
   GroupMembersChanged,
   AddressGroupUpdated,
+  DhcpSubnetUpdated,
+  DhcpSubnetDeleted,
 ]);
 export type EventPayload = z.infer<typeof EventPayload>;
 export type EventKind = EventPayload["kind"];

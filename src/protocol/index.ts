@@ -20,9 +20,12 @@ export {
   SyncResponse,
   TunnelType,
 } from "./agent-messages.ts";
+export { DhcpSection, DhcpSubnetInfo, ExtraDhcpOpt, HostRoute, Ipv6Mode } from "./dhcp.ts";
 export { renderProtocolDocument } from "./document.ts";
 export {
   AddressGroupUpdated,
+  DhcpSubnetDeleted,
+  DhcpSubnetUpdated,
   EndpointsChanged,
   type EventKind,
   EventPayload,

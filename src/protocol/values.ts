@@ -15,6 +15,8 @@ export const Section = {
   groupMembers: "group_members",
   /** An address group's prefixes, by address group id. */
   addressGroup: "address_group",
+  /** A subnet as DHCP serves it, by subnet id. */
+  dhcpSubnet: "dhcp_subnet",
 } as const;
 
 export const uuid = z

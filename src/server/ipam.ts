@@ -82,6 +82,11 @@ export function parseCidr(text: string): Cidr | { error: string } {
 const all = (v: IpVersion) => (1n << BigInt(bits(v))) - 1n;
 const hostMask = (v: IpVersion, prefix: number) => (1n << BigInt(bits(v) - prefix)) - 1n;
 
+/** A stored subnet's CIDR (stored canonical, so it parses). */
+export function subnetCidr(row: { readonly cidr: string }): Cidr {
+  return parseCidr(row.cidr) as Cidr;
+}
+
 export function formatCidr(c: { version: IpVersion; network: bigint; prefix: number }): string {
   return `${formatIp(c.version, c.network)}/${c.prefix}`;
 }
@@ -175,4 +180,18 @@ export function firstFree(
 export function canonicalIp(text: string): string | undefined {
   const ip = parseIp(text);
   return ip === undefined ? undefined : formatIp(ip.version, ip.value);
+}
+
+/**
+ * The modified EUI-64 address of a MAC in an IPv6 prefix (RFC 4291 appendix A; oslo's
+ * get_ipv6_addr_by_EUI64): the prefix's first address plus the MAC with ff:fe in its middle and the
+ * universal/local bit flipped.
+ */
+export function eui64Address(c: Cidr, mac: string): string {
+  const bytes = mac.split(":").map((b) => Number.parseInt(b, 16));
+  const id = [bytes[0]! ^ 0x02, bytes[1]!, bytes[2]!, 0xff, 0xfe, bytes[3]!, bytes[4]!, bytes[5]!].reduce(
+    (acc, b) => (acc << 8n) | BigInt(b),
+    0n,
+  );
+  return formatIp(6, c.network + id);
 }

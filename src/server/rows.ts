@@ -1,4 +1,6 @@
 /** Rows as stored (both stores return the same shapes: integers for booleans, JSON as text). */
+import type { Ipv6Mode } from "../protocol/index.ts";
+
 export interface NetworkRow {
   id: string;
   name: string;
@@ -32,6 +34,8 @@ export interface SubnetRow {
   dns_nameservers: string;
   host_routes: string;
   subnetpool_id: string | null;
+  ipv6_address_mode: Ipv6Mode | null;
+  ipv6_ra_mode: Ipv6Mode | null;
   revision_number: number;
   created_at: string;
   updated_at: string;
@@ -59,6 +63,14 @@ export interface PortRow {
   revision_number: number;
   created_at: string;
   updated_at: string;
+}
+
+/** One of a port's extra DHCP options (Neutron's extradhcpopts). */
+export interface ExtraDhcpOptRow {
+  port_id: string;
+  opt_name: string;
+  opt_value: string;
+  ip_version: number;
 }
 
 export interface IpAllocationRow {

@@ -1,5 +1,11 @@
 /** Rows rendered as the Networking API v2.0 presents resources (what openstackclient expects to see). */
-import type { AgentConfigurations, DeviceDetails, NetworkInfo, NetworkType } from "../protocol/index.ts";
+import type {
+  AgentConfigurations,
+  DeviceDetails,
+  ExtraDhcpOpt,
+  NetworkInfo,
+  NetworkType,
+} from "../protocol/index.ts";
 import type {
   AddressGroupRow,
   AgentRow,
@@ -63,8 +69,8 @@ export function subnetView(s: SubnetRow, shared: boolean): Record<string, unknow
     allocation_pools: JSON.parse(s.allocation_pools),
     dns_nameservers: JSON.parse(s.dns_nameservers),
     host_routes: JSON.parse(s.host_routes),
-    ipv6_ra_mode: null,
-    ipv6_address_mode: null,
+    ipv6_ra_mode: s.ipv6_ra_mode,
+    ipv6_address_mode: s.ipv6_address_mode,
     shared,
     subnetpool_id: s.subnetpool_id,
     segment_id: null,
@@ -80,12 +86,18 @@ export function fixedIps(allocations: readonly IpAllocationRow[]) {
   return allocations.map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
 }
 
-/** `networkPolicyId`: the port's network's QoS policy, shown as qos_network_policy_id. */
+/** What a port's view shows besides its row. */
+export interface PortViewParts {
+  readonly allocations: readonly IpAllocationRow[];
+  /** The port's network's QoS policy, shown as qos_network_policy_id. */
+  readonly networkPolicyId: string | null;
+  readonly securityGroups: readonly string[];
+  readonly extraDhcpOpts: readonly ExtraDhcpOpt[];
+}
+
 export function portView(
   p: PortRow,
-  allocations: readonly IpAllocationRow[],
-  networkPolicyId: string | null,
-  securityGroups: readonly string[],
+  { allocations, networkPolicyId, securityGroups, extraDhcpOpts }: PortViewParts,
 ): Record<string, unknown> {
   return {
     id: p.id,
@@ -103,7 +115,7 @@ export function portView(
     port_security_enabled: bool(p.port_security_enabled),
     allowed_address_pairs: JSON.parse(p.allowed_address_pairs),
     security_groups: securityGroups,
-    extra_dhcp_opts: [],
+    extra_dhcp_opts: extraDhcpOpts,
     "binding:host_id": p.binding_host_id,
     "binding:vnic_type": p.binding_vnic_type,
     "binding:profile": JSON.parse(p.binding_profile),
@@ -157,6 +169,8 @@ export interface DeviceExtras {
   readonly qos?: { readonly policyId: string | null };
   /** The port's security groups, [] with port security off (agents that run the openvswitch firewall). */
   readonly securityGroups?: readonly string[];
+  /** The port's extra DHCP options (agents that declared `dhcp`). */
+  readonly extraDhcpOpts?: readonly ExtraDhcpOpt[];
 }
 
 /** Without extras, the first protocol's DeviceDetails, key for key. */
@@ -188,6 +202,7 @@ export function deviceDetails(
   };
   if (extras.qos !== undefined) details.qos_policy_id = extras.qos.policyId;
   if (extras.securityGroups !== undefined) details.security_groups = [...extras.securityGroups];
+  if (extras.extraDhcpOpts !== undefined) details.extra_dhcp_opts = [...extras.extraDhcpOpts];
   return details;
 }
 

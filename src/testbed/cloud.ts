@@ -14,6 +14,8 @@ export interface NetworkSpec {
   readonly physicalNetwork?: string;
   /** A subnet for the VMs' addresses (fixed IPs are given per port). */
   readonly cidr?: string;
+  /** More of the subnet's attributes as the API takes them (gateway_ip, dns_nameservers, host_routes, …). */
+  readonly subnet?: Readonly<Record<string, unknown>>;
 }
 
 export interface PortSpec {
@@ -82,6 +84,7 @@ export class CloudApi {
           ip_version: 4,
           name: `${spec.name}-subnet`,
           gateway_ip: null,
+          ...spec.subnet,
         },
       });
       subnetId = subnet.subnet!.id as string;
@@ -221,6 +224,11 @@ export class CloudApi {
 
   async deletePort(portId: string): Promise<void> {
     await this.#call("DELETE", `/v2.0/ports/${portId}`);
+  }
+
+  /** Any Networking API call this client has no method for (its body as JSON; errors as CloudApiError). */
+  call(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<ApiBody> {
+    return this.#call(method, path, body);
   }
 
   async #call(method: string, path: string, body?: unknown): Promise<ApiBody> {

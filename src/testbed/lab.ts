@@ -7,6 +7,7 @@ import type { StartupReport } from "../agent/index.ts";
 import { waitFor } from "../base/index.ts";
 import { type AgentProcess, type AgentSetup, agentHostName, PHYSICAL_NETWORK, startAgent } from "./agents.ts";
 import { CloudApi, type NetworkSpec, type PortSpec } from "./cloud.ts";
+import { currentLease, type DhcpClient, startDhcpClient } from "./dhcp-client.ts";
 import { ovsPaths, vsctl } from "./ovs-daemons.ts";
 import type { Testbed } from "./testbed.ts";
 import { randomNeutronMac, type VmInfo } from "./vm.ts";
@@ -32,6 +33,8 @@ export const LAB_CIDR = "198.19.0.0/16";
 export class WeirLab<S extends LabServer = LabServer> {
   readonly testbed: Testbed;
   readonly agents = new Map<string, AgentProcess>();
+  /** The DHCP clients of VMs booted with `dhcp`, by VM name. */
+  readonly dhcpClients = new Map<string, DhcpClient>();
   #server: S;
   #api: CloudApi;
   readonly #setup: LabSetup;
@@ -131,11 +134,15 @@ export class WeirLab<S extends LabServer = LabServer> {
     networkId: string,
     name: string,
     ip: string,
-    port: Pick<PortSpec, "securityGroups" | "portSecurity" | "allowedAddressPairs"> & { ipv6?: string } = {},
+    port: Pick<PortSpec, "securityGroups" | "portSecurity" | "allowedAddressPairs"> & {
+      ipv6?: string;
+      /** The VM takes its address by DHCP (a real dhclient, dhcp-client.ts) instead of configuring `ip`. */
+      dhcp?: boolean;
+    } = {},
   ): Promise<VmInfo> {
     const mac = randomNeutronMac();
     const subnetId = this.#subnets.get(networkId);
-    const { ipv6, ...security } = port;
+    const { ipv6, dhcp, ...security } = port;
     const v6Subnet = ipv6 === undefined ? undefined : this.#v6Subnets.get(networkId);
     if (ipv6 !== undefined && v6Subnet === undefined)
       throw new Error(`network ${networkId} has no IPv6 subnet: call ipv6Subnet first`);
@@ -155,8 +162,18 @@ export class WeirLab<S extends LabServer = LabServer> {
       mac,
       portId: created.id,
       ...(ipv6 === undefined ? {} : { ipv6 }),
+      ...(dhcp ? { addressing: "dhcp" as const } : {}),
     });
     await this.waitInstalled(vm);
+    if (dhcp) {
+      const client = await startDhcpClient(vm, this.testbed.info.runDir);
+      this.dhcpClients.set(vm.name, client);
+      const lease = await currentLease(client);
+      if (lease?.lease.ip_address !== ip)
+        throw new Error(
+          `${vm.name} got ${lease?.lease.ip_address ?? "no address"} by DHCP, not its port's ${ip}`,
+        );
+    }
     return vm;
   }
 

@@ -38,6 +38,8 @@ export interface VmSpec {
   readonly bridge?: string;
   /** false: make the namespace and veth but leave plugging to the caller (wiring-latency benchmark). */
   readonly plug?: boolean;
+  /** "dhcp": configure no address (`ip` is what the VM should get); a DHCP client does (dhcp-client.ts). */
+  readonly addressing?: "static" | "dhcp";
 }
 
 const macPattern = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -85,11 +87,13 @@ export async function createVm(testbed: string, host: HostInfo, spec: VmSpec): P
   ]);
   await ip(["link", "set", "eth0", "address", mac], namespace);
   await run("ethtool", ["-K", "eth0", "tx", "off"], { netns: namespace });
-  await ip(["addr", "add", `${spec.ip}/${prefixLength}`, "dev", "eth0"], namespace);
+  const dhcp = spec.addressing === "dhcp";
+  if (!dhcp) await ip(["addr", "add", `${spec.ip}/${prefixLength}`, "dev", "eth0"], namespace);
   if (spec.ipv6 !== undefined)
     await ip(["-6", "addr", "add", `${spec.ipv6}/64`, "dev", "eth0", "nodad"], namespace);
   await ip(["link", "set", "eth0", "up"], namespace);
-  if (spec.gateway !== undefined) await ip(["route", "add", "default", "via", spec.gateway], namespace);
+  if (spec.gateway !== undefined && !dhcp)
+    await ip(["route", "add", "default", "via", spec.gateway], namespace);
   await ip(["link", "set", port, "up"], host.namespace);
   if (spec.plug !== false)
     await plugVif(host, spec.bridge ?? host.integrationBridge, port, { portId, mac, vmUuid });

@@ -44,12 +44,13 @@ const refuses = (features: LoadedFeature[], pattern: RegExp) =>
     (e: unknown) => e instanceof PipelineError && pattern.test(e.message),
   );
 
-test("the core features and QoS make a pipeline; QoS modifies before L2 forwards", () => {
+test("the core features, QoS and DHCP make a pipeline; QoS modifies, then DHCP answers, before L2 forwards", () => {
   const pipeline = documentedPipeline();
   assert.deepEqual(
     pipeline.stages.map((s) => [s.feature.name, s.stage.kind]),
     [
       ["qos", "modify"],
+      ["dhcp", "filter"],
       ["l2-base", "forward"],
     ],
   );

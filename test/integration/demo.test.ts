@@ -40,6 +40,16 @@ test("weir demo: VLAN and VXLAN VMs reach within their network only; 6 agent res
   const demo = await cli(["demo", "--name", name]);
   assert.equal(demo.code, 0, demo.stdout + demo.stderr);
   assert.match(demo.stdout, /✓ waiting for the server to show every port ACTIVE/);
+  // Every VM took its address by DHCP from its host's agent, with the subnet's router and DNS and the
+  // network's MTU (VXLAN's 1450).
+  assert.match(
+    demo.stdout,
+    /h1-vm1: 198\.19\.1\.1 mask 255\.255\.0\.0, router 198\.19\.0\.1, DNS 198\.19\.0\.53, MTU 1500,/,
+  );
+  assert.match(
+    demo.stdout,
+    /h2-vm4: 198\.19\.2\.2 mask 255\.255\.0\.0, router 198\.19\.0\.1, DNS 198\.19\.0\.53, MTU 1450,/,
+  );
   assert.match(
     demo.stdout,
     /VMs on the same network reach each other across hosts; the two networks are isolated/,

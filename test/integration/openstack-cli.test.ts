@@ -383,3 +383,66 @@ test("openstack address scope, subnet pool (prefixes, default length, prefix add
   assert.notEqual(refused.code, 0, "a pool with subnets stays");
   assert.match(refused.stderr, /allocations|in use/i);
 });
+
+test("openstack subnet create --ipv6-address-mode/--ipv6-ra-mode, port create/set --extra-dhcp-option", async (t) => {
+  const s = await startServer(t, { kind: "sqlite" });
+  const os = (...args: string[]) => openstack(s.url, ["--os-auth-type", "none"], args);
+  await json(os("network", "create", "dnet", "-f", "json"));
+  const v6 = (name: string, range: string, address: string, ra: string) =>
+    os(
+      "subnet",
+      "create",
+      "--network",
+      "dnet",
+      "--ip-version",
+      "6",
+      "--subnet-range",
+      range,
+      "--ipv6-address-mode",
+      address,
+      "--ipv6-ra-mode",
+      ra,
+      name,
+      "-f",
+      "json",
+    );
+  const slaac = await json(v6("dnet-v6", "2001:db8:70::/64", "slaac", "slaac"));
+  assert.deepEqual([slaac.ipv6_address_mode, slaac.ipv6_ra_mode], ["slaac", "slaac"]);
+  const unequal = await v6("unequal", "2001:db8:71::/64", "slaac", "dhcpv6-stateful");
+  assert.notEqual(unequal.code, 0);
+  assert.match(unequal.stderr, /If both attributes are set, they must be the same value/);
+
+  const created = await json(
+    os(
+      "port",
+      "create",
+      "--network",
+      "dnet",
+      "--mac-address",
+      "fa:16:3e:00:70:01",
+      "--extra-dhcp-option",
+      "name=mtu,value=1400,ip-version=4",
+      "--extra-dhcp-option",
+      "name=domain-search,value=example.org",
+      "dport",
+      "-f",
+      "json",
+    ),
+  );
+  assert.deepEqual(created.fixed_ips, [
+    { subnet_id: slaac.id, ip_address: "2001:db8:70:0:f816:3eff:fe00:7001" },
+  ]);
+  assert.deepEqual(created.extra_dhcp_opts, [
+    { opt_name: "domain-search", opt_value: "example.org", ip_version: 4 },
+    { opt_name: "mtu", opt_value: "1400", ip_version: 4 },
+  ]);
+  assert.equal((await os("port", "set", "--extra-dhcp-option", "name=mtu,value=1300", "dport")).code, 0);
+  const shown = await json(os("port", "show", "dport", "-f", "json"));
+  assert.deepEqual(shown.extra_dhcp_opts, [
+    { opt_name: "domain-search", opt_value: "example.org", ip_version: 4 },
+    { opt_name: "mtu", opt_value: "1300", ip_version: 4 },
+  ]);
+  const noValue = await os("port", "set", "--extra-dhcp-option", "name=mtu", "dport");
+  assert.notEqual(noValue.code, 0, "Neutron's key specs need a value");
+  assert.match(noValue.stderr, /No valid key specs matched/);
+});

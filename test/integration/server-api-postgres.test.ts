@@ -1,5 +1,6 @@
 import { after } from "node:test";
 import { defineApiSuite } from "../support/api-suite.ts";
+import { defineDhcpSuite } from "../support/dhcp-suite.ts";
 import { type PostgresCluster, postgresCluster } from "../support/postgres.ts";
 import { defineQosAgentSuite } from "../support/qos-agent-suite.ts";
 import { defineQosSuite } from "../support/qos-suite.ts";
@@ -27,3 +28,5 @@ defineQosAgentSuite(backend);
 defineSecurityGroupSuite(backend);
 defineSecurityGroupAgentSuite(backend);
 defineSubnetPoolSuite(backend);
+// On SQLite it runs in test/server/dhcp.test.ts.
+defineDhcpSuite(backend);

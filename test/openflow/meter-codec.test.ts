@@ -3,16 +3,24 @@
 // ofp13_meter_config, ofp13_meter_features) and ofp-actions.c (OFPAT_RAW15_METER, OFPIT13_METER).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { actions as A, type Meter, MeterModCommand, meter } from "../../src/openflow/index.ts";
+import {
+  actions as A,
+  type Meter,
+  MeterModCommand,
+  meter,
+  OpenFlowDecodeError,
+} from "../../src/openflow/index.ts";
 import {
   decodeMessage,
   meterConfigRequest,
   meterFeaturesRequest,
   meterModMessage,
+  meterStatsRequest,
   Reader,
   readInstructions,
   readMeterConfigs,
   readMeterFeatures,
+  readMeterStats,
   Writer,
   writeInstructions,
 } from "../../src/openflow/internal.ts";
@@ -163,4 +171,27 @@ test("OpenFlow 1.3's meter instruction decodes to the meter action, first, befor
       "0001 0008 05 000000", // goto_table:5
   );
   assert.deepEqual(readInstructions(new Reader(bytes, "test")), [A.meter(9), A.output(1), A.gotoTable(5)]);
+});
+
+test("meter stats: the request names the meter; each reply entry is id, length, counts, duration, then per band", () => {
+  assert.equal(
+    meterStatsRequest(0x22).toString("hex"),
+    hex("06 12 0018 00000022  0009 0000 00000000  ffffffff 00000000").toString("hex"),
+  );
+  const entry = (id: number, bands: string) =>
+    hex(
+      `${id.toString(16).padStart(8, "0")} ${(40 + hex(bands).length).toString(16).padStart(4, "0")} 000000000000` +
+        "00000002 0000000000000190 0000000000019000 0000000a 00000000" + // 2 flows, 400 packets, 102400 bytes, 10 s
+        bands,
+    );
+  const body = Buffer.concat([
+    entry(0x20007, "000000000000017e 0000000000017e00"), // one band: 382 packets dropped
+    entry(8, ""),
+  ]);
+  const stats = readMeterStats(new Reader(body, "meter stats"));
+  assert.deepEqual(stats, [
+    { id: 0x20007, flowCount: 2, packetsIn: 400n, bytesIn: 102400n, bandPackets: [382n] },
+    { id: 8, flowCount: 2, packetsIn: 400n, bytesIn: 102400n, bandPackets: [] },
+  ]);
+  assert.throws(() => readMeterStats(new Reader(body.subarray(0, 30), "meter stats")), OpenFlowDecodeError);
 });

@@ -10,7 +10,7 @@ export interface OpenFlowBed {
   mgmt(bridge: string): string;
   connect(
     bridge: string,
-    options?: { requestTimeoutMs?: number; probeIntervalMs?: number },
+    options?: { requestTimeoutMs?: number; probeIntervalMs?: number; missSendLength?: number },
   ): Promise<OpenFlowConnection>;
   /** ovs-ofctl's view (the oracle): sorted flow lines without statistics. */
   dump(bridge: string): Promise<string[]>;

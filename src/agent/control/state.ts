@@ -7,11 +7,12 @@
  */
 import type {
   DeviceDetails,
+  DeviceDetailsResponse,
+  DhcpSection,
   EventPayload,
   FdbEntry,
   GroupMember,
   NetworkInfo,
-  QosPolicyInfo,
   SecurityGroupsSection,
   SyncResponse,
 } from "../../protocol/index.ts";
@@ -97,6 +98,7 @@ export class ControlState {
     for (const policy of snapshot.qos?.policies ?? [])
       this.#setSection(Section.qos, policy.policy_id, policy);
     this.#setSecurityGroups(snapshot.security_groups);
+    this.#setDhcp(snapshot.dhcp);
     this.revision = snapshot.revision;
     this.synced = true;
     return { ...noChange, full: true };
@@ -192,20 +194,24 @@ export class ControlState {
           event.address_group.address_group_id,
           event.address_group,
         );
+      case "dhcp.subnet.updated":
+        return this.#setSection(Section.dhcpSubnet, event.subnet.subnet_id, event.subnet);
+      case "dhcp.subnet.deleted":
+        return this.#deleteSection(Section.dhcpSubnet, event.subnet_id);
     }
   }
 
-  /** Records a details reply for ports this agent asked about. */
+  /** Records a details reply for ports this agent asked about (its sections before its ports). */
   applyDetails(
     devices: readonly DeviceDetails[],
     failed: readonly { port_id: string; reason: string }[],
-    qos?: readonly QosPolicyInfo[],
-    securityGroups?: SecurityGroupsSection,
+    reply: Pick<DeviceDetailsResponse, "qos" | "security_groups" | "dhcp"> = {},
   ): ControlChange {
     const sections = new Set<string>();
-    for (const policy of qos ?? [])
+    for (const policy of reply.qos?.policies ?? [])
       for (const key of this.#setSection(Section.qos, policy.policy_id, policy).sections) sections.add(key);
-    for (const key of this.#setSecurityGroups(securityGroups)) sections.add(key);
+    for (const key of this.#setSecurityGroups(reply.security_groups)) sections.add(key);
+    for (const key of this.#setDhcp(reply.dhcp)) sections.add(key);
     const ports = new Set<string>();
     for (const port of devices) for (const id of this.#setDetails(port).ports) ports.add(id);
     for (const { port_id, reason } of failed)
@@ -271,6 +277,14 @@ export class ControlState {
     for (const { group_id, members } of section.members)
       put(Section.groupMembers, group_id, sortedMembers(members));
     for (const ag of section.address_groups) put(Section.addressGroup, ag.address_group_id, ag);
+    return changed;
+  }
+
+  /** Records a dhcp section (sync or details); says which subnets changed. */
+  #setDhcp(section: DhcpSection | undefined): Set<string> {
+    const changed = new Set<string>();
+    for (const subnet of section?.subnets ?? [])
+      for (const k of this.#setSection(Section.dhcpSubnet, subnet.subnet_id, subnet).sections) changed.add(k);
     return changed;
   }
 

@@ -47,15 +47,7 @@ export class DetailsRequests {
     void this.#server
       .deviceDetails(wanted)
       .then(
-        (reply) =>
-          this.#onChange(
-            this.#control.applyDetails(
-              reply.devices,
-              reply.failed,
-              reply.qos?.policies,
-              reply.security_groups,
-            ),
-          ),
+        (reply) => this.#onChange(this.#control.applyDetails(reply.devices, reply.failed, reply)),
         (error) =>
           this.#log.warn(
             { error: describeError(error), ports: wanted.length },

@@ -26,6 +26,7 @@ export interface ExtensionModule {
 /** The extensions that come with Weir, by the name [agent] extensions uses. */
 const builtIn: Readonly<Record<string, () => Promise<ExtensionModule>>> = {
   qos: () => import("../features/qos/index.ts"),
+  dhcp: () => import("../features/dhcp/index.ts"),
 };
 
 export const builtInExtensions = Object.keys(builtIn);

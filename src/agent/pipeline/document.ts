@@ -10,6 +10,7 @@ import {
   formatClassSelector,
   formatFlow,
 } from "../../openflow/index.ts";
+import { dhcpFeature } from "../features/dhcp/feature.ts";
 import { allCoreFeatures } from "../features/index.ts";
 import { qos } from "../features/qos/feature.ts";
 import { dispatchPriority, ENTRY_MIN_PRIORITY } from "./dispatcher.ts";
@@ -38,11 +39,12 @@ const titles: Record<BridgeKind, string> = {
   phys: "Physical bridges (bridge_mappings)",
 };
 
-/** The pipeline the document shows: every core feature, and QoS as the first extension. */
+/** The pipeline the document shows: every core feature, and the built-in extensions (QoS, DHCP). */
 export function documentedPipeline(): Pipeline {
   return Pipeline.build([
     ...allCoreFeatures.map((feature) => ({ feature, ownerClass: feature.ownerClass!, extension: false })),
     { feature: qos, ownerClass: EXTENSION_CLASS_MIN, extension: true },
+    { feature: dhcpFeature(), ownerClass: EXTENSION_CLASS_MIN + 1, extension: true },
   ]);
 }
 
@@ -77,8 +79,8 @@ export function renderPipelineDocument(): string {
     "OVS). Table numbers and names are Neutron's wherever the function is the same, so `ovs-ofctl",
     "dump-flows br-tun table=22` means what an operator expects. Every flow's cookie carries its feature's",
     "class, so one feature's flows can be listed with a cookie mask, whatever generation installed them.",
-    "Shown here: every core feature, and the QoS extension (`[agent] extensions = qos`); a host runs the",
-    "features its configuration needs.",
+    "Shown here: every core feature, and the built-in extensions QoS and DHCP (`[agent] extensions = qos,",
+    "dhcp`); a host runs the features its configuration needs.",
     "",
     ...dispatcherSection(pipeline),
   ];

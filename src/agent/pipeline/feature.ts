@@ -165,6 +165,29 @@ export interface TunnelPortContext {
   readonly remoteIp: string;
 }
 
+/**
+ * A packet one of the feature's flows sent to the agent with `actions.controllerWith(userdata)`. The
+ * userdata is what the flow knew: the feature puts there everything its answer needs, so the answer
+ * never waits on OVSDB or the server — and a restarting agent answers from the previous run's flows
+ * before it has heard from either.
+ */
+export interface PuntedPacket {
+  readonly bridge: string;
+  readonly inPort: number;
+  readonly frame: Buffer;
+  readonly userdata: Buffer;
+}
+
+/** What a feature makes of a punted packet: frames to send, and a word for metrics and logs. */
+export interface PuntAnswer {
+  /** The metric label (lower case, a few values: "offer", "ack", "malformed"). */
+  readonly outcome: string;
+  /** Frames to send, each out of one port of the packet's bridge. */
+  readonly replies: readonly { readonly outPort: number; readonly frame: Uint8Array }[];
+  /** Something an operator should see (a DECLINE, a packet it refused), logged at info. */
+  readonly log?: { readonly message: string; readonly fields?: Readonly<Record<string, unknown>> };
+}
+
 export interface FeatureExample {
   readonly title: string;
   readonly flows: FlowsByBridge;
@@ -192,6 +215,13 @@ export interface Feature {
   network?(network: NetworkContext, ctx: FeatureContext): FlowsByBridge | undefined;
   remotePort?(remote: RemotePortContext, ctx: FeatureContext): FlowsByBridge | undefined;
   tunnelPort?(tunnel: TunnelPortContext, ctx: FeatureContext): FlowsByBridge | undefined;
+
+  /**
+   * Answers a packet its flows punted (actions.controllerWith). Pure: from the packet and its userdata
+   * only. A packet it cannot read is an answer with no replies and an outcome saying why, not a throw
+   * (a throw is counted as an error of the feature, and the packet dropped).
+   */
+  punt?(packet: PuntedPacket): PuntAnswer;
 
   /** Called with the feature's own config section ([<name>] in the agent's file); throw to refuse it. */
   onConfigLoaded?(section: Readonly<Record<string, string>> | undefined): void;

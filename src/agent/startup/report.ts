@@ -54,11 +54,28 @@ export async function attachMetrics(parts: AgentParts): Promise<void> {
     serverOnline: () => parts.session?.online ?? false,
     generation: () => parts.generation,
     localVlans: () => parts.vlans.size,
+    meterDrops: () => meterDrops(parts),
   });
   if (config.metricsListen !== undefined) {
     parts.metricsServer = await metrics.listen(config.metricsListen);
     log.info({ listen: config.metricsListen }, "metrics at /metrics");
   }
+}
+
+/** Band counts of br-int's meters, summed per feature whose meter ids they are. */
+async function meterDrops(parts: AgentParts): Promise<Record<string, number>> {
+  const bridge = parts.bridges.get(parts.config.integrationBridge);
+  const features = (parts.pipeline?.features ?? []).filter((f) => f.feature.meterIds !== undefined);
+  if (bridge === undefined || features.length === 0) return {};
+  const out: Record<string, number> = Object.fromEntries(features.map((f) => [f.feature.name, 0]));
+  for (const stats of await bridge.connection.meterStats()) {
+    const owner = features.find(
+      (f) => stats.id >= f.feature.meterIds!.min && stats.id <= f.feature.meterIds!.max,
+    );
+    if (owner === undefined) continue;
+    out[owner.feature.name]! += Number(stats.bandPackets.reduce((a, b) => a + b, 0n));
+  }
+  return out;
 }
 
 export function portsByState(parts: AgentParts): Record<string, number> {

@@ -68,6 +68,8 @@ export type Action =
   | { readonly type: "exit" }
   | { readonly type: "dec_ttl" }
   | { readonly type: "meter"; readonly id: number }
+  /** NXAST_CONTROLLER2 with userdata: a packet-in that carries the flow's bytes (NXT_PACKET_IN2 only). */
+  | { readonly type: "controller"; readonly maxLen: number; readonly userdata: Uint8Array }
   | { readonly type: "unknown"; readonly bytes: Uint8Array };
 
 // ── builders: validated values ─────────────────────────────────────────────────────────────────────────
@@ -93,6 +95,22 @@ export const controller = (maxLen = 0xffff): Action => ({
   port: Port.controller,
   maxLen: checkRange("controller max_len", maxLen, 0, 0xffff),
 });
+/**
+ * Sends the packet to the controller with `userdata` (controller(userdata=…)), which the packet-in gives
+ * back: what the flow knows travels with the packet, so the controller answers without looking anything
+ * up. Only connections that chose NXT_PACKET_IN2 get the userdata (OpenFlowConnection missSendLength).
+ */
+export function controllerWith(userdata: Uint8Array, maxLen = 0xffff): Action {
+  if (userdata.length === 0) throw new InvalidArgumentError("controller userdata", "is empty");
+  // An action's length is 16 bits; the NX header, the property headers and padding take 32 bytes.
+  if (userdata.length > 0xffff - 32)
+    throw new InvalidArgumentError("controller userdata", `${userdata.length} bytes is too long`);
+  return {
+    type: "controller",
+    maxLen: checkRange("controller max_len", maxLen, 0, 0xffff),
+    userdata: Buffer.from(userdata),
+  };
+}
 export const resubmit = (table: number, port?: number): Action => ({
   type: "resubmit",
   table: checkTable(table, "resubmit table"),

@@ -96,6 +96,10 @@ function formatAction(a: Action): string {
       return "dec_ttl";
     case "meter":
       return `meter:${a.id}`;
+    case "controller": {
+      const userdata = [...a.userdata].map((b) => b.toString(16).padStart(2, "0")).join(".");
+      return `controller(${a.maxLen === 0xffff ? "" : `max_len=${a.maxLen},`}userdata=${userdata})`;
+    }
     case "unknown":
       return `unknown(${Buffer.from(a.bytes).toString("hex")})`;
   }

@@ -137,6 +137,14 @@ export function writeAction(w: Writer, a: Action): void {
     case "note":
       nx(w, NxActionSubtype.note, (b) => b.bytes(a.data));
       return;
+    case "controller":
+      // As OVS encodes it (ofp-actions.c encode_CONTROLLER): properties only where not the default.
+      nx(w, NxActionSubtype.controller2, (b) => {
+        b.zeros(6);
+        if (a.maxLen !== 0xffff) property(b, Controller2Prop.maxLen, (v) => v.u16(a.maxLen));
+        property(b, Controller2Prop.userdata, (v) => v.bytes(a.userdata));
+      });
+      return;
     case "conjunction":
       nx(w, NxActionSubtype.conjunction, (b) =>
         b
@@ -173,6 +181,18 @@ function nx(w: Writer, subtype: number, body: (w: Writer) => void): void {
   if (w.length - start < 16) w.zeros(16 - (w.length - start));
   w.padTo(8, start);
   w.setU16(start + 2, w.length - start);
+}
+
+/** NXAST_CONTROLLER2's properties (ofp-actions.c nx_action_controller2_prop_type). */
+const Controller2Prop = { maxLen: 0, controllerId: 1, reason: 2, userdata: 3, pause: 4, meterId: 5 } as const;
+
+/** An OpenFlow property: type, length without padding, value, zeros to a multiple of 8. */
+function property(w: Writer, type: number, value: (w: Writer) => void): void {
+  const start = w.length;
+  w.u16(type).u16(0);
+  value(w);
+  w.setU16(start + 2, w.length - start);
+  w.padTo(8, start);
 }
 
 function padded(w: Writer, body: () => void): void {
@@ -403,6 +423,8 @@ function readNxAction(subtype: number, b: Reader, raw: () => Uint8Array): Action
       return { type: "exit" };
     case NxActionSubtype.decTtl:
       return { type: "dec_ttl" };
+    case NxActionSubtype.controller2:
+      return readController2(b, raw);
     case NxActionSubtype.controller: {
       const maxLen = b.u16();
       const controllerId = b.u16();
@@ -413,6 +435,26 @@ function readNxAction(subtype: number, b: Reader, raw: () => Uint8Array): Action
     default:
       return { type: "unknown", bytes: raw() };
   }
+}
+
+/** NXAST_CONTROLLER2 as Weir writes it (max_len, userdata); any other property keeps it opaque. */
+function readController2(b: Reader, raw: () => Uint8Array): Action {
+  b.skip(6);
+  let maxLen = 0xffff;
+  let userdata: Uint8Array | undefined;
+  while (b.remaining >= 4) {
+    const type = b.u16();
+    const length = b.u16();
+    if (length < 4) b.fail(`controller2 property length ${length}`);
+    const value = b.sub(length - 4, "controller2 property");
+    b.skip(Math.min(b.remaining, (8 - (length % 8)) % 8));
+    if (type === Controller2Prop.maxLen) maxLen = value.u16();
+    else if (type === Controller2Prop.userdata) userdata = Buffer.from(value.bytes(value.remaining));
+    else return { type: "unknown", bytes: raw() };
+  }
+  return userdata === undefined
+    ? { type: "unknown", bytes: raw() }
+    : { type: "controller", maxLen, userdata };
 }
 
 function readLearn(b: Reader): Learn {

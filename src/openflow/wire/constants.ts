@@ -47,6 +47,8 @@ export const MultipartType = {
   aggregate: 2,
   table: 3,
   portStats: 4,
+  /** OFPMP_METER_STATS (1.3 and 1.5): per meter, packets in and per band. */
+  meterStats: 9,
   /** OFPMP_METER_CONFIG in 1.3, OFPMP_METER_DESC in 1.5: same number, same ofp13_meter_config entries. */
   meterConfig: 10,
   meterFeatures: 11,
@@ -120,6 +122,9 @@ export const ActionType = {
 } as const;
 
 /** Nicira action subtypes (nicira-ext.h / ofp-actions.c "NXAST_RAW_*"). */
+/** Nicira message subtypes (ofp-msgs.h OFPRAW_NXT_*): the experimenter messages Weir sends or reads. */
+export const NxMessageSubtype = { setPacketInFormat: 16, packetIn2: 30 } as const;
+
 export const NxActionSubtype = {
   resubmit: 1,
   setTunnel: 2,

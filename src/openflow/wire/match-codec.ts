@@ -29,6 +29,14 @@ export function readMatch(r: Reader): Match {
   if (length < 4) r.fail(`match length ${length}`);
   const body = r.sub(length - 4, "match");
   r.skip((8 - ((r.offset - start) % 8)) % 8);
+  return readOxmFields(body);
+}
+
+/**
+ * OXM TLVs without a match header, to the end of `body`, as a canonical match: a match's body, or the
+ * pipeline fields of an NXT_PACKET_IN2 (NXPINT_METADATA).
+ */
+export function readOxmFields(body: Reader): Match {
   const fields: MatchField[] = [];
   const unknown: MatchField[] = [];
   let vid: { value: bigint; mask: bigint } | undefined;

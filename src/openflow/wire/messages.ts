@@ -17,6 +17,8 @@ import {
   MULTIPART_REPLY_MORE,
   MultipartType,
   NO_BUFFER,
+  NX_VENDOR_ID,
+  NxMessageSubtype,
   OFP_VERSION,
   Port,
   TABLE_ALL,
@@ -320,6 +322,14 @@ export type Incoming =
       readonly bundleId: number;
       readonly control: number;
     }
+  /** Its body is read by packet-messages.ts readPacketIn. */
+  | {
+      readonly type: "packet_in";
+      readonly xid: number;
+      /** OFPT_PACKET_IN, or NXT_PACKET_IN2 (its body after the Nicira header). */
+      readonly format: "standard" | "nxt2";
+      readonly body: Reader;
+    }
   | { readonly type: "other"; readonly xid: number; readonly messageType: number };
 
 /** Decodes one complete message (header included). Throws OpenFlowDecodeError on malformed input. */
@@ -371,6 +381,15 @@ export function decodeMessage(data: Uint8Array): Incoming {
       const bundleId = r.u32();
       const control = r.u16();
       return { type: "bundle_control", xid, bundleId, control };
+    }
+    case MessageType.packetIn:
+      return { type: "packet_in", xid, format: "standard", body: r.sub(r.remaining, "packet-in body") };
+    case MessageType.experimenter: {
+      const experimenter = r.u32();
+      const subtype = r.u32();
+      if (experimenter === NX_VENDOR_ID && subtype === NxMessageSubtype.packetIn2)
+        return { type: "packet_in", xid, format: "nxt2", body: r.sub(r.remaining, "packet-in2 body") };
+      return { type: "other", xid, messageType: type };
     }
     default:
       return { type: "other", xid, messageType: type };

@@ -67,6 +67,47 @@ export function meterConfigRequest(xid: number, meterId = METER_ALL): Buffer {
   return w.finish();
 }
 
+/** OFPMP_METER_STATS request (the same body as METER_DESC's). */
+export function meterStatsRequest(xid: number, meterId = METER_ALL): Buffer {
+  const w = new Writer(24);
+  const start = beginMultipart(w, xid, MultipartType.meterStats);
+  w.u32(meterId).zeros(4);
+  endMessage(w, start);
+  return w.finish();
+}
+
+/** One meter's counters (ofp13_meter_stats); `bandPackets[i]` is what band i dropped (or remarked). */
+export interface MeterStats {
+  readonly id: number;
+  readonly flowCount: number;
+  readonly packetsIn: bigint;
+  readonly bytesIn: bigint;
+  readonly bandPackets: readonly bigint[];
+}
+
+/** The entries of an OFPMP_METER_STATS reply body: id, length, pad, counts, duration, 16 bytes a band. */
+export function readMeterStats(body: Reader): MeterStats[] {
+  const out: MeterStats[] = [];
+  while (body.remaining > 0) {
+    const id = body.u32();
+    const length = body.u16();
+    if (length < 40 || (length - 40) % 16 !== 0) body.fail(`meter stats length ${length}`);
+    const entry = body.sub(length - 6, "meter stats");
+    entry.skip(6);
+    const flowCount = entry.u32();
+    const packetsIn = entry.u64();
+    const bytesIn = entry.u64();
+    entry.skip(8); // duration_sec, duration_nsec
+    const bandPackets: bigint[] = [];
+    while (entry.remaining > 0) {
+      bandPackets.push(entry.u64());
+      entry.skip(8); // byte_band_count
+    }
+    out.push({ id, flowCount, packetsIn, bytesIn, bandPackets });
+  }
+  return out;
+}
+
 /** OFPMP_METER_FEATURES request: no body. */
 export function meterFeaturesRequest(xid: number): Buffer {
   const w = new Writer(16);

@@ -46,7 +46,28 @@ export function pyStr(value: unknown): string {
 }
 
 function pyRepr(value: unknown): string {
-  return typeof value === "string" ? `'${value}'` : pyStr(value);
+  return typeof value === "string" ? pyStringRepr(value) : pyStr(value);
+}
+
+/**
+ * Python's repr() of a str: single quotes unless it holds one and no double quote; backslash, \t, \n and
+ * \r escaped, and what Python does not print (controls, separators but the space, unassigned) as \x, \u
+ * or \U escapes.
+ */
+function pyStringRepr(value: string): string {
+  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+  const named: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+  const escaped = [...value]
+    .map((c) => {
+      if (c in named) return named[c];
+      if (c === quote) return `\\${c}`;
+      if (c === " " || !/[\p{C}\p{Z}]/u.test(c)) return c;
+      const code = c.codePointAt(0)!;
+      const [prefix, width] = code <= 0xff ? ["x", 2] : code <= 0xffff ? ["u", 4] : ["U", 8];
+      return `\\${prefix}${code.toString(16).padStart(width, "0")}`;
+    })
+    .join("");
+  return `${quote}${escaped}${quote}`;
 }
 
 const truthy = (body: unknown) =>

@@ -36,6 +36,16 @@ const int = z.preprocess((v) => (typeof v === "string" && /^\d+$/.test(v) ? Numb
 const nullableInt = int.nullable();
 const tags = z.array(z.string()).optional();
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * neutron-lib's IPV6_MODES, checked by type:values (with Neutron's message); null, which Neutron's
+ * clients never send for "none", is taken as none.
+ */
+const ipv6Mode = z
+  .enum(["slaac", "dhcpv6-stateful", "dhcpv6-stateless"], {
+    error: (issue) => `${pyStr(issue.input)} is not in valid_values`,
+  })
+  .nullable()
+  .optional();
 /** Neutron's type:uuid_or_none: null detaches. */
 const uuidOrNone = z.custom<string | null>(
   (v) => v === null || (typeof v === "string" && uuidPattern.test(v)),
@@ -84,8 +94,14 @@ export const SubnetCreateBody = z
     prefixlen: int.optional(),
     subnetpool_id: uuidOrNone.optional(),
     use_default_subnetpool: z.boolean().optional(),
+    // Neutron's convert_to_int (its InvalidInput for what int() refuses), then type:values [4, 6].
     ip_version: z
-      .preprocess((v) => (v === "4" || v === "6" ? Number(v) : v), z.union([z.literal(4), z.literal(6)]))
+      .preprocess(
+        toInt,
+        z.union([z.literal(4), z.literal(6)], {
+          error: (issue) => `${pyStr(issue.input)} is not in valid_values`,
+        }),
+      )
       .optional(),
     name: name.optional(),
     description: description.optional(),
@@ -96,8 +112,8 @@ export const SubnetCreateBody = z
     enable_dhcp: z.boolean().optional(),
     dns_nameservers: z.array(z.string()).optional(),
     host_routes: z.array(z.object({ destination: z.string(), nexthop: z.string() }).strict()).optional(),
-    ipv6_ra_mode: z.null().optional(),
-    ipv6_address_mode: z.null().optional(),
+    ipv6_ra_mode: ipv6Mode,
+    ipv6_address_mode: ipv6Mode,
     tags,
   })
   .strict();
@@ -110,7 +126,12 @@ export const SubnetUpdateBody = SubnetCreateBody.pick({
   enable_dhcp: true,
   dns_nameservers: true,
   host_routes: true,
-}).strict();
+})
+  .extend({ ipv6_ra_mode: z.unknown().optional(), ipv6_address_mode: z.unknown().optional() })
+  .strict();
+
+/** What a subnet update may not change (Neutron's allow_put False), refused after unknown attributes. */
+export const SUBNET_READ_ONLY = ["ipv6_ra_mode", "ipv6_address_mode"] as const;
 
 export const PortCreateBody = z
   .object({
@@ -131,6 +152,8 @@ export const PortCreateBody = z
     "binding:vnic_type": z.string().optional(),
     "binding:profile": z.record(z.string(), z.unknown()).optional(),
     qos_policy_id: uuidOrNone.optional(),
+    /** Validated as Neutron does, with its messages, by api/extra-dhcp-opts.ts. */
+    extra_dhcp_opts: z.unknown().optional(),
     tags,
   })
   .strict();
@@ -246,8 +269,16 @@ export function parseCreateBodies<T>(
   };
 }
 
-/** Parses `{"<resource>": {...}}`, with Neutron's messages for what is wrong. */
-export function parseBody<T>(body: unknown, resource: string, schema: z.ZodType<T>): T {
+/**
+ * Parses `{"<resource>": {...}}`, with Neutron's messages for what is wrong: unknown attributes, then
+ * `readOnly` ones given (an update's), then the first invalid value.
+ */
+export function parseBody<T>(
+  body: unknown,
+  resource: string,
+  schema: z.ZodType<T>,
+  readOnly: readonly string[] = [],
+): T {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new ApiError(400, "HTTPBadRequest", "Body contains invalid data");
   }
@@ -256,13 +287,17 @@ export function parseBody<T>(body: unknown, resource: string, schema: z.ZodType<
     throw new ApiError(400, "HTTPBadRequest", `Resource body required: expected {"${resource}": {...}}`);
   }
   const result = schema.safeParse(inner);
-  if (result.success) return result.data;
+  if (result.success) {
+    refuseReadOnly(inner, readOnly);
+    return result.data;
+  }
   const unrecognized = result.error.issues
     .filter((i) => i.code === "unrecognized_keys")
     .flatMap((i) => ("keys" in i ? i.keys : []));
   if (unrecognized.length > 0) {
     throw new ApiError(400, "HTTPBadRequest", `Unrecognized attribute(s) '${unrecognized.join(", ")}'`);
   }
+  refuseReadOnly(inner, readOnly);
   const issue = result.error.issues[0]!;
   const path = issue.path.join(".");
   throw new ApiError(
@@ -270,4 +305,10 @@ export function parseBody<T>(body: unknown, resource: string, schema: z.ZodType<
     "HTTPBadRequest",
     `Invalid input for ${path || resource}. Reason: ${issue.message}.`,
   );
+}
+
+function refuseReadOnly(inner: object, readOnly: readonly string[]): void {
+  const given = readOnly.find((name) => name in inner);
+  if (given !== undefined)
+    throw new ApiError(400, "HTTPBadRequest", `Cannot update read-only attribute ${given}`);
 }

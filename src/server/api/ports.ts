@@ -2,6 +2,7 @@ import { notFound } from "../api-errors.ts";
 import type { ApiRequest, Router } from "../http/router.ts";
 import type { NetworkRow, PortRow } from "../rows.ts";
 import type { ServiceContext } from "../services/context.ts";
+import { extraDhcpOptsByPort, extraDhcpOptsOf } from "../services/extra-dhcp-opts.ts";
 import {
   allocationsByPort,
   allocationsOf,
@@ -17,6 +18,7 @@ import { portView } from "../views.ts";
 import { requestedProject } from "./attributes.ts";
 import { PortCreateBody, PortUpdateBody, parseBody } from "./bodies.ts";
 import { createOneOrMany } from "./bulk.ts";
+import { parseExtraDhcpOpts } from "./extra-dhcp-opts.ts";
 import { ifMatch } from "./if-match.ts";
 import { listBody, pickFields } from "./query.ts";
 import { readable, visibleOne, withoutHidden } from "./visibility.ts";
@@ -39,6 +41,7 @@ function portInput(b: PortBody): PortUpdate {
     vnicType: b["binding:vnic_type"],
     profile: b["binding:profile"],
     qosPolicyId: b.qos_policy_id,
+    extraDhcpOpts: parseExtraDhcpOpts(b.extra_dhcp_opts),
   };
 }
 
@@ -46,12 +49,12 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
   const shown = async (req: ApiRequest, row: PortRow) => {
     const network = await findNetwork(ctx.store.query, row.network_id);
     const view = {
-      ...portView(
-        row,
-        await allocationsOf(ctx.store.query, row.id),
-        network.qos_policy_id,
-        await groupsOfPort(ctx.store.query, row.id),
-      ),
+      ...portView(row, {
+        allocations: await allocationsOf(ctx.store.query, row.id),
+        networkPolicyId: network.qos_policy_id,
+        securityGroups: await groupsOfPort(ctx.store.query, row.id),
+        extraDhcpOpts: await extraDhcpOptsOf(ctx.store.query, row.id),
+      }),
       tags: await tagsOf(ctx.store.query, "ports", row.id),
     };
     return visibleOne(req, "port", { view, target: onNetworkTarget(req.caller, row, network) }, () =>
@@ -76,22 +79,21 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
           return network === undefined ? [] : [{ row, target: onNetworkTarget(req.caller, row, network) }];
         }),
       );
-      const allocations = await allocationsByPort(
-        ctx.store.query,
-        rows.length > 2000 ? "all" : rows.map((r) => r.row.id),
-      );
+      const ids = rows.length > 2000 ? "all" : rows.map((r) => r.row.id);
+      const allocations = await allocationsByPort(ctx.store.query, ids);
+      const opts = await extraDhcpOptsByPort(ctx.store.query, ids);
       const policies = await networkPolicies(ctx.store.query);
       const groups = await groupsByPort(ctx.store.query);
       const tags = await tagsByObject(ctx.store.query, "ports");
       const items = rows.map(({ row, target }) =>
         withoutHidden(req, "port", {
           view: {
-            ...portView(
-              row,
-              allocations.get(row.id) ?? [],
-              policies.get(row.network_id) ?? null,
-              groups.get(row.id) ?? [],
-            ),
+            ...portView(row, {
+              allocations: allocations.get(row.id) ?? [],
+              networkPolicyId: policies.get(row.network_id) ?? null,
+              securityGroups: groups.get(row.id) ?? [],
+              extraDhcpOpts: opts.get(row.id) ?? [],
+            }),
             tags: tags.get(row.id) ?? [],
           },
           target,

@@ -8,7 +8,7 @@ import { tagsByObject, tagsOf } from "../services/tags.ts";
 import { onNetworkTarget, sharedWith } from "../services/targets.ts";
 import { subnetView } from "../views.ts";
 import { requestedProject } from "./attributes.ts";
-import { parseBody, SubnetCreateBody, SubnetUpdateBody } from "./bodies.ts";
+import { parseBody, SUBNET_READ_ONLY, SubnetCreateBody, SubnetUpdateBody } from "./bodies.ts";
 import { createOneOrMany } from "./bulk.ts";
 import { ifMatch } from "./if-match.ts";
 import { listBody, pickFields } from "./query.ts";
@@ -93,6 +93,7 @@ export function subnetRoutes(router: Router, ctx: ServiceContext): void {
           enableDhcp: b.enable_dhcp,
           dnsNameservers: b.dns_nameservers,
           hostRoutes: b.host_routes,
+          ipv6Modes: { addressMode: b.ipv6_address_mode ?? null, raMode: b.ipv6_ra_mode ?? null },
         }),
         create: (tx, input) => createSubnet(tx, ctx, req.caller, input),
         show: (row) => shown(req, row),
@@ -114,7 +115,7 @@ export function subnetRoutes(router: Router, ctx: ServiceContext): void {
     pattern: "/v2.0/subnets/:id",
     access: "api",
     handler: async (req) => {
-      const b = parseBody(await req.body(), "subnet", SubnetUpdateBody);
+      const b = parseBody(await req.body(), "subnet", SubnetUpdateBody, SUBNET_READ_ONLY);
       const row = await ctx.store.write((tx) =>
         ifMatch(req, tx, "subnets", req.params.id!, () =>
           updateSubnet(tx, ctx, req.caller, req.params.id!, {

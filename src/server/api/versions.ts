@@ -20,6 +20,12 @@ export const extensions = [
     name: "Port Binding",
     description: "Expose port bindings of a virtual port to external application",
   },
+  {
+    alias: "extra_dhcp_opt",
+    name: "Neutron Extra DHCP options",
+    description:
+      "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)",
+  },
   { alias: "net-mtu", name: "Network MTU", description: "Provides MTU attribute for a network resource." },
   {
     alias: "net-mtu-writable",

@@ -20,9 +20,19 @@ export interface AgentCapabilities {
    * address_group.* events.
    */
   readonly firewall: boolean;
+  /**
+   * Answers DHCP itself: reads extra_dhcp_opts in DeviceDetails, the dhcp section of sync and details,
+   * dhcp.* events.
+   */
+  readonly dhcp: boolean;
 }
 
-export const firstProtocol: AgentCapabilities = { extensions: undefined, qos: false, firewall: false };
+export const firstProtocol: AgentCapabilities = {
+  extensions: undefined,
+  qos: false,
+  firewall: false,
+  dhcp: false,
+};
 
 export function capabilitiesFrom(configurations: string): AgentCapabilities {
   const parsed = JSON.parse(configurations) as Partial<AgentConfigurations>;
@@ -32,6 +42,7 @@ export function capabilitiesFrom(configurations: string): AgentCapabilities {
     extensions,
     qos: extensions.includes("qos"),
     firewall: parsed.firewall_driver === "openvswitch",
+    dhcp: extensions.includes("dhcp"),
   };
 }
 

@@ -2,7 +2,8 @@
  * What agents ask of the server: device details, status reports, a consistent snapshot. Replies are
  * tailored to what the asking agent reads (agent-capabilities.ts): the qos section and each port's
  * qos_policy_id only for agents that declared `qos`; the security_groups section and each port's
- * security_groups only for agents that run the openvswitch firewall.
+ * security_groups only for agents that run the openvswitch firewall; the dhcp section and each port's
+ * extra_dhcp_opts only for agents that declared `dhcp`.
  */
 import type {
   DeviceDetails,
@@ -14,7 +15,9 @@ import { type NetworkRow, type PortRow, timestamp } from "../rows.ts";
 import { type DeviceExtras, deviceDetails, networkInfo } from "../views.ts";
 import { type AgentCapabilities, capabilitiesOf } from "./agent-capabilities.ts";
 import type { Queryable, ServiceContext, WriteTx } from "./context.ts";
+import { dhcpSection } from "./dhcp-agents.ts";
 import { emitPortChange, endpointsOf, fdbEntry } from "./events.ts";
+import { extraDhcpOptsByPort } from "./extra-dhcp-opts.ts";
 import { allocationsByPort } from "./lookups.ts";
 import { effectivePolicy, policyInfos } from "./qos-agents.ts";
 import { groupsByPorts, securityGroupsSection } from "./security-group-infos.ts";
@@ -137,7 +140,8 @@ export function sync(ctx: ServiceContext, host: string): Promise<SyncResponse> {
 
 /**
  * DeviceDetails of bound ports; for a qos agent, with their effective policies and those policies; for
- * a firewall agent, with their groups and those groups' section. Nothing else for other agents.
+ * a firewall agent, with their groups and those groups' section; for a dhcp agent, with their extra DHCP
+ * options and their networks' subnets. Nothing else for other agents.
  */
 async function detailsOf(
   q: Queryable,
@@ -147,6 +151,7 @@ async function detailsOf(
   devices: DeviceDetails[];
   qos?: SyncResponse["qos"];
   security_groups?: SyncResponse["security_groups"];
+  dhcp?: SyncResponse["dhcp"];
 }> {
   const networks = byId(
     await rowsByIds<NetworkRow>(q, "networks", [...new Set(ports.map((p) => p.network_id))]),
@@ -161,16 +166,23 @@ async function detailsOf(
         ports.filter((p) => p.port_security_enabled !== 0).map((p) => p.id),
       )
     : new Map<string, string[]>();
+  const opts = capabilities.dhcp
+    ? await extraDhcpOptsByPort(
+        q,
+        ports.map((p) => p.id),
+      )
+    : undefined;
   const policies = new Set<string>();
   const devices = ports.map((p) => {
     const network = networks.get(p.network_id)!;
-    const extras: { qos?: DeviceExtras["qos"]; securityGroups?: readonly string[] } = {};
+    const extras: { -readonly [K in keyof DeviceExtras]: DeviceExtras[K] } = {};
     if (capabilities.qos) {
       const policyId = effectivePolicy(p, network);
       if (policyId !== null) policies.add(policyId);
       extras.qos = { policyId };
     }
     if (capabilities.firewall) extras.securityGroups = groups.get(p.id) ?? [];
+    if (opts !== undefined) extras.extraDhcpOpts = opts.get(p.id) ?? [];
     return deviceDetails(p, network, allocations.get(p.id) ?? [], extras);
   });
   return {
@@ -179,6 +191,7 @@ async function detailsOf(
     ...(capabilities.firewall && {
       security_groups: await securityGroupsSection(q, [...groups.values()].flat()),
     }),
+    ...(capabilities.dhcp && { dhcp: await dhcpSection(q, networks.keys()) }),
   };
 }
 

@@ -1,9 +1,11 @@
 /** Turning committed changes into agent-stream events (written in the same transaction). */
-import type { AgentConfigurations, FdbEntry, NetworkEndpoints } from "../../protocol/index.ts";
+import type { AgentConfigurations, ExtraDhcpOpt, FdbEntry, NetworkEndpoints } from "../../protocol/index.ts";
 import type { AgentRow, IpAllocationRow, NetworkRow, PortRow } from "../rows.ts";
 import { type DeviceExtras, deviceDetails } from "../views.ts";
 import { type AgentCapabilities, capabilitiesByHost, capabilitiesOf } from "./agent-capabilities.ts";
 import type { Queryable, WriteTx } from "./context.ts";
+import { emitSubnetsForPort, emitSubnetsLeft } from "./dhcp-agents.ts";
+import { extraDhcpOptsOf } from "./extra-dhcp-opts.ts";
 import { allocationsByPort, allocationsOf } from "./lookups.ts";
 import { effectivePolicy, emitPolicyTo } from "./qos-agents.ts";
 import { emitGroupsForPort } from "./security-group-agents.ts";
@@ -60,8 +62,9 @@ export interface PortChange {
 
 /**
  * Events for a port that changed from `before` to `after` (either may be absent): the host it is bound to
- * gets port.updated (a firewall agent after the port's groups it may not hold yet); a host it left gets
- * port.unbound; a deleted bound port's host gets port.deleted.
+ * gets port.updated (a firewall agent after the port's groups it may not hold yet, a dhcp agent after its
+ * network's subnets); a host it left gets port.unbound (a deleted bound port's host port.deleted), and
+ * its dhcp agent dhcp.subnet.deleted for the network's subnets if no other port of it is on the network.
  * Every host hears fdb.updated when the port's entry (host, MAC, addresses) is new or changed — not for a
  * status change alone — and fdb.removed when it is no longer bound.
  */
@@ -80,6 +83,7 @@ export async function emitPortChange(tx: WriteTx, change: PortChange): Promise<v
     const held: Held = {
       policy: sameHost ? effectivePolicy(before, network) : null,
       groups: sameHost ? enforced(before, change.beforeGroups ?? groups) : [],
+      network: sameHost,
     };
     await emitPortUpdated(tx, after, network, allocations, capabilities, groups, held);
     const entry = fdbEntry(after, allocations);
@@ -99,6 +103,7 @@ export async function emitPortChange(tx: WriteTx, change: PortChange): Promise<v
       { kind, port_id: before.id, network_id: before.network_id, host: before.binding_host_id },
       before.binding_host_id,
     );
+    await emitSubnetsLeft(tx, before.binding_host_id, before);
   }
 }
 
@@ -106,16 +111,21 @@ export async function emitPortChange(tx: WriteTx, change: PortChange): Promise<v
 const enforced = (port: PortRow, groups: readonly string[]) =>
   port.port_security_enabled === 0 ? [] : groups;
 
-/** What the port's host already holds for it: the policy and the groups it had there before. */
+/**
+ * What the port's host already holds for it: the policy and the groups it had there before, and whether
+ * it was bound there (so the host holds its network's subnets).
+ */
 interface Held {
   readonly policy: string | null;
   readonly groups: readonly string[];
+  readonly network: boolean;
 }
 
 /**
  * port.updated to the port's host. A qos agent gets the port's effective qos_policy_id, preceded by
  * qos.policy.updated unless it already holds that policy; a firewall agent gets its security_groups,
- * preceded by the groups (and their remotes) it may not hold; other agents get the first protocol's
+ * preceded by the groups (and their remotes) it may not hold; a dhcp agent gets its extra_dhcp_opts,
+ * preceded by the subnets of its network it may not hold; other agents get the first protocol's
  * DeviceDetails.
  */
 async function emitPortUpdated(
@@ -138,7 +148,16 @@ async function emitPortUpdated(
     securityGroups = enforced(port, groups);
     await emitGroupsForPort(tx, host, port.id, securityGroups, held.groups);
   }
-  const extras = { ...(qos && { qos }), ...(securityGroups && { securityGroups }) };
+  let extraDhcpOpts: readonly ExtraDhcpOpt[] | undefined;
+  if (capabilities.dhcp) {
+    await emitSubnetsForPort(tx, host, port, held.network);
+    extraDhcpOpts = await extraDhcpOptsOf(tx, port.id);
+  }
+  const extras = {
+    ...(qos && { qos }),
+    ...(securityGroups && { securityGroups }),
+    ...(extraDhcpOpts && { extraDhcpOpts }),
+  };
   tx.emit({ kind: "port.updated", port: deviceDetails(port, network, allocations, extras) }, host);
 }
 
@@ -183,7 +202,7 @@ export async function emitNetworkPolicyChange(
       allocations.get(port.id) ?? [],
       capabilities.get(port.binding_host_id)!,
       own,
-      { policy: null, groups: enforced(port, own) },
+      { policy: null, groups: enforced(port, own), network: true },
     );
   }
 }

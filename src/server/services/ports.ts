@@ -1,10 +1,24 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { ApiError, conflict, invalidInput, notFound } from "../api-errors.ts";
-import { canonicalIp, contains, firstFree, type Pool, parseIp } from "../ipam.ts";
+import { canonicalIp, contains, firstFree, type Pool, parseIp, subnetCidr } from "../ipam.ts";
 import { type IpAllocationRow, type NetworkRow, type PortRow, type SubnetRow, timestamp } from "../rows.ts";
+import {
+  addAutoAddresses,
+  autoAddressSubnet,
+  checkAutoAddressRequest,
+  followMac,
+  takesAutoAddresses,
+} from "./auto-addresses.ts";
 import { bindPort } from "./binding.ts";
 import type { Caller, ServiceContext, WriteTx } from "./context.ts";
 import { emitEndpointsIfChanged, emitPortChange, endpointsOf } from "./events.ts";
+import {
+  dropExtraDhcpOpts,
+  type ExtraDhcpOptRequest,
+  extraDhcpOptsOf,
+  mergeExtraDhcpOpts,
+  writeExtraDhcpOpts,
+} from "./extra-dhcp-opts.ts";
 import { allocationsOf, network as findNetwork, port as findPort, subnetsOf } from "./lookups.ts";
 import { allow, allowAttributes, allowOn, projectFor, sees } from "./ownership.ts";
 import {
@@ -20,7 +34,6 @@ import { policyBinding } from "./qos-bindings.ts";
 import { checkQuota } from "./quotas.ts";
 import { emitMembershipChange, membership } from "./security-group-agents.ts";
 import { ensureDefaultGroup } from "./security-groups.ts";
-import { cidrOf } from "./subnets.ts";
 import { dropTags } from "./tags.ts";
 import { networkTarget, onNetworkTarget } from "./targets.ts";
 
@@ -48,6 +61,8 @@ export interface PortCreate {
   readonly profile?: Record<string, unknown>;
   /** null detaches the port's own policy (its network's may still apply). */
   readonly qosPolicyId?: string | null;
+  /** Options set, changed or (value null) removed, by name and IP version; the others stay. */
+  readonly extraDhcpOpts?: readonly ExtraDhcpOptRequest[];
 }
 
 export type PortUpdate = Omit<PortCreate, "networkId" | "projectId">;
@@ -89,6 +104,7 @@ export async function createPort(
   const id = randomUUID();
   const now = timestamp(ctx.now());
   const vnicType = checkVnicType(input.vnicType ?? "normal");
+  const opts = mergeExtraDhcpOpts(id, [], input.extraDhcpOpts ?? []);
   const endpointsBefore = await endpointsOf(tx, network.id);
   const projectId = projectFor(caller, input.projectId);
   const deviceOwner = input.deviceOwner ?? "";
@@ -164,7 +180,8 @@ export async function createPort(
     ],
   );
   await setGroupsOfPort(tx, id, groups);
-  await allocate(tx, network, id, input.fixedIps, []);
+  await writeExtraDhcpOpts(tx, id, [], opts);
+  await allocate(tx, network, row, input.fixedIps, []);
   const allocations = await allocationsOf(tx, id);
   await emitPortChange(tx, { after: row, network, allocations, groups });
   const ips = allocations.map((a) => a.ip_address);
@@ -187,6 +204,8 @@ export async function updatePort(
     allowOn(caller, "update_port", "get_port", target, () => notFound("Port", id));
     allowAttributes(caller, "update_port", givenAttributes(input), target);
   }
+  const optsBefore = await extraDhcpOptsOf(tx, id);
+  const opts = mergeExtraDhcpOpts(id, optsBefore, input.extraDhcpOpts ?? []);
   await ensureDefaultGroup(tx, ctx, caller, current.project_id);
   const endpointsBefore = await endpointsOf(tx, network.id);
   let mac = current.mac_address;
@@ -199,12 +218,20 @@ export async function updatePort(
     }
     mac = await checkMac(tx, network.id, input.macAddress);
   }
+  const addressed = {
+    id,
+    network_id: network.id,
+    mac_address: mac,
+    device_owner: input.deviceOwner ?? current.device_owner,
+  };
   let beforeIps: string[] | undefined;
-  if (input.fixedIps !== undefined) {
+  if (input.fixedIps !== undefined || mac !== current.mac_address) {
     const existing = await allocationsOf(tx, id);
     beforeIps = existing.map((a) => a.ip_address);
-    await tx.run("DELETE FROM ip_allocations WHERE port_id = ?", [id]);
-    await allocate(tx, network, id, input.fixedIps, existing);
+    if (input.fixedIps !== undefined) {
+      await tx.run("DELETE FROM ip_allocations WHERE port_id = ?", [id]);
+      await allocate(tx, network, addressed, input.fixedIps, existing);
+    } else await followMac(tx, addressed, await subnetsOf(tx, network.id));
   }
   const host = input.hostId ?? current.binding_host_id;
   const vnicType = input.vnicType === undefined ? current.binding_vnic_type : checkVnicType(input.vnicType);
@@ -261,6 +288,7 @@ export async function updatePort(
   };
   await writePort(tx, next);
   if (groups !== undefined) await setGroupsOfPort(tx, id, groups);
+  await writeExtraDhcpOpts(tx, id, optsBefore, opts);
   const allocations = await allocationsOf(tx, id);
   const afterGroups = groups ?? beforeGroups;
   await emitPortChange(tx, {
@@ -296,11 +324,32 @@ export async function deletePort(tx: WriteTx, caller: Caller, id: string): Promi
   const ips = groups.length === 0 ? [] : (await allocationsOf(tx, id)).map((a) => a.ip_address);
   await tx.run("DELETE FROM ip_allocations WHERE port_id = ?", [id]);
   await tx.run("DELETE FROM port_security_groups WHERE port_id = ?", [id]);
+  await dropExtraDhcpOpts(tx, id);
   await tx.run("DELETE FROM ports WHERE id = ?", [id]);
   await dropTags(tx, "ports", id);
   await emitPortChange(tx, { before: current, network });
   await emitMembershipChange(tx, id, membership(current, groups, ips), undefined);
   await emitEndpointsIfChanged(tx, endpointsBefore);
+}
+
+/**
+ * Something else changed the port's addresses (an auto-address subnet created or deleted on its network):
+ * a new revision of the port, and the events of a fixed-IP change.
+ */
+export async function addressesChanged(
+  tx: WriteTx,
+  ctx: ServiceContext,
+  port: PortRow,
+  network: NetworkRow,
+  beforeIps: readonly string[],
+): Promise<void> {
+  const next = { ...port, revision_number: port.revision_number + 1, updated_at: timestamp(ctx.now()) };
+  await writePort(tx, next);
+  const allocations = await allocationsOf(tx, port.id);
+  const groups = await groupsOfPort(tx, port.id);
+  await emitPortChange(tx, { before: port, after: next, network, beforeIps, allocations, groups });
+  const ips = allocations.map((a) => a.ip_address);
+  await emitMembershipChange(tx, port.id, membership(port, groups, beforeIps), membership(next, groups, ips));
 }
 
 export async function writePort(tx: WriteTx, p: PortRow): Promise<void> {
@@ -334,37 +383,43 @@ export async function writePort(tx: WriteTx, p: PortRow): Promise<void> {
 
 /**
  * Allocates fixed IPs: each request names a subnet, an address, or both; with no request, one address
- * from the first IPv4 subnet and one from the first IPv6 subnet. `previous` addresses may be kept.
+ * from the first IPv4 subnet and one from the first IPv6 subnet whose addresses are not automatic.
+ * `previous` addresses may be kept. Then the port's EUI-64 address on every auto-address subnet
+ * (auto-addresses.ts), which is all a request for such a subnet gets.
  */
 async function allocate(
   tx: WriteTx,
   network: NetworkRow,
-  portId: string,
+  port: Pick<PortRow, "id" | "network_id" | "mac_address" | "device_owner">,
   requests: readonly FixedIpRequest[] | undefined,
   previous: readonly IpAllocationRow[],
 ): Promise<void> {
   const subnets = await subnetsOf(tx, network.id);
+  const automatic = takesAutoAddresses(port.device_owner);
   const wanted: FixedIpRequest[] =
     requests !== undefined
       ? [...requests]
       : [4, 6].flatMap((v) => {
-          const first = subnets.find((s) => s.ip_version === v);
+          const first = subnets.find((s) => s.ip_version === v && !autoAddressSubnet(s));
           return first ? [{ subnetId: first.id }] : [];
         });
   for (const request of wanted) {
     const subnet = subnetFor(subnets, network, request);
     const pools = JSON.parse(subnet.allocation_pools) as Pool[];
+    const auto = autoAddressSubnet(subnet);
     let address: string;
     if (request.ipAddress !== undefined) {
       const canonical = canonicalIp(request.ipAddress);
       const ip = canonical === undefined ? undefined : parseIp(canonical);
-      if (ip === undefined || !contains(cidrOf(subnet), ip.value)) {
+      if (ip === undefined || !contains(subnetCidr(subnet), ip.value)) {
         throw new ApiError(
           400,
           "InvalidIpForSubnet",
           `IP address ${request.ipAddress} is not a valid IP for the specified subnet.`,
         );
       }
+      if (auto) checkAutoAddressRequest(subnet, port, canonical!);
+      if (auto && automatic) continue;
       if (canonical === subnet.gateway_ip && !previous.some((p) => p.ip_address === canonical)) {
         throw conflict(
           "IpAddressAlreadyAllocated",
@@ -382,6 +437,7 @@ async function allocate(
           `IP address ${address} already allocated in subnet ${subnet.id}`,
         );
     } else {
+      if (auto && automatic) continue;
       const used = new Set(
         (
           await tx.all<{ ip_address: string }>("SELECT ip_address FROM ip_allocations WHERE subnet_id = ?", [
@@ -400,9 +456,10 @@ async function allocate(
     }
     await tx.run(
       "INSERT INTO ip_allocations (port_id, subnet_id, network_id, ip_address) VALUES (?, ?, ?, ?)",
-      [portId, subnet.id, network.id, address],
+      [port.id, subnet.id, network.id, address],
     );
   }
+  await addAutoAddresses(tx, port, subnets);
 }
 
 function subnetFor(subnets: readonly SubnetRow[], network: NetworkRow, request: FixedIpRequest): SubnetRow {
@@ -418,7 +475,7 @@ function subnetFor(subnets: readonly SubnetRow[], network: NetworkRow, request: 
   const found =
     ip === undefined
       ? undefined
-      : subnets.find((s) => contains(cidrOf(s), ip.value) && s.ip_version === ip.version);
+      : subnets.find((s) => contains(subnetCidr(s), ip.value) && s.ip_version === ip.version);
   if (found === undefined) {
     throw new ApiError(
       400,

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { badRequest, conflict, invalidInput, notFound } from "../api-errors.ts";
+import { badRequest, invalidInput, notFound } from "../api-errors.ts";
 import {
   type Cidr,
   canonicalIp,
@@ -12,14 +12,19 @@ import {
   type Pool,
   parseCidr,
   parseIp,
+  subnetCidr,
   validatePools,
 } from "../ipam.ts";
 import { type SubnetPoolRow, type SubnetRow, timestamp } from "../rows.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
+import { emitSubnetDeleted, emitSubnetUpdated } from "./dhcp-agents.ts";
+import { checkHostRoutes } from "./host-routes.ts";
+import { checkDhcpChange, checkModesOnCreate, type Ipv6Modes } from "./ipv6-modes.ts";
 import { network as findNetwork, subnet as findSubnet, subnetsOf } from "./lookups.ts";
 import { allow, allowOn, projectFor, sees } from "./ownership.ts";
 import { checkQuota } from "./quotas.ts";
 import { revise } from "./revisions.ts";
+import { addressPortsOnNewSubnet, releaseSubnetAddresses } from "./subnet-addresses.ts";
 import { allocateFromPool, defaultPoolOf, subnetPoolFor } from "./subnet-pools.ts";
 import { dropTags } from "./tags.ts";
 import { networkTarget, onNetworkTarget } from "./targets.ts";
@@ -41,6 +46,8 @@ export interface SubnetCreate {
   readonly enableDhcp?: boolean;
   readonly dnsNameservers?: readonly string[];
   readonly hostRoutes?: readonly { destination: string; nexthop: string }[];
+  /** Default: neither mode. */
+  readonly ipv6Modes?: Ipv6Modes;
 }
 
 export interface SubnetUpdate {
@@ -51,10 +58,6 @@ export interface SubnetUpdate {
   readonly enableDhcp?: boolean;
   readonly dnsNameservers?: readonly string[];
   readonly hostRoutes?: readonly { destination: string; nexthop: string }[];
-}
-
-export function cidrOf(row: SubnetRow): Cidr {
-  return parseCidr(row.cidr) as Cidr;
 }
 
 export async function createSubnet(
@@ -92,7 +95,7 @@ export async function createSubnet(
   if (siblings.some((o) => o.ip_version === parsed.version && o.subnetpool_id !== (pool?.id ?? null)))
     throw badRequest("Subnets hosted on the same network must be allocated from the same subnet pool.");
   for (const other of siblings) {
-    if (overlaps(parsed, cidrOf(other))) {
+    if (overlaps(parsed, subnetCidr(other))) {
       throw invalidInput(
         `Requested subnet with cidr: ${formatCidr(parsed)} for network: ${network.id} overlaps with another subnet`,
       );
@@ -102,6 +105,13 @@ export async function createSubnet(
   const pools = input.allocationPools ?? defaultPools(parsed, gateway);
   const poolError = validatePools(parsed, pools, gateway);
   if (poolError) throw invalidInput(poolError);
+  const modes = input.ipv6Modes ?? { addressMode: null, raMode: null };
+  checkModesOnCreate({
+    ipVersion: parsed.version,
+    modes,
+    enableDhcp: input.enableDhcp !== false,
+    requestedCidr: requested === undefined ? undefined : { text: formatCidr(parsed), prefix: parsed.prefix },
+  });
   const now = timestamp(ctx.now());
   const row: SubnetRow = {
     id: randomUUID(),
@@ -117,16 +127,19 @@ export async function createSubnet(
       pools.map((p) => ({ start: canonicalIp(p.start), end: canonicalIp(p.end) })),
     ),
     dns_nameservers: JSON.stringify(checkAddresses(input.dnsNameservers ?? [], "dns_nameservers")),
-    host_routes: JSON.stringify(input.hostRoutes ?? []),
+    host_routes: JSON.stringify(checkHostRoutes(input.hostRoutes ?? [], parsed.version)),
     subnetpool_id: pool?.id ?? null,
+    ipv6_address_mode: modes.addressMode,
+    ipv6_ra_mode: modes.raMode,
     revision_number: 1,
     created_at: now,
     updated_at: now,
   };
   await tx.run(
     `INSERT INTO subnets (id, network_id, name, description, project_id, ip_version, cidr, gateway_ip, enable_dhcp,
-      allocation_pools, dns_nameservers, host_routes, subnetpool_id, revision_number, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      allocation_pools, dns_nameservers, host_routes, subnetpool_id, ipv6_address_mode, ipv6_ra_mode,
+      revision_number, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       row.id,
       row.network_id,
@@ -141,6 +154,8 @@ export async function createSubnet(
       row.dns_nameservers,
       row.host_routes,
       row.subnetpool_id,
+      row.ipv6_address_mode,
+      row.ipv6_ra_mode,
       row.revision_number,
       row.created_at,
       row.updated_at,
@@ -148,6 +163,8 @@ export async function createSubnet(
   );
   // A network's subnets are one of its attributes: a new subnet is a new revision of the network.
   await revise(tx, "networks", network.id, now);
+  await emitSubnetUpdated(tx, row);
+  await addressPortsOnNewSubnet(tx, ctx, row, network);
   return row;
 }
 
@@ -161,7 +178,8 @@ export async function updateSubnet(
   const current = await findSubnet(tx, id);
   const target = onNetworkTarget(caller, current, await findNetwork(tx, current.network_id));
   allowOn(caller, "update_subnet", "get_subnet", target, () => notFound("Subnet", id));
-  const cidr = cidrOf(current);
+  checkDhcpChange({ addressMode: current.ipv6_address_mode, raMode: current.ipv6_ra_mode }, input.enableDhcp);
+  const cidr = subnetCidr(current);
   const gateway =
     input.gatewayIp === undefined
       ? current.gateway_ip === null
@@ -184,7 +202,10 @@ export async function updateSubnet(
       input.dnsNameservers === undefined
         ? current.dns_nameservers
         : JSON.stringify(checkAddresses(input.dnsNameservers, "dns_nameservers")),
-    host_routes: input.hostRoutes === undefined ? current.host_routes : JSON.stringify(input.hostRoutes),
+    host_routes:
+      input.hostRoutes === undefined
+        ? current.host_routes
+        : JSON.stringify(checkHostRoutes(input.hostRoutes, cidr.version)),
     revision_number: current.revision_number + 1,
     updated_at: timestamp(ctx.now()),
   };
@@ -203,6 +224,7 @@ export async function updateSubnet(
       id,
     ],
   );
+  await emitSubnetUpdated(tx, next);
   return next;
 }
 
@@ -213,17 +235,11 @@ export async function deleteSubnet(
   id: string,
 ): Promise<void> {
   const current = await findSubnet(tx, id);
-  const target = onNetworkTarget(caller, current, await findNetwork(tx, current.network_id));
+  const network = await findNetwork(tx, current.network_id);
+  const target = onNetworkTarget(caller, current, network);
   allowOn(caller, "delete_subnet", "get_subnet", target, () => notFound("Subnet", id));
-  const used = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM ip_allocations WHERE subnet_id = ?", [
-    id,
-  ]);
-  if (Number(used?.n ?? 0) > 0) {
-    throw conflict(
-      "SubnetInUse",
-      `Unable to complete operation on subnet ${id}: One or more ports have an IP allocation from this subnet.`,
-    );
-  }
+  await releaseSubnetAddresses(tx, ctx, current, network);
+  await emitSubnetDeleted(tx, current);
   await tx.run("DELETE FROM subnets WHERE id = ?", [id]);
   await dropTags(tx, "subnets", id);
   await revise(tx, "networks", current.network_id, timestamp(ctx.now()));

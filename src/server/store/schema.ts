@@ -198,6 +198,21 @@ export const migrations: readonly Migration[] = [
       "CREATE INDEX subnets_subnetpool ON subnets (subnetpool_id)",
     ],
   },
+  {
+    version: 7,
+    description: "IPv6 address and RA modes of subnets; extra DHCP options of ports",
+    statements: () => [
+      ...["ipv6_address_mode", "ipv6_ra_mode"].map(
+        (column) =>
+          `ALTER TABLE subnets ADD COLUMN ${column} TEXT CHECK (${column} IN ('slaac', 'dhcpv6-stateful', 'dhcpv6-stateless'))`,
+      ),
+      // Neutron's extradhcpopts, its unique key (port, name, IP version) as the primary key.
+      `CREATE TABLE extra_dhcp_opts (
+        port_id TEXT NOT NULL REFERENCES ports (id) ON DELETE CASCADE, opt_name TEXT NOT NULL,
+        opt_value TEXT NOT NULL, ip_version INTEGER NOT NULL CHECK (ip_version IN (4, 6)),
+        PRIMARY KEY (port_id, opt_name, ip_version))`,
+    ],
+  },
 ];
 
 /** A random UUID in SQL (for rows a migration makes). */
