@@ -1,52 +1,19 @@
 // npm run bench -- dhcp: DHCP answered by the agent, on one testbed host with a real agent and server —
 // DISCOVER → OFFER latency from a VM's namespace on an idle host and with 1,000 more ports (each with its
-// lease in its own flow), the leases per second one host hands out (REQUESTs back to back, meter raised
-// out of the way), and the wait a DHCP request has across agent restarts (SIGTERM, SIGKILL).
+// lease in its own flow), the leases per second one host hands out (REQUESTs at rising rates, meter
+// raised out of the way), and the wait a DHCP request has across agent restarts (SIGTERM, SIGKILL).
 import { sleep } from "../src/base/index.ts";
-import { BootpOp, buildDhcpv4Frame, Dhcpv4MessageType, parseMac } from "../src/packet/index.ts";
+import { Dhcpv4MessageType } from "../src/packet/index.ts";
 import {
   addIdlePorts,
   type DhcpProbeResult,
+  dhcpRequestFrame,
   startDhcpProber,
-  type VmInfo,
   waitInstalledCount,
 } from "../src/testbed/index.ts";
 import { withBenchLab } from "./bench-lab.ts";
 import { describeMachine, machine, saveResult, updateBenchmarksDoc } from "./report.ts";
 import { ms, summary } from "./stats.ts";
-
-/** A DHCP message from the VM with its UDP checksum 0 (none, RFC 768), so the prober can rewrite the xid. */
-function template(vm: VmInfo, type: number, requested?: string): Buffer {
-  const frame = buildDhcpv4Frame({
-    ethernet: { src: vm.mac, dst: "ff:ff:ff:ff:ff:ff" },
-    ipv4: { src: "0.0.0.0", dst: "255.255.255.255" },
-    udp: { srcPort: 68, dstPort: 67 },
-    dhcpv4: {
-      op: BootpOp.request,
-      htype: 1,
-      hlen: 6,
-      hops: 0,
-      xid: 0,
-      secs: 0,
-      broadcast: false,
-      ciaddr: "0.0.0.0",
-      yiaddr: "0.0.0.0",
-      siaddr: "0.0.0.0",
-      giaddr: "0.0.0.0",
-      chaddr: parseMac(vm.mac),
-      sname: "",
-      file: "",
-      options: [
-        { code: 53, data: Buffer.from([type]) },
-        ...(requested === undefined
-          ? []
-          : [{ code: 50, data: Buffer.from(requested.split(".").map(Number)) }]),
-      ],
-    },
-  });
-  frame.writeUInt16BE(0, 14 + 20 + 6);
-  return frame;
-}
 
 interface Latency {
   readonly n: number;
@@ -103,8 +70,8 @@ export async function runDhcpBench(): Promise<void> {
         subnet: { gateway_ip: "198.19.0.1", dns_nameservers: ["198.19.0.53"] },
       });
       const vm = await lab.vm("h1", net, "c", "198.19.1.1");
-      const discover = template(vm, Dhcpv4MessageType.discover);
-      const request = template(vm, Dhcpv4MessageType.request, vm.ip);
+      const discover = dhcpRequestFrame(vm, Dhcpv4MessageType.discover);
+      const request = dhcpRequestFrame(vm, Dhcpv4MessageType.request, { requestedIp: vm.ip });
       const paced = async (t: Buffer, count: number, intervalMs: number) =>
         (await startDhcpProber(vm, t, { count, intervalMs, lingerS: 3 })).done;
       console.log("dhcp: latency, idle host");

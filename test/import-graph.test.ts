@@ -19,7 +19,7 @@ const allowed: Record<string, readonly string[]> = {
   keystone: ["base"],
   server: ["base", "protocol", "keystone"],
   agent: ["base", "ovsdb", "openflow", "packet", "ovs", "protocol", "keystone"],
-  testbed: ["base", "ovsdb", "ovs", "protocol"],
+  testbed: ["base", "ovsdb", "ovs", "protocol", "packet"],
   cli: ["base", "ovsdb", "openflow", "ovs", "protocol", "keystone", "agent", "server", "testbed"],
 };
 /** Edges allowed for types only (erased at run time): the testbed reads the agent's report type. */

@@ -9,7 +9,7 @@ import { InvalidArgumentError } from "../base/index.ts";
 import { PacketDecodeError } from "./errors.ts";
 import { checkRange } from "./field-checks.ts";
 import { PacketReader } from "./reader.ts";
-import type { PacketWriter } from "./writer.ts";
+import { PacketWriter } from "./writer.ts";
 
 /** The codes this layer gives types to (RFC 2132 unless noted). */
 export const Dhcpv4OptionCode = {
@@ -131,6 +131,28 @@ function concatenate(instances: readonly DecodedDhcpv4Option[]): DecodedDhcpv4Op
 
 /** Writes `options` in order, each split into instances of at most 255 bytes, then End. */
 export function writeOptions(w: PacketWriter, options: readonly Dhcpv4Option[]): void {
+  writeInstances(w, options);
+  w.u8(END);
+}
+
+/**
+ * Options as DHCP frames them (RFC 3396 instances, no End): a block that becomes part of a message
+ * later — the agent carries a lease's options so in its flows.
+ */
+export function encodeDhcpv4OptionList(options: readonly Dhcpv4Option[]): Buffer {
+  const w = new PacketWriter(256);
+  writeInstances(w, options);
+  return w.finish();
+}
+
+/** The options of such a block, one per code with its instances joined; PacketDecodeError if malformed. */
+export function decodeDhcpv4OptionList(bytes: Uint8Array): DecodedDhcpv4Option[] {
+  const instances: DecodedDhcpv4Option[] = [];
+  readArea(new PacketReader(bytes, LAYER), instances);
+  return concatenate(instances);
+}
+
+function writeInstances(w: PacketWriter, options: readonly Dhcpv4Option[]): void {
   const seen = new Set<number>();
   options.forEach((option, i) => {
     const field = `dhcpv4.options[${i}]`;
@@ -151,5 +173,4 @@ export function writeOptions(w: PacketWriter, options: readonly Dhcpv4Option[]):
       at += 255;
     } while (at < option.data.length);
   });
-  w.u8(END);
 }

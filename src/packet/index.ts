@@ -17,7 +17,13 @@ export {
   encodeDhcpv4,
   findDhcpv4Option,
 } from "./dhcpv4.ts";
-export { type DecodedDhcpv4Option, type Dhcpv4Option, Dhcpv4OptionCode } from "./dhcpv4-options.ts";
+export {
+  type DecodedDhcpv4Option,
+  type Dhcpv4Option,
+  Dhcpv4OptionCode,
+  decodeDhcpv4OptionList,
+  encodeDhcpv4OptionList,
+} from "./dhcpv4-options.ts";
 export { buildDhcpv4ReplyOptions, type Dhcpv4ReplyOptions, parseDhcpv4ReplyOptions } from "./dhcpv4-reply.ts";
 export { type Dhcpv4RequestOptions, parseDhcpv4RequestOptions } from "./dhcpv4-request.ts";
 export { type Dhcpv6Message, Dhcpv6MessageType, decodeDhcpv6, encodeDhcpv6 } from "./dhcpv6.ts";

@@ -7,6 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { InvalidArgumentError, WeirError } from "../base/index.ts";
+import { BootpOp, buildDhcpv4Frame, parseIpv4, parseMac } from "../packet/index.ts";
 import type { VmInfo } from "./vm.ts";
 
 const script = `
@@ -38,6 +39,7 @@ t = threading.Thread(target=receive); t.start()
 print("ready", flush=True)
 start = time.perf_counter_ns()
 frame = bytearray(template)
+frame[14 + 20 + 6:14 + 20 + 8] = b"\\x00\\x00"  # UDP checksum 0 (none, RFC 768): the xid changes below
 for i in range(count):
     xid = 0x57000000 + i
     frame[XID:XID + 4] = xid.to_bytes(4, "big")
@@ -68,9 +70,45 @@ export interface DhcpProber {
 }
 
 /**
- * Starts sending `count` copies of `template` (an Ethernet frame with a DHCPv4 message whose UDP checksum
- * is 0, so the xid can be rewritten) from the VM, `intervalMs` apart (0: back to back). Resolves once
- * the socket is open.
+ * A DHCPv4 request as a client in `vm` broadcasts it before it has an address (message type `type`,
+ * option 50 when `requestedIp` is given).
+ */
+export function dhcpRequestFrame(
+  vm: VmInfo,
+  type: number,
+  options: { xid?: number; requestedIp?: string } = {},
+): Buffer {
+  return buildDhcpv4Frame({
+    ethernet: { src: vm.mac, dst: "ff:ff:ff:ff:ff:ff" },
+    ipv4: { src: "0.0.0.0", dst: "255.255.255.255" },
+    udp: { srcPort: 68, dstPort: 67 },
+    dhcpv4: {
+      op: BootpOp.request,
+      htype: 1,
+      hlen: 6,
+      hops: 0,
+      xid: options.xid ?? 0,
+      secs: 0,
+      broadcast: false,
+      ciaddr: "0.0.0.0",
+      yiaddr: "0.0.0.0",
+      siaddr: "0.0.0.0",
+      giaddr: "0.0.0.0",
+      chaddr: parseMac(vm.mac),
+      sname: "",
+      file: "",
+      options: [
+        { code: 53, data: Buffer.from([type]) },
+        ...(options.requestedIp === undefined ? [] : [{ code: 50, data: parseIpv4(options.requestedIp) }]),
+      ],
+    },
+  });
+}
+
+/**
+ * Starts sending `count` copies of `template` (dhcpRequestFrame's; each gets its own xid, and its UDP
+ * checksum is cleared so the xid can change) from the VM, `intervalMs` apart (0: back to back).
+ * Resolves once the socket is open.
  */
 export async function startDhcpProber(
   vm: VmInfo,

@@ -13,7 +13,7 @@ export {
 export { knownTestbeds, removeTestbed, testbedOwner } from "./cleanup.ts";
 export { CloudApi, type RuleSpec } from "./cloud.ts";
 export { currentLease, type DhcpClient, type DhcpEvent, startDhcpClient } from "./dhcp-client.ts";
-export { type DhcpProbeResult, type DhcpProber, startDhcpProber } from "./dhcp-prober.ts";
+export { type DhcpProbeResult, type DhcpProber, dhcpRequestFrame, startDhcpProber } from "./dhcp-prober.ts";
 export { CommandError, ip, run } from "./exec.ts";
 export { type Capture, captureFrames, icmpv6ToAllNodes, icmpv6Type, ipv4Dscp, sendFrames } from "./frames.ts";
 export { type HostInfo, restartOvsdbServer, restartVswitchd } from "./host.ts";

@@ -87,7 +87,7 @@ for (const [what, text, expected] of [
   [
     "an unknown extension",
     good.replace("[agent]", "[agent]\nextensions = qos, firewal"),
-    /\[agent\] extensions: unknown extension firewal \(built in: qos; or the path of an extension module\)/,
+    /\[agent\] extensions: unknown extension firewal \(built in: qos, dhcp; or the path of an extension module\)/,
   ],
   [
     "an extension module that is not there",

@@ -9,17 +9,17 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { serverMacOf as serverMac } from "../../src/agent/internal.ts";
 import { waitFor } from "../../src/base/index.ts";
-import { BootpOp, buildDhcpv4Frame, Dhcpv4MessageType, parseMac } from "../../src/packet/index.ts";
+import { Dhcpv4MessageType } from "../../src/packet/index.ts";
 import {
   captureFrames,
   currentLease,
+  dhcpRequestFrame,
   ip,
   probePairs,
   reaches,
   run,
   sendFrames,
   startDhcpClient,
-  type VmInfo,
 } from "../../src/testbed/index.ts";
 import { lab } from "../support/lab.ts";
 
@@ -53,33 +53,6 @@ async function dhcpLab(t: import("node:test").TestContext, dhcpSection = "", met
     },
   });
   return { l, net, subnet: await l.subnetOf(net) };
-}
-
-/** A DISCOVER as a client sends it from `vm` (for floods and malformed variants). */
-function discover(vm: VmInfo, xid: number): Buffer {
-  const dhcpv4 = {
-    op: BootpOp.request,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid,
-    secs: 0,
-    broadcast: false,
-    ciaddr: "0.0.0.0",
-    yiaddr: "0.0.0.0",
-    siaddr: "0.0.0.0",
-    giaddr: "0.0.0.0",
-    chaddr: parseMac(vm.mac),
-    sname: "",
-    file: "",
-    options: [{ code: 53, data: Buffer.from([Dhcpv4MessageType.discover]) }],
-  };
-  return buildDhcpv4Frame({
-    ethernet: { src: vm.mac, dst: "ff:ff:ff:ff:ff:ff" },
-    ipv4: { src: "0.0.0.0", dst: "255.255.255.255" },
-    udp: { srcPort: 68, dstPort: 67 },
-    dhcpv4,
-  });
 }
 
 const isOffer = (f: Buffer) =>
@@ -173,7 +146,9 @@ test("a flood of DHCP from one VM is metered, another VM still gets its lease, m
   // 400 DISCOVERs as fast as python sends them (well under a second).
   await sendFrames(
     flooder,
-    Array.from({ length: 400 }, (_, i) => discover(flooder, 0x1000 + i)),
+    Array.from({ length: 400 }, (_, i) =>
+      dhcpRequestFrame(flooder, Dhcpv4MessageType.discover, { xid: 0x1000 + i }),
+    ),
   );
   const other = await l.vm("h1", net, "o", "198.19.1.2", { dhcp: true });
   assert.equal((await currentLease(l.dhcpClients.get(other.name)!))?.lease.ip_address, "198.19.1.2");
@@ -182,7 +157,7 @@ test("a flood of DHCP from one VM is metered, another VM still gets its lease, m
   assert.ok(offers > 0, "some were answered");
   assert.ok(offers < 60, `the meter held the flood back (${offers} answered)`);
   // Malformed: a DHCP request with a broken magic cookie (checksums recomputed), and a truncated one.
-  const bad = discover(flooder, 0x2000);
+  const bad = dhcpRequestFrame(flooder, Dhcpv4MessageType.discover, { xid: 0x2000 });
   const cookieAt = 14 + 20 + 8 + 236;
   const broken = Buffer.from(bad);
   broken.writeUInt32BE(0xdeadbeef, cookieAt);
@@ -288,4 +263,20 @@ test("renewals: unicast to the server identifier at T1 is answered; a lease that
   );
   assert.equal(back.lease.ip_address, "198.19.1.1");
   assert.ok(await reaches(a, b.ip), "a forwards again");
+});
+
+test("with the server down, a restarted agent answers DHCP at once from the previous run's flows", async (t) => {
+  const { l, net } = await dhcpLab(t);
+  const a = await l.vm("h1", net, "a", "198.19.1.1", { dhcp: true });
+  await l.dhcpClients.get(a.name)!.stop();
+  await l.stopServer();
+  await l.agents.get("h1")!.kill();
+  const report = await l.startAgent("h1");
+  assert.equal(report.server, "unreachable", "the new run has heard nothing from the server");
+  // A client confirming its lease now is answered by the new run, from the leases the old run's flows carry.
+  const client = await startDhcpClient(a, l.testbed.info.runDir, { timeoutS: 15 });
+  const last = (await client.events()).at(-1);
+  assert.equal(last?.reason, "REBOOT");
+  assert.equal(last?.lease.ip_address, "198.19.1.1");
+  await l.startServerAgain(t);
 });

@@ -102,7 +102,8 @@ export class PuntChannel {
       return;
     }
     metrics.punted.inc({ feature: feature.name, outcome: answer.outcome });
-    if (answer.log !== undefined)
+    // One line per feature and outcome every LOG_EVERY_MS at most: a VM sending junk is a metric.
+    if (answer.log !== undefined && this.#due(`${feature.name} ${answer.outcome}`))
       this.#options.log.info({ feature: feature.name, ...answer.log.fields }, answer.log.message);
     for (const reply of answer.replies) {
       this.connection
@@ -118,9 +119,14 @@ export class PuntChannel {
   }
 
   #rateLimitedLog(kind: string, message: string, fields: Record<string, unknown>): void {
+    if (this.#due(kind)) this.#options.log.warn({ bridge: this.#options.bridge, ...fields }, message);
+  }
+
+  /** Whether a line of this kind may be logged now (and if so, notes that it was). */
+  #due(kind: string): boolean {
     const now = Date.now();
-    if (now - (this.#lastLogged.get(kind) ?? Number.NEGATIVE_INFINITY) < LOG_EVERY_MS) return;
+    if (now - (this.#lastLogged.get(kind) ?? Number.NEGATIVE_INFINITY) < LOG_EVERY_MS) return false;
     this.#lastLogged.set(kind, now);
-    this.#options.log.warn({ bridge: this.#options.bridge, ...fields }, message);
+    return true;
   }
 }

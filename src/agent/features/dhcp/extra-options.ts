@@ -57,8 +57,11 @@ const byName: Readonly<Record<string, readonly [number, Kind]>> = {
 };
 const byCode = new Map(Object.values(byName).map(([code, kind]) => [code, kind]));
 
-/** Codes the responder sets itself (message type, server identifier, lease times, overload, end, pad). */
-const RESERVED = new Set([0, 51, 52, 53, 54, 58, 59, 255]);
+/**
+ * Codes the responder sets itself (message type, server identifier, lease times, the NAK's message, the
+ * client identifier it echoes), and framing (pad, overload, end).
+ */
+const RESERVED = new Set([0, 51, 52, 53, 54, 56, 58, 59, 61, 255]);
 
 export type ExtraOption =
   | { readonly kind: "option"; readonly code: number; readonly value: DhcpOptionValue }

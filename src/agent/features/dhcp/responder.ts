@@ -9,6 +9,7 @@
 import {
   BootpOp,
   buildDhcpv4Frame,
+  buildDhcpv4ReplyOptions,
   DhcpPort,
   type Dhcpv4Message,
   Dhcpv4MessageType,
@@ -16,6 +17,7 @@ import {
   decodeFrame,
   dhcpv4ClientMac,
   findDhcpv4Option,
+  formatIpv4,
   PacketDecodeError,
 } from "../../../packet/index.ts";
 import type { PuntAnswer, PuntedPacket } from "../../pipeline/feature.ts";
@@ -26,16 +28,7 @@ const BROADCAST_MAC = "ff:ff:ff:ff:ff:ff";
 const NO_ADDRESS = "0.0.0.0";
 const INFINITE = 0xffffffff;
 
-const Opt = {
-  requestedIp: 50,
-  leaseTime: 51,
-  messageType: 53,
-  serverId: 54,
-  message: 56,
-  renewal: 58,
-  rebinding: 59,
-  clientId: 61,
-} as const;
+const Opt = { requestedIp: 50, messageType: 53, serverId: 54, message: 56, clientId: 61 } as const;
 
 const nothing = (outcome: string, log?: PuntAnswer["log"]): PuntAnswer => ({
   outcome,
@@ -43,16 +36,9 @@ const nothing = (outcome: string, log?: PuntAnswer["log"]): PuntAnswer => ({
   ...(log ? { log } : {}),
 });
 
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-};
-const ipOption = (code: number, ip: string) => ({ code, data: Buffer.from(ip.split(".").map(Number)) });
-
 function optionIp(message: Dhcpv4Message, code: number): string | undefined {
   const o = findDhcpv4Option(message, code);
-  return o !== undefined && o.data.length === 4 ? [...o.data].join(".") : undefined;
+  return o !== undefined && o.data.length === 4 ? formatIpv4(o.data) : undefined;
 }
 
 interface Request {
@@ -143,22 +129,26 @@ function reply(
 ): PuntAnswer {
   const nak = type === Dhcpv4MessageType.nak;
   const inform = outcome === "inform";
-  const options: Dhcpv4Option[] = [
-    { code: Opt.messageType, data: Buffer.from([type]) },
-    ipOption(Opt.serverId, lease.serverIp),
-  ];
-  if (!nak && !inform) {
-    options.push({ code: Opt.leaseTime, data: u32(lease.leaseSeconds) });
-    if (lease.leaseSeconds !== INFINITE) {
-      options.push({ code: Opt.renewal, data: u32(Math.floor(lease.leaseSeconds / 2)) });
-      options.push({ code: Opt.rebinding, data: u32(Math.floor((lease.leaseSeconds * 7) / 8)) });
-    }
-  }
-  if (!nak) options.push(...lease.options.filter((o) => !options.some((x) => x.code === o.code)));
-  else options.push({ code: Opt.message, data: Buffer.from("requested address is not this port's") });
-  // RFC 6842: a client identifier sent is echoed.
+  // The lease's options (none in a NAK, RFC 2131 Table 3), then the client identifier echoed (RFC 6842).
+  const extra: Dhcpv4Option[] = nak
+    ? [{ code: Opt.message, data: Buffer.from("requested address is not this port's") }]
+    : [...lease.options];
   const clientId = findDhcpv4Option(request, Opt.clientId);
-  if (clientId !== undefined) options.push({ code: Opt.clientId, data: clientId.data });
+  if (clientId !== undefined) extra.push({ code: Opt.clientId, data: clientId.data });
+  const timed = !nak && !inform;
+  const finite = lease.leaseSeconds !== INFINITE;
+  const options = buildDhcpv4ReplyOptions({
+    messageType: type,
+    serverIdentifier: lease.serverIp,
+    ...(timed ? { leaseTime: lease.leaseSeconds } : {}),
+    ...(timed && finite
+      ? {
+          renewalTime: Math.floor(lease.leaseSeconds / 2),
+          rebindingTime: Math.floor((lease.leaseSeconds * 7) / 8),
+        }
+      : {}),
+    extra,
+  });
   const message: Dhcpv4Message = {
     op: BootpOp.reply,
     htype: request.htype,

@@ -11,15 +11,22 @@
  * agent, left behind by a downgrade, are replaced by this run's swap).
  */
 import { InvalidArgumentError } from "../../../base/index.ts";
-import { type Dhcpv4Option, encodeClasslessRoutes, formatMac, parseMac } from "../../../packet/index.ts";
+import {
+  type Dhcpv4Option,
+  decodeDhcpv4OptionList,
+  encodeClasslessRoutes,
+  encodeDhcpv4OptionList,
+  formatIpv4,
+  formatMac,
+  PacketDecodeError,
+  parseIpv4,
+  parseMac,
+} from "../../../packet/index.ts";
 import type { DhcpOptionValue } from "./extra-options.ts";
 import type { Lease } from "./lease.ts";
 
 const VERSION = 1;
 
-// Addresses in the layout: dotted quads as four bytes (the lease's values were checked by the server).
-const parseIpv4 = (ip: string) => Buffer.from(ip.split(".").map(Number));
-const formatIpv4 = (b: Uint8Array) => [...b].join(".");
 const FIXED = 31;
 
 /** One option's data, as its type writes it (RFC 2132 §2; RFC 3442 §3 for classless routes). */
@@ -61,15 +68,9 @@ export function optionData(value: DhcpOptionValue): Buffer {
 }
 
 export function encodeLease(lease: Lease): Buffer {
-  const options = [...lease.options].map(([code, value]) => ({ code, data: optionData(value) }));
-  const tlvs: Buffer[] = [];
-  for (const { code, data } of options) {
-    // RFC 3396: data over 255 bytes goes in consecutive instances of the code.
-    for (let at = 0; at === 0 || at < data.length; at += 255) {
-      const chunk = data.subarray(at, at + 255);
-      tlvs.push(Buffer.from([code, chunk.length]), chunk);
-    }
-  }
+  const options = encodeDhcpv4OptionList(
+    [...lease.options].map(([code, value]) => ({ code, data: optionData(value) })),
+  );
   const fixed = Buffer.alloc(FIXED);
   fixed[0] = VERSION;
   fixed[1] = 4;
@@ -80,7 +81,7 @@ export function encodeLease(lease: Lease): Buffer {
   parseMac(lease.serverMac).copy(fixed, 17);
   fixed.writeUInt32BE(lease.leaseSeconds < 0 ? 0xffffffff : lease.leaseSeconds, 23);
   parseIpv4(lease.nextServer ?? "0.0.0.0").copy(fixed, 27);
-  return Buffer.concat([fixed, ...tlvs]);
+  return Buffer.concat([fixed, options]);
 }
 
 export interface CarriedLease {
@@ -103,15 +104,12 @@ export function decodeLease(bytes: Uint8Array): CarriedLease {
       "dhcp userdata",
       `not a version ${VERSION} IPv4 lease (${b.length} bytes)`,
     );
-  const byCode = new Map<number, Buffer[]>();
-  for (let at = FIXED; at < b.length; ) {
-    if (at + 2 > b.length || at + 2 + b[at + 1]! > b.length)
-      throw new InvalidArgumentError("dhcp userdata", `option at ${at} runs past the end`);
-    const code = b[at]!;
-    const list = byCode.get(code) ?? [];
-    list.push(b.subarray(at + 2, at + 2 + b[at + 1]!));
-    byCode.set(code, list);
-    at += 2 + b[at + 1]!;
+  let options: Dhcpv4Option[];
+  try {
+    options = decodeDhcpv4OptionList(b.subarray(FIXED));
+  } catch (error) {
+    if (error instanceof PacketDecodeError) throw new InvalidArgumentError("dhcp userdata", error.message);
+    throw error;
   }
   return {
     clientMac: formatMac(b.subarray(2, 8)),
@@ -121,6 +119,6 @@ export function decodeLease(bytes: Uint8Array): CarriedLease {
     serverMac: formatMac(b.subarray(17, 23)),
     leaseSeconds: b.readUInt32BE(23),
     nextServer: formatIpv4(b.subarray(27, 31)),
-    options: [...byCode].map(([code, parts]) => ({ code, data: Buffer.concat(parts) })),
+    options,
   };
 }
