@@ -9,10 +9,13 @@ export { assignClasses, formatClassRecord, parseClassRecord } from "./extensions
 export { removedMeterRanges } from "./extensions/removed.ts";
 export { defaultDhcpConfig, parseDhcpConfig } from "./features/dhcp/config.ts";
 export { extraOption } from "./features/dhcp/extra-options.ts";
-export { DHCP_METER_BASE, dhcpFlows } from "./features/dhcp/flows.ts";
+export { DHCP_METER_BASE, dhcpFlows, dhcpv6Flows } from "./features/dhcp/flows.ts";
 export { type Lease, leaseOf, serverMacOf } from "./features/dhcp/lease.ts";
+export { type Lease6, lease6Of } from "./features/dhcp/lease6.ts";
 export { answer as dhcpAnswer } from "./features/dhcp/responder.ts";
+export { answerV6 as dhcpv6Answer } from "./features/dhcp/responder6.ts";
 export { decodeLease, encodeLease, optionData } from "./features/dhcp/userdata.ts";
+export { decodeLease6, encodeLease6 } from "./features/dhcp/userdata6.ts";
 export { linkLocalOf } from "./features/firewall/addresses.ts";
 export {
   ClauseMemos,

@@ -3,9 +3,11 @@ import { Command } from "commander";
 import { waitFor } from "../base/index.ts";
 import {
   addPhysicalBridge,
+  canonicalIpv6,
   currentLease,
   defaultRunRoot,
   freeLoopbackPort,
+  globalIpv6Addresses,
   holdTcp,
   knownTestbeds,
   preflight,
@@ -13,6 +15,7 @@ import {
   reachabilityMatrix,
   reaches,
   removeTestbed,
+  run,
   type ServerProcess,
   startL4Servers,
   startServerProcess,
@@ -21,6 +24,7 @@ import {
   testbedOwner,
   type VmInfo,
   WeirLab,
+  waitIpv6Configured,
   withCleanupOnSignal,
 } from "../testbed/index.ts";
 import { type DemoVm, renderLoss, renderMatrix, wrongCells } from "./demo-render.ts";
@@ -92,6 +96,15 @@ async function runDemo(name: string, progress: Progress, keep: boolean): Promise
     "creating network demo-vxlan (VXLAN VNI 1001) with a subnet (DHCP on, gateway 198.19.0.1)",
     () => lab.network({ name: "demo-vxlan", type: "vxlan", segmentationId: 1001, subnet }),
   );
+  await progress.step(
+    "adding an IPv6 subnet 2001:db8:2::/64 to demo-vxlan (SLAAC: the agents answer router solicitations)",
+    () =>
+      lab.ipv6Subnet(vxlan, "2001:db8:2::/64", {
+        ipv6_ra_mode: "slaac",
+        ipv6_address_mode: "slaac",
+        gateway_ip: "2001:db8:2::1",
+      }),
+  );
   const plan = [
     { host: "h1", vm: "vm1", network: "demo-vlan", id: vlan, ip: "198.19.1.1" },
     { host: "h1", vm: "vm2", network: "demo-vxlan", id: vxlan, ip: "198.19.2.1" },
@@ -102,7 +115,7 @@ async function runDemo(name: string, progress: Progress, keep: boolean): Promise
   for (const p of plan) {
     const vm = await progress.step(
       `booting ${p.host}-${p.vm} on ${p.network}: port bound to ${lab.hostName(p.host)}, VIF plugged as Nova does, wired by the agent, address by DHCP`,
-      () => lab.vm(p.host, p.id, p.vm, p.ip, { dhcp: true }),
+      () => lab.vm(p.host, p.id, p.vm, p.ip, { dhcp: true, ipv6Auto: p.id === vxlan }),
       (v) => `${v.port}, ${v.ip}`,
     );
     vms.push({ vm, network: p.network });
@@ -110,6 +123,21 @@ async function runDemo(name: string, progress: Progress, keep: boolean): Promise
   progress.line();
   progress.line("Leases the VMs' DHCP clients (dhclient) got from their hosts' agents:");
   for (const { vm } of vms) progress.line(`  ${await leaseLine(lab, vm)}`);
+  progress.line();
+  progress.line(
+    "IPv6 the demo-vxlan VMs' kernels configured from their hosts' router advertisements (SLAAC):",
+  );
+  const v6 = vms.filter((v) => v.network === "demo-vxlan").map((v) => v.vm);
+  for (const vm of v6) progress.line(`  ${await slaacLine(lab, vm)}`);
+  const [from, to] = v6;
+  if (from !== undefined && to !== undefined) {
+    const target = await portIpv6(lab, to);
+    progress.line(
+      target !== undefined && (await reachesIpv6(from, target))
+        ? `  ${from.name} reaches ${to.name} at ${target} across hosts.`
+        : `  WRONG: ${from.name} does not reach ${to.name} over IPv6`,
+    );
+  }
   progress.line();
   await progress.step("waiting for the server to show every port ACTIVE", () =>
     Promise.all(vms.map((v) => waitActive(lab, v.vm.portId))),
@@ -222,6 +250,33 @@ async function showFirewall(lab: WeirLab, progress: Progress, network: string, c
     },
   };
 }
+
+/** The port's IPv6 address as the server allocated it (the EUI-64 one of its MAC on a SLAAC subnet). */
+async function portIpv6(lab: WeirLab, vm: VmInfo): Promise<string | undefined> {
+  const reply = await lab.api.call("GET", `/v2.0/ports/${vm.portId}`);
+  const fixed = (reply.port as { fixed_ips: { ip_address: string }[] }).fixed_ips;
+  const v6 = fixed.find((f) => f.ip_address.includes(":"))?.ip_address;
+  return v6 === undefined ? undefined : canonicalIpv6(v6);
+}
+
+/** Whether the VM's kernel took its port's address and a default router, and which. */
+async function slaacLine(lab: WeirLab, vm: VmInfo): Promise<string> {
+  const address = await portIpv6(lab, vm);
+  if (address === undefined) return `${vm.name}: the port has no IPv6 address (WRONG)`;
+  try {
+    const router = await waitIpv6Configured(vm, address);
+    return `${vm.name}: ${address}/64 (its port's EUI-64 address), default router ${router}`;
+  } catch {
+    const got = await globalIpv6Addresses(vm);
+    return `${vm.name}: WRONG: has ${got.join(", ") || "no global address"}, not ${address}`;
+  }
+}
+
+const reachesIpv6 = (from: VmInfo, to: string) =>
+  run("ping", ["-6", "-c", "2", "-i", "0.2", "-W", "2", to], { netns: from.namespace }).then(
+    () => true,
+    () => false,
+  );
 
 /** One VM's lease as its client saw it: address, router, DNS, MTU, lease time, who answered. */
 async function leaseLine(lab: WeirLab, vm: VmInfo): Promise<string> {

@@ -64,7 +64,7 @@ export {
   type Ipv6HeaderInput,
   type Ipv6Packet,
 } from "./ipv6.ts";
-export { formatIpv6, parseIpv6 } from "./ipv6-address.ts";
+export { formatIpv6, linkLocalOfMac, parseIpv6 } from "./ipv6-address.ts";
 export { formatMac, parseMac } from "./mac-address.ts";
 export {
   decodeNeighborSolicitation,

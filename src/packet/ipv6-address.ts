@@ -72,3 +72,22 @@ export function isMulticastIpv6(bytes: Uint8Array): boolean {
 export function isUnspecifiedIpv6(bytes: Uint8Array): boolean {
   return bytes.every((b) => b === 0);
 }
+
+/**
+ * The link-local address a MAC's interface configures for itself (RFC 4291 §2.5.1 and appendix A: the
+ * modified EUI-64 interface identifier, the universal/local bit flipped, in fe80::/64).
+ */
+export function linkLocalOfMac(mac: Uint8Array): string {
+  const out = Buffer.alloc(16);
+  out[0] = 0xfe;
+  out[1] = 0x80;
+  out[8] = mac[0]! ^ 0x02;
+  out[9] = mac[1]!;
+  out[10] = mac[2]!;
+  out[11] = 0xff;
+  out[12] = 0xfe;
+  out[13] = mac[3]!;
+  out[14] = mac[4]!;
+  out[15] = mac[5]!;
+  return formatIpv6(out);
+}

@@ -93,9 +93,15 @@ export class CloudApi {
   }
 
   /** Another subnet on a network (an IPv6 one beside the VMs' IPv4 subnet, say); no gateway. */
-  async addSubnet(networkId: string, cidr: string, ipVersion: 4 | 6): Promise<string> {
+  /** A subnet without a gateway unless `attributes` give one (or IPv6 modes, DNS servers: any of Neutron's). */
+  async addSubnet(
+    networkId: string,
+    cidr: string,
+    ipVersion: 4 | 6,
+    attributes: Record<string, unknown> = {},
+  ): Promise<string> {
     const reply = await this.#call("POST", "/v2.0/subnets", {
-      subnet: { network_id: networkId, cidr, ip_version: ipVersion, gateway_ip: null },
+      subnet: { network_id: networkId, cidr, ip_version: ipVersion, gateway_ip: null, ...attributes },
     });
     return reply.subnet!.id as string;
   }

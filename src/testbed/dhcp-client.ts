@@ -1,14 +1,15 @@
 /**
- * A real DHCP client in a VM: ISC dhclient (Debian's isc-dhcp-client) on the VM's eth0, with a script of
- * ours instead of dhclient-script — the stock one writes /etc/resolv.conf, which a network namespace
- * shares with the host. Ours applies what a VM needs (address and mask, MTU, routes: option 121 when
- * sent, else the router) and appends every event with the options dhclient read to a log in the
- * testbed's run directory, so a test reads the lease as the client saw it. The client runs in the VM's
- * namespace: the testbed's removal stops it with everything else there.
+ * A real DHCP client in a VM: ISC dhclient (Debian's isc-dhcp-client) on the VM's eth0, for DHCPv4 or
+ * DHCPv6 (stateful, or stateless with -S), with a script of ours instead of dhclient-script — the stock
+ * one writes /etc/resolv.conf, which a network namespace shares with the host. Ours applies what a VM
+ * needs (address and mask, MTU, routes: option 121 when sent, else the router; the DHCPv6 address) and
+ * appends every event with the options dhclient read to a log in the testbed's run directory, so a test
+ * reads the lease as the client saw it. The client runs in the VM's namespace: the testbed's removal
+ * stops it with everything else there.
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { InvalidArgumentError } from "../base/index.ts";
+import { InvalidArgumentError, waitFor } from "../base/index.ts";
 import { run } from "./exec.ts";
 import { isOurProcess, readPidfile, stopProcess } from "./processes.ts";
 import type { VmInfo } from "./vm.ts";
@@ -62,6 +63,12 @@ case "$reason" in
   EXPIRE|FAIL|RELEASE|STOP)
     ip -4 addr flush dev "$interface"
     ;;
+  BOUND6|RENEW6|REBIND6|REBOOT6)
+    [ -n "$new_ip6_address" ] && ip -6 addr replace "$new_ip6_address/$new_ip6_prefixlen" dev "$interface"
+    ;;
+  EXPIRE6|RELEASE6|STOP6)
+    [ -n "$old_ip6_address" ] && ip -6 addr del "$old_ip6_address/$old_ip6_prefixlen" dev "$interface"
+    ;;
 esac
 exit 0
 `;
@@ -70,6 +77,11 @@ const CONF = `option rfc3442-classless-static-routes code 121 = array of unsigne
 send host-name = gethostname();
 request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers, host-name,
   interface-mtu, rfc3442-classless-static-routes, ntp-servers;
+timeout 30;
+retry 1;
+`;
+
+const CONF6 = `request dhcp6.name-servers, dhcp6.domain-search;
 timeout 30;
 retry 1;
 `;
@@ -97,15 +109,26 @@ function parseEvents(text: string): DhcpEvent[] {
  * seconds, then an error), leaving it running to renew. `dir` holds its files (the testbed's run
  * directory, or a test's).
  */
+export interface DhcpClientOptions {
+  readonly timeoutS?: number;
+  /** 4 (the default) or 6: DHCPv6, once the VM's link-local address has passed duplicate detection. */
+  readonly family?: 4 | 6;
+  /** DHCPv6 information requests only (dhclient -S): the configuration of a stateless subnet. */
+  readonly stateless?: boolean;
+}
+
 export async function startDhcpClient(
   vm: VmInfo,
   dir: string,
-  options: { timeoutS?: number } = {},
+  options: DhcpClientOptions = {},
 ): Promise<DhcpClient> {
   const timeoutS = options.timeoutS ?? 30;
   if (!Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > 300)
     throw new InvalidArgumentError("timeoutS", `${timeoutS} is not 1..300`);
-  const base = join(dir, "dhcp", vm.name);
+  const v6 = options.family === 6;
+  if (options.stateless && !v6) throw new InvalidArgumentError("stateless", "is for DHCPv6 (family 6) only");
+  if (v6) await linkLocalReady(vm);
+  const base = join(dir, "dhcp", v6 ? `${vm.name}-v6` : vm.name);
   await mkdir(base, { recursive: true });
   const files = {
     script: join(base, "script"),
@@ -116,9 +139,21 @@ export async function startDhcpClient(
   };
   // dhclient gives its script an environment of its own making: the log's path is written into it.
   await writeFile(files.script, SCRIPT.replace("@LOG@", files.log), { mode: 0o755 });
-  await writeFile(files.conf, CONF.replace("timeout 30", `timeout ${timeoutS}`));
+  await writeFile(files.conf, (v6 ? CONF6 : CONF).replace("timeout 30", `timeout ${timeoutS}`));
   await rm(files.log, { force: true });
-  const args = ["-4", "-1", "-sf", files.script, "-cf", files.conf, "-lf", files.leases, "-pf", files.pid];
+  const family = v6 ? ["-6", ...(options.stateless ? ["-S"] : [])] : ["-4"];
+  const args = [
+    ...family,
+    "-1",
+    "-sf",
+    files.script,
+    "-cf",
+    files.conf,
+    "-lf",
+    files.leases,
+    "-pf",
+    files.pid,
+  ];
   // dhclient exits 2 without a lease after `timeout`; with one it forks to keep it and exits 0.
   await run("dhclient", [...args, "eth0"], { netns: vm.namespace, timeoutMs: (timeoutS + 15) * 1000 });
   const events = async () => parseEvents(await readFile(files.log, "utf8").catch(() => ""));
@@ -137,8 +172,27 @@ export async function startDhcpClient(
   };
 }
 
-/** The lease of the client's last BOUND, RENEW, REBIND or REBOOT. */
+const GOT = ["BOUND", "RENEW", "REBIND", "REBOOT"];
+
+/** The lease of the client's last BOUND, RENEW, REBIND or REBOOT (their …6 forms, and INFORM6, for DHCPv6). */
 export async function currentLease(client: DhcpClient): Promise<DhcpEvent | undefined> {
   const events = await client.events();
-  return events.filter((e) => ["BOUND", "RENEW", "REBIND", "REBOOT"].includes(e.reason)).at(-1);
+  return events
+    .filter(
+      (e) => GOT.includes(e.reason) || GOT.includes(e.reason.replace(/6$/, "")) || e.reason === "INFORM6",
+    )
+    .at(-1);
+}
+
+/** dhclient -6 binds to the link-local address: it must have left the tentative state (DAD) first. */
+async function linkLocalReady(vm: VmInfo): Promise<void> {
+  await waitFor(
+    async () => {
+      const text = await run("ip", ["-6", "addr", "show", "dev", "eth0", "scope", "link"], {
+        netns: vm.namespace,
+      });
+      return /inet6 fe80::/.test(text) && !/tentative/.test(text) ? true : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 100, what: `${vm.name}'s link-local address` },
+  );
 }

@@ -12,13 +12,20 @@ export {
 } from "./agents.ts";
 export { knownTestbeds, removeTestbed, testbedOwner } from "./cleanup.ts";
 export { CloudApi, type RuleSpec } from "./cloud.ts";
-export { currentLease, type DhcpClient, type DhcpEvent, startDhcpClient } from "./dhcp-client.ts";
+export {
+  currentLease,
+  type DhcpClient,
+  type DhcpClientOptions,
+  type DhcpEvent,
+  startDhcpClient,
+} from "./dhcp-client.ts";
 export { type DhcpProbeResult, type DhcpProber, dhcpRequestFrame, startDhcpProber } from "./dhcp-prober.ts";
 export { CommandError, ip, run } from "./exec.ts";
 export { type Capture, captureFrames, icmpv6ToAllNodes, icmpv6Type, ipv4Dscp, sendFrames } from "./frames.ts";
 export { type HostInfo, restartOvsdbServer, restartVswitchd } from "./host.ts";
 export { addIdlePorts, type IdlePort, installedCount, waitInstalledCount } from "./idle-ports.ts";
 export { withCleanupOnSignal } from "./interrupt.ts";
+export { canonicalIpv6, globalIpv6Addresses, ipv6DefaultRouter, waitIpv6Configured } from "./ipv6.ts";
 export { type KeystoneProcess, keystoneInstalled, startKeystone } from "./keystone-process.ts";
 export { type HeldConnection, holdTcp, startL4Servers, tcpConnects, udpAnswers } from "./l4.ts";
 export { LAB_CIDR, type LabServer, type LabSetup, WeirLab } from "./lab.ts";

@@ -8,6 +8,7 @@ import { waitFor } from "../base/index.ts";
 import { type AgentProcess, type AgentSetup, agentHostName, PHYSICAL_NETWORK, startAgent } from "./agents.ts";
 import { CloudApi, type NetworkSpec, type PortSpec } from "./cloud.ts";
 import { currentLease, type DhcpClient, startDhcpClient } from "./dhcp-client.ts";
+import { ip as ipCommand } from "./exec.ts";
 import { ovsPaths, vsctl } from "./ovs-daemons.ts";
 import type { Testbed } from "./testbed.ts";
 import { randomNeutronMac, type VmInfo } from "./vm.ts";
@@ -138,11 +139,16 @@ export class WeirLab<S extends LabServer = LabServer> {
       ipv6?: string;
       /** The VM takes its address by DHCP (a real dhclient, dhcp-client.ts) instead of configuring `ip`. */
       dhcp?: boolean;
+      /**
+       * The VM configures IPv6 itself (SLAAC, or DHCPv6 when the test starts a client): `ipv6`, when
+       * given, goes on the port only, and the VM's eth0 is left to its kernel.
+       */
+      ipv6Auto?: boolean;
     } = {},
   ): Promise<VmInfo> {
     const mac = randomNeutronMac();
     const subnetId = this.#subnets.get(networkId);
-    const { ipv6, dhcp, ...security } = port;
+    const { ipv6, dhcp, ipv6Auto, ...security } = port;
     const v6Subnet = ipv6 === undefined ? undefined : this.#v6Subnets.get(networkId);
     if (ipv6 !== undefined && v6Subnet === undefined)
       throw new Error(`network ${networkId} has no IPv6 subnet: call ipv6Subnet first`);
@@ -161,10 +167,16 @@ export class WeirLab<S extends LabServer = LabServer> {
       ip,
       mac,
       portId: created.id,
-      ...(ipv6 === undefined ? {} : { ipv6 }),
+      ...(ipv6 === undefined || ipv6Auto ? {} : { ipv6 }),
       ...(dhcp ? { addressing: "dhcp" as const } : {}),
     });
     await this.waitInstalled(vm);
+    if (ipv6Auto) {
+      // A VM boots once Nova has seen its VIF plugged: its kernel solicits a router then, and configures
+      // itself from the answer. Bringing eth0 up again here is that boot.
+      await ipCommand(["link", "set", "eth0", "down"], vm.namespace);
+      await ipCommand(["link", "set", "eth0", "up"], vm.namespace);
+    }
     if (dhcp) {
       const client = await startDhcpClient(vm, this.testbed.info.runDir);
       this.dhcpClients.set(vm.name, client);
@@ -184,9 +196,16 @@ export class WeirLab<S extends LabServer = LabServer> {
     return id;
   }
 
-  /** An IPv6 subnet (documentation prefix 2001:db8::/32, RFC 3849) on a lab network, for vm(…, { ipv6 }). */
-  async ipv6Subnet(networkId: string, cidr = "2001:db8:1::/64"): Promise<string> {
-    const id = await this.#api.addSubnet(networkId, cidr, 6);
+  /**
+   * An IPv6 subnet (documentation prefix 2001:db8::/32, RFC 3849) on a lab network, for vm(…, { ipv6 });
+   * `attributes` as Neutron's API takes them (ipv6_ra_mode, ipv6_address_mode, gateway_ip, …).
+   */
+  async ipv6Subnet(
+    networkId: string,
+    cidr = "2001:db8:1::/64",
+    attributes: Record<string, unknown> = {},
+  ): Promise<string> {
+    const id = await this.#api.addSubnet(networkId, cidr, 6, attributes);
     this.#v6Subnets.set(networkId, id);
     return id;
   }

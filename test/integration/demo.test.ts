@@ -50,6 +50,14 @@ test("weir demo: VLAN and VXLAN VMs reach within their network only; 6 agent res
     demo.stdout,
     /h2-vm4: 198\.19\.2\.2 mask 255\.255\.0\.0, router 198\.19\.0\.1, DNS 198\.19\.0\.53, MTU 1450,/,
   );
+  // The VXLAN VMs' kernels took their ports' EUI-64 addresses from the agents' router advertisements.
+  for (const vm of ["h1-vm2", "h2-vm4"])
+    assert.match(
+      demo.stdout,
+      new RegExp(`${vm}: 2001:db8:2:0:[0-9a-f:]+/64 \\(its port's EUI-64 address\\), default router fe80::`),
+    );
+  assert.match(demo.stdout, /h1-vm2 reaches h2-vm4 at 2001:db8:2:0:[0-9a-f:]+ across hosts\./);
+  assert.doesNotMatch(demo.stdout, /WRONG/);
   assert.match(
     demo.stdout,
     /VMs on the same network reach each other across hosts; the two networks are isolated/,

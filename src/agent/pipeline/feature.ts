@@ -178,12 +178,18 @@ export interface PuntedPacket {
   readonly userdata: Buffer;
 }
 
+/** A frame to send out of one port of a bridge. */
+export interface PuntReply {
+  readonly outPort: number;
+  readonly frame: Uint8Array;
+}
+
 /** What a feature makes of a punted packet: frames to send, and a word for metrics and logs. */
 export interface PuntAnswer {
   /** The metric label (lower case, a few values: "offer", "ack", "malformed"). */
   readonly outcome: string;
   /** Frames to send, each out of one port of the packet's bridge. */
-  readonly replies: readonly { readonly outPort: number; readonly frame: Uint8Array }[];
+  readonly replies: readonly PuntReply[];
   /** Something an operator should see (a DECLINE, a packet it refused), logged at info. */
   readonly log?: { readonly message: string; readonly fields?: Readonly<Record<string, unknown>> };
 }
@@ -222,6 +228,11 @@ export interface Feature {
    * (a throw is counted as an error of the feature, and the packet dropped).
    */
   punt?(packet: PuntedPacket): PuntAnswer;
+  /**
+   * Frames the feature sends unasked every `everyMs` (unsolicited router advertisements) on the punt
+   * session of `bridge`, from what its vif() calls last planned. Only features that punt have one.
+   */
+  readonly unsolicited?: { readonly everyMs: number; frames(bridge: string): readonly PuntReply[] };
 
   /** Called with the feature's own config section ([<name>] in the agent's file); throw to refuse it. */
   onConfigLoaded?(section: Readonly<Record<string, string>> | undefined): void;

@@ -16,7 +16,7 @@ import {
   packetInPort,
 } from "../../openflow/index.ts";
 import type { AgentMetrics } from "../metrics.ts";
-import type { Feature } from "../pipeline/feature.ts";
+import type { Feature, PuntReply } from "../pipeline/feature.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 
 /** OFPP_CONTROLLER: a packet-out's in_port when the packet comes from the agent itself. */
@@ -45,6 +45,7 @@ export class PuntChannel {
   readonly connection: OpenFlowConnection;
   readonly #options: PuntChannelOptions;
   readonly #lastLogged = new Map<string, number>();
+  readonly #timers: NodeJS.Timeout[] = [];
   readonly #onUnreadable = (message: unknown) => {
     if ((message as { endpoint?: string }).endpoint !== this.#options.endpoint) return;
     this.#options.metrics.punted.inc({ feature: "none", outcome: "unreadable" });
@@ -65,10 +66,12 @@ export class PuntChannel {
   static async open(options: PuntChannelOptions, waitMs: number): Promise<PuntChannel> {
     const punts = new PuntChannel(options);
     await punts.connection.start(waitMs);
+    punts.#startUnsolicited();
     return punts;
   }
 
   close(): void {
+    for (const timer of this.#timers) clearInterval(timer);
     unsubscribe(PACKET_IN_ERRORS, this.#onUnreadable);
     this.connection.close();
   }
@@ -105,17 +108,44 @@ export class PuntChannel {
     // One line per feature and outcome every LOG_EVERY_MS at most: a VM sending junk is a metric.
     if (answer.log !== undefined && this.#due(`${feature.name} ${answer.outcome}`))
       this.#options.log.info({ feature: feature.name, ...answer.log.fields }, answer.log.message);
-    for (const reply of answer.replies) {
+    this.#send(feature, answer.replies);
+    metrics.puntSeconds.observe({ feature: feature.name }, (performance.now() - started) / 1000);
+  }
+
+  #send(feature: Feature, replies: readonly PuntReply[]): void {
+    for (const reply of replies) {
       this.connection
         .packetOut({ inPort: FROM_CONTROLLER, actions: [A.output(reply.outPort)], data: reply.frame })
         .catch((error: unknown) =>
-          this.#rateLimitedLog("packet-out", "a punted packet's answer was not sent", {
+          this.#rateLimitedLog("packet-out", "a feature's packet-out was not sent", {
             feature: feature.name,
             error: describeError(error),
           }),
         );
     }
-    metrics.puntSeconds.observe({ feature: feature.name }, (performance.now() - started) / 1000);
+  }
+
+  /** Each punting feature's unsolicited frames, on its timer (unref'd: it never keeps the agent up). */
+  #startUnsolicited(): void {
+    for (const feature of puntingFeatures(this.#options.pipeline)) {
+      const unsolicited = feature.unsolicited;
+      if (unsolicited === undefined) continue;
+      const timer = setInterval(() => {
+        let frames: readonly PuntReply[];
+        try {
+          frames = unsolicited.frames(this.#options.bridge);
+        } catch (error) {
+          this.#options.metrics.featureErrors.inc({ feature: feature.name });
+          this.#rateLimitedLog(`${feature.name} unsolicited`, `${feature.name} failed to make its frames`, {
+            error: describeError(error),
+          });
+          return;
+        }
+        this.#send(feature, frames);
+      }, unsolicited.everyMs);
+      timer.unref();
+      this.#timers.push(timer);
+    }
   }
 
   #rateLimitedLog(kind: string, message: string, fields: Record<string, unknown>): void {

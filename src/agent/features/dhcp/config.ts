@@ -11,6 +11,8 @@ export interface DhcpConfig {
   readonly rateLimit: number;
   /** Packets one port may send at once above the rate. */
   readonly burst: number;
+  /** Seconds between unsolicited router advertisements (Neutron's max_rtr_adv_interval). */
+  readonly raIntervalSeconds: number;
 }
 
 export const defaultDhcpConfig: DhcpConfig = {
@@ -18,9 +20,10 @@ export const defaultDhcpConfig: DhcpConfig = {
   dnsDomain: "openstacklocal",
   rateLimit: 20,
   burst: 40,
+  raIntervalSeconds: 100,
 };
 
-const KEYS = ["lease_duration", "dns_domain", "rate_limit", "burst"] as const;
+const KEYS = ["lease_duration", "dns_domain", "rate_limit", "burst", "max_rtr_adv_interval"] as const;
 
 /** RFC 1035 §2.3.1 labels, dot-separated, 253 characters at most; a trailing dot is allowed. */
 const DOMAIN =
@@ -54,5 +57,9 @@ export function parseDhcpConfig(section: Readonly<Record<string, string>> | unde
     burstText === undefined
       ? Math.max(defaultDhcpConfig.burst, rateLimit * 2)
       : whole("burst", burstText, 0, 1_000_000);
-  return { leaseSeconds, dnsDomain: dnsDomain.replace(/\.$/, ""), rateLimit, burst };
+  const ra = get("max_rtr_adv_interval");
+  // RFC 4861 §6.2.1: MaxRtrAdvInterval is 4 to 1800 seconds.
+  const raIntervalSeconds =
+    ra === undefined ? defaultDhcpConfig.raIntervalSeconds : whole("max_rtr_adv_interval", ra, 4, 1800);
+  return { leaseSeconds, dnsDomain: dnsDomain.replace(/\.$/, ""), rateLimit, burst, raIntervalSeconds };
 }

@@ -1,10 +1,12 @@
 /**
  * DHCP answered by the agent (`[agent] extensions = dhcp`): every VIF on a subnet with enable_dhcp gets
- * its address, routes, DNS and MTU from flows on its own host — no dnsmasq, no namespace, nothing to
- * respawn. A VIF's lease is computed from what the server sent (lease.ts) and carried in its punt flow
- * (flows.ts, userdata.ts), so the agent answers a request (responder.ts) from the packet alone: while a
- * pass runs, while the server is away, and — from the previous run's flows — as soon as a restarted agent
- * has its punt session, before it has read OVSDB or heard from the server.
+ * its address, routes, DNS and MTU from flows on its own host — no dnsmasq, no radvd, no namespace,
+ * nothing to respawn. A VIF's leases (IPv4: lease.ts; IPv6: lease6.ts) are computed from what the server
+ * sent and carried in its punt flows (flows.ts, userdata.ts, userdata6.ts), so the agent answers a
+ * request (responder.ts, responder6.ts) from the packet alone: while a pass runs, while the server is
+ * away, and — from the previous run's flows — as soon as a restarted agent has its punt session, before
+ * it has read OVSDB or heard from the server. Unsolicited router advertisements go out on a timer from
+ * the IPv6 leases the last passes planned.
  */
 
 import type { DhcpSubnetInfo } from "../../../protocol/index.ts";
@@ -18,20 +20,51 @@ import {
   type VifPlan,
 } from "../../pipeline/feature.ts";
 import { type DhcpConfig, defaultDhcpConfig, parseDhcpConfig } from "./config.ts";
-import { DHCP_IPV4_TABLE, DHCP_METER_IDS, dhcpFlows, dhcpMeter } from "./flows.ts";
+import { DHCP_METER_IDS, DHCP_TABLE, dhcpFlows, dhcpMeter, dhcpv6Flows } from "./flows.ts";
 import { type Lease, leaseOf } from "./lease.ts";
+import { type Lease6, lease6Of } from "./lease6.ts";
 import { answer } from "./responder.ts";
+import { answerV6, routerAdvertisement } from "./responder6.ts";
 import { encodeLease } from "./userdata.ts";
+import { decodeLease6, encodeLease6, isLease6 } from "./userdata6.ts";
 
-function plan(vif: VifContext, ctx: FeatureContext, config: DhcpConfig): VifPlan | undefined {
+/** VIFs whose subnet's RAs are ours, by interface name: where unsolicited RAs go. */
+type Advertised = Map<string, { readonly bridge: string; readonly ofport: number; readonly lease: Lease6 }>;
+
+function plan(
+  vif: VifContext,
+  ctx: FeatureContext,
+  config: DhcpConfig,
+  advertised: Advertised,
+): VifPlan | undefined {
+  if (vif.state === "dead") advertised.delete(vif.iface);
   if (vif.state !== "wired" || vif.details === undefined) return undefined;
   const bridge = ctx.host.integrationBridge;
-  const lease = leaseOf(vif.details, (id) => ctx.section<DhcpSubnetInfo>(Section.dhcpSubnet, id), config);
-  if (lease === undefined) return { flows: new Map(), meters: new Map([[bridge, []]]) };
-  return {
-    flows: on(bridge, dhcpFlows(vif.ofport, lease.clientMac, encodeLease(lease))),
-    meters: new Map([[bridge, [dhcpMeter(vif.ofport, config)]]]),
-  };
+  const subnet = (id: string) => ctx.section<DhcpSubnetInfo>(Section.dhcpSubnet, id);
+  const lease = leaseOf(vif.details, subnet, config);
+  const lease6 = lease6Of(vif.details, subnet, config);
+  if (lease6?.advertise) advertised.set(vif.iface, { bridge, ofport: vif.ofport, lease: lease6 });
+  else advertised.delete(vif.iface);
+  if (lease === undefined && lease6 === undefined)
+    return { flows: new Map(), meters: new Map([[bridge, []]]) };
+  const flows = [
+    ...(lease === undefined ? [] : dhcpFlows(vif.ofport, lease.clientMac, encodeLease(lease))),
+    ...(lease6 === undefined
+      ? []
+      : dhcpv6Flows(vif.ofport, lease6.clientMac, encodeLease6(lease6), lease6.advertise)),
+  ];
+  return { flows: on(bridge, flows), meters: new Map([[bridge, [dhcpMeter(vif.ofport, config)]]]) };
+}
+
+/** Unsolicited RAs (RFC 4861 §6.2.4) to every advertised VIF of the bridge, at all nodes. */
+function unsolicitedAdvertisements(advertised: Advertised, bridge: string) {
+  return [...advertised.values()]
+    .filter((a) => a.bridge === bridge)
+    .map((a) => ({
+      outPort: a.ofport,
+      // Through the carried form, so a periodic RA says what a solicited one says.
+      frame: routerAdvertisement(decodeLease6(encodeLease6(a.lease)), "::"),
+    }));
 }
 
 const exampleLease: Lease = {
@@ -49,35 +82,69 @@ const exampleLease: Lease = {
   ]),
 };
 
+const exampleLease6: Lease6 = {
+  clientMac: "fa:16:3e:00:00:01",
+  serverMac: "02:11:22:33:44:55",
+  prefix: "2001:db8:1::",
+  prefixLength: 64,
+  address: "2001:db8:1:0:f816:3eff:fe00:1",
+  advertise: true,
+  managed: false,
+  other: false,
+  autonomous: true,
+  routerLifetime: 1800,
+  dhcpv6: "none",
+  mtu: 1450,
+  leaseSeconds: 86_400,
+  dnsServers: [],
+  domain: "openstacklocal",
+};
+
 export function dhcpFeature(): Feature {
   let config = defaultDhcpConfig;
+  const advertised: Advertised = new Map();
   return {
     name: "dhcp",
-    summary: "DHCPv4 answered on the host from flows that carry each port's lease",
+    summary:
+      "DHCPv4, DHCPv6 and router advertisements answered on the host from flows that carry each port's lease",
     tables: [
       {
         bridge: "int",
-        number: DHCP_IPV4_TABLE,
-        name: "DHCP_IPV4",
+        number: DHCP_TABLE,
+        name: "DHCP",
         purpose:
-          "DHCP requests from VIFs with a lease: from the VIF's own MAC to the agent through the VIF's meter, with the lease as userdata; others dropped.",
+          "DHCPv4 and DHCPv6 requests, and router solicitations where the RAs are ours, from VIFs with a lease: from the VIF's own MAC to the agent through the VIF's meter, with the lease as userdata; other DHCP requests dropped.",
         miss: (ctx) => ctx.next(),
       },
     ],
-    stage: { kind: "filter", table: DHCP_IPV4_TABLE },
+    stage: { kind: "filter", table: DHCP_TABLE },
     meterIds: DHCP_METER_IDS,
     sections: [Section.dhcpSubnet],
     onConfigLoaded(section) {
       config = parseDhcpConfig(section);
     },
-    vif: (vif, ctx) => plan(vif, ctx, config),
-    punt: answer,
+    vif: (vif, ctx) => plan(vif, ctx, config, advertised),
+    onPortRemoved: (iface) => advertised.delete(iface),
+    punt: (packet) => (isLease6(packet.userdata) ? answerV6(packet) : answer(packet)),
+    unsolicited: {
+      get everyMs() {
+        return config.raIntervalSeconds * 1000;
+      },
+      frames: (bridge) => unsolicitedAdvertisements(advertised, bridge),
+    },
     examples: (ctx) => [
       {
         title: "a VIF with a lease on 198.18.0.0/24 (its meter: 131072 + ofport)",
         flows: on(
           ctx.host.integrationBridge,
           dhcpFlows(DocPort.tap, exampleLease.clientMac, encodeLease(exampleLease)),
+        ),
+      },
+      {
+        title: "the same VIF with a SLAAC subnet whose RAs are ours (ipv6_ra_mode slaac)",
+        flows: on(
+          ctx.host.integrationBridge,
+          dhcpv6Flows(DocPort.tap, exampleLease6.clientMac, encodeLease6(exampleLease6), true),
         ),
       },
     ],

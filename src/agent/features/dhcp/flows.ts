@@ -8,7 +8,7 @@
 import { actions as A, type Flow, flow, type Meter, meter } from "../../../openflow/index.ts";
 import type { DhcpConfig } from "./config.ts";
 
-export const DHCP_IPV4_TABLE = 77;
+export const DHCP_TABLE = 77;
 /** Meter ids of VIFs' DHCP rate limits: this base plus the VIF's ofport. */
 export const DHCP_METER_BASE = 0x20000;
 export const DHCP_METER_IDS = { min: DHCP_METER_BASE, max: DHCP_METER_BASE + 0xffff } as const;
@@ -20,17 +20,54 @@ const UDP = { eth_type: 0x0800, ip_proto: 17 } as const;
 export function dhcpFlows(ofport: number, mac: string, userdata: Uint8Array): Flow[] {
   return [
     flow({
-      table: DHCP_IPV4_TABLE,
+      table: DHCP_TABLE,
       priority: Priority.punt,
       match: { in_port: ofport, eth_src: mac, ...UDP, udp_src: 68, udp_dst: 67 },
       actions: [A.meter(DHCP_METER_BASE + ofport), A.controllerWith(userdata)],
     }),
     flow({
-      table: DHCP_IPV4_TABLE,
+      table: DHCP_TABLE,
       priority: Priority.refuse,
       match: { in_port: ofport, ...UDP, udp_dst: 67 },
       actions: [],
     }),
+  ];
+}
+
+const UDP6 = { eth_type: 0x86dd, ip_proto: 17 } as const;
+const ROUTER_SOLICITATION = { eth_type: 0x86dd, ip_proto: 58, icmpv6_type: 133, icmpv6_code: 0 } as const;
+
+/**
+ * The IPv6 flows of a VIF with an IPv6 lease, through the same meter: DHCPv6 requests from its MAC
+ * (client port 546 to server port 547, to All_DHCP_Relay_Agents_and_Servers or unicast), and, when its
+ * subnet's RAs are ours, its router solicitations; any other DHCPv6 request from it is dropped. With no
+ * RA mode, solicitations go on to a router outside.
+ */
+export function dhcpv6Flows(ofport: number, mac: string, userdata: Uint8Array, advertise: boolean): Flow[] {
+  const punt = [A.meter(DHCP_METER_BASE + ofport), A.controllerWith(userdata)];
+  return [
+    flow({
+      table: DHCP_TABLE,
+      priority: Priority.punt,
+      match: { in_port: ofport, eth_src: mac, ...UDP6, udp_src: 546, udp_dst: 547 },
+      actions: punt,
+    }),
+    flow({
+      table: DHCP_TABLE,
+      priority: Priority.refuse,
+      match: { in_port: ofport, ...UDP6, udp_dst: 547 },
+      actions: [],
+    }),
+    ...(advertise
+      ? [
+          flow({
+            table: DHCP_TABLE,
+            priority: Priority.punt,
+            match: { in_port: ofport, eth_src: mac, ...ROUTER_SOLICITATION },
+            actions: punt,
+          }),
+        ]
+      : []),
   ];
 }
 

@@ -8,4 +8,4 @@ export function createFeature(_api: ExtensionApi): Feature {
   return dhcpFeature();
 }
 
-export { DHCP_IPV4_TABLE, DHCP_METER_BASE } from "./flows.ts";
+export { DHCP_METER_BASE, DHCP_TABLE } from "./flows.ts";

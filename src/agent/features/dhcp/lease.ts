@@ -71,13 +71,23 @@ export function leaseOf(
   subnet: (id: string) => DhcpSubnetInfo | undefined,
   config: DhcpConfig,
 ): Lease | undefined {
-  for (const fixed of port.fixed_ips) {
-    if (!fixed.ip_address.includes(".")) continue;
-    const s = subnet(fixed.subnet_id);
-    if (s === undefined || s.ip_version !== 4 || !s.enable_dhcp) continue;
-    return lease(port, fixed.ip_address, s, config);
-  }
+  for (const { address, subnet: s } of dhcpAddressesOf(port, subnet, 4))
+    return lease(port, address, s, config);
   return undefined;
+}
+
+/** The port's fixed IPs of one version on subnets the server sent with enable_dhcp, in the port's order. */
+export function* dhcpAddressesOf(
+  port: DeviceDetails,
+  subnet: (id: string) => DhcpSubnetInfo | undefined,
+  version: 4 | 6,
+): Generator<{ readonly address: string; readonly subnet: DhcpSubnetInfo }> {
+  for (const fixed of port.fixed_ips) {
+    if (fixed.ip_address.includes(":") !== (version === 6)) continue;
+    const s = subnet(fixed.subnet_id);
+    if (s !== undefined && s.ip_version === version && s.enable_dhcp)
+      yield { address: fixed.ip_address, subnet: s };
+  }
 }
 
 function lease(port: DeviceDetails, address: string, s: DhcpSubnetInfo, config: DhcpConfig): Lease {

@@ -18,9 +18,9 @@ import {
   dhcpv4ClientMac,
   findDhcpv4Option,
   formatIpv4,
-  PacketDecodeError,
 } from "../../../packet/index.ts";
 import type { PuntAnswer, PuntedPacket } from "../../pipeline/feature.ts";
+import { nothing, readPunted } from "./punt-answers.ts";
 import { type CarriedLease, decodeLease } from "./userdata.ts";
 
 const BROADCAST_IP = "255.255.255.255";
@@ -29,12 +29,6 @@ const NO_ADDRESS = "0.0.0.0";
 const INFINITE = 0xffffffff;
 
 const Opt = { requestedIp: 50, messageType: 53, serverId: 54, message: 56, clientId: 61 } as const;
-
-const nothing = (outcome: string, log?: PuntAnswer["log"]): PuntAnswer => ({
-  outcome,
-  replies: [],
-  ...(log ? { log } : {}),
-});
 
 function optionIp(message: Dhcpv4Message, code: number): string | undefined {
   const o = findDhcpv4Option(message, code);
@@ -68,17 +62,9 @@ export function answer(packet: PuntedPacket): PuntAnswer {
     // Not this run's layout: a flow of another version, replaced by the next swap.
     return nothing("unknown-userdata");
   }
-  let request: Request | string;
-  try {
-    request = readRequest(packet.frame);
-  } catch (error) {
-    if (error instanceof PacketDecodeError)
-      return nothing("malformed", {
-        message: "malformed DHCP request dropped",
-        fields: { port: packet.inPort, error: error.message },
-      });
-    throw error;
-  }
+  const read = readPunted(packet, readRequest, "malformed DHCP request dropped");
+  if ("answer" in read) return read.answer;
+  const request = read.value;
   if (typeof request === "string")
     return nothing("malformed", {
       message: "punted packet is no DHCP request",

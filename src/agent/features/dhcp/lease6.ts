@@ -1,0 +1,83 @@
+/**
+ * What a port's IPv6 answers say, from what the server sent, as Neutron's radvd and dnsmasq would say it
+ * for the port's first IPv6 subnet with enable_dhcp and something to serve:
+ *
+ * - router advertisements when the subnet has an `ipv6_ra_mode` (with no RA mode, Neutron leaves them to
+ *   a router outside the cloud, and so do we): M set for dhcpv6-stateful, O for dhcpv6-stateless, the
+ *   prefix on-link, and autonomous unless addresses come from DHCPv6; a default router when the subnet
+ *   has a gateway; the network's MTU and the subnet's DNS servers (RDNSS);
+ * - DHCPv6 by `ipv6_address_mode`: dhcpv6-stateful (and no mode at all, which Neutron's dnsmasq serves
+ *   as static) hands out the port's fixed address; dhcpv6-stateless answers information requests
+ *   only; slaac, nothing.
+ *
+ * Pure: the same inputs give an equal lease.
+ */
+import type { DeviceDetails, DhcpSubnetInfo } from "../../../protocol/index.ts";
+import type { DhcpConfig } from "./config.ts";
+import { dhcpAddressesOf, serverMacOf } from "./lease.ts";
+
+export type Dhcpv6Mode = "none" | "stateful" | "stateless";
+
+export interface Lease6 {
+  readonly clientMac: string;
+  /** The answers' source MAC; their source IP is its link-local address. */
+  readonly serverMac: string;
+  /** The subnet's CIDR, a /64 for SLAAC. */
+  readonly prefix: string;
+  readonly prefixLength: number;
+  /** The port's address on the subnet (its EUI-64 one on SLAAC subnets). */
+  readonly address: string;
+  /** Whether router solicitations are answered (the subnet has an ipv6_ra_mode). */
+  readonly advertise: boolean;
+  /** RA flags: M (addresses from DHCPv6), O (other configuration from DHCPv6), A on the prefix (SLAAC). */
+  readonly managed: boolean;
+  readonly other: boolean;
+  readonly autonomous: boolean;
+  /** Seconds as a default router in RAs; 0: the subnet has no gateway. */
+  readonly routerLifetime: number;
+  readonly dhcpv6: Dhcpv6Mode;
+  readonly mtu: number;
+  /** Seconds for the DHCPv6 address (valid and preferred); -1: infinite. */
+  readonly leaseSeconds: number;
+  readonly dnsServers: readonly string[];
+  readonly domain: string;
+}
+
+/** RFC 4861 §6.2.1's default AdvDefaultLifetime (3 × MaxRtrAdvInterval of 600 s), radvd's too. */
+export const ROUTER_LIFETIME_SECONDS = 1800;
+
+/** How addresses are given: the address mode, else the RA mode (a subnet with neither: DHCPv6 static). */
+const dhcpv6ModeOf = (mode: DhcpSubnetInfo["ipv6_address_mode"]): Dhcpv6Mode =>
+  mode === "slaac" ? "none" : mode === "dhcpv6-stateless" ? "stateless" : "stateful";
+
+/** The IPv6 lease, or undefined when the port has no IPv6 subnet with something to serve. */
+export function lease6Of(
+  port: DeviceDetails,
+  subnet: (id: string) => DhcpSubnetInfo | undefined,
+  config: DhcpConfig,
+): Lease6 | undefined {
+  for (const { address, subnet: s } of dhcpAddressesOf(port, subnet, 6)) {
+    const advertise = s.ipv6_ra_mode !== null;
+    const addressMode = s.ipv6_address_mode ?? s.ipv6_ra_mode;
+    const dhcpv6 = dhcpv6ModeOf(addressMode);
+    if (!advertise && dhcpv6 === "none") continue;
+    return {
+      clientMac: port.mac_address.toLowerCase(),
+      serverMac: serverMacOf(s.subnet_id),
+      prefix: s.cidr.split("/")[0]!,
+      prefixLength: Number(s.cidr.split("/")[1]),
+      address,
+      advertise,
+      managed: addressMode === "dhcpv6-stateful",
+      other: addressMode === "dhcpv6-stateless",
+      autonomous: addressMode !== "dhcpv6-stateful",
+      routerLifetime: s.gateway_ip === null ? 0 : ROUTER_LIFETIME_SECONDS,
+      dhcpv6,
+      mtu: port.mtu,
+      leaseSeconds: config.leaseSeconds,
+      dnsServers: s.dns_nameservers.filter((d) => d.includes(":")),
+      domain: config.dnsDomain,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,35 @@
+/**
+ * What a VM's kernel made of IPv6 on its eth0 — its global addresses and its default router — read with
+ * `ip` in its namespace, addresses in RFC 5952 form so that they compare with the server's.
+ */
+import { waitFor } from "../base/index.ts";
+import { formatIpv6, parseIpv6 } from "../packet/index.ts";
+import { ip } from "./exec.ts";
+import type { VmInfo } from "./vm.ts";
+
+export const canonicalIpv6 = (address: string) => formatIpv6(parseIpv6(address));
+
+/** The VM's global IPv6 addresses on eth0 (SLAAC, DHCPv6 or static), canonical. */
+export async function globalIpv6Addresses(vm: VmInfo): Promise<string[]> {
+  const text = await ip(["-6", "addr", "show", "dev", "eth0", "scope", "global"], vm.namespace);
+  return [...text.matchAll(/inet6 ([0-9a-f:]+)\//g)].map((m) => canonicalIpv6(m[1]!));
+}
+
+/** The VM's IPv6 default router (a link-local address, from a router advertisement), if it has one. */
+export async function ipv6DefaultRouter(vm: VmInfo): Promise<string | undefined> {
+  const text = await ip(["-6", "route", "show", "default"], vm.namespace);
+  const via = /via ([0-9a-f:]+) /.exec(text)?.[1];
+  return via === undefined ? undefined : canonicalIpv6(via);
+}
+
+/** Waits until the VM has `address` on eth0 and a default router; returns the router. */
+export async function waitIpv6Configured(vm: VmInfo, address: string, timeoutMs = 15_000): Promise<string> {
+  const want = canonicalIpv6(address);
+  return waitFor(
+    async () => {
+      if (!(await globalIpv6Addresses(vm)).includes(want)) return undefined;
+      return ipv6DefaultRouter(vm);
+    },
+    { timeoutMs, intervalMs: 200, what: `${vm.name}'s IPv6 address ${want} and default router` },
+  );
+}
