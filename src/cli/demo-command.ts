@@ -259,13 +259,13 @@ async function portIpv6(lab: WeirLab, vm: VmInfo): Promise<string | undefined> {
   return v6 === undefined ? undefined : canonicalIpv6(v6);
 }
 
-/** Whether the VM's kernel took its port's address and a default router, and which. */
+/** Whether the VM's kernel took its port's address and the prefix from its host's RAs. */
 async function slaacLine(lab: WeirLab, vm: VmInfo): Promise<string> {
   const address = await portIpv6(lab, vm);
   if (address === undefined) return `${vm.name}: the port has no IPv6 address (WRONG)`;
   try {
-    const router = await waitIpv6Configured(vm, address);
-    return `${vm.name}: ${address}/64 (its port's EUI-64 address), default router ${router}`;
+    await waitIpv6Configured(vm, "2001:db8:2::/64", address);
+    return `${vm.name}: ${address}/64 (its port's EUI-64 address), prefix 2001:db8:2::/64 on-link from the RA`;
   } catch {
     const got = await globalIpv6Addresses(vm);
     return `${vm.name}: WRONG: has ${got.join(", ") || "no global address"}, not ${address}`;

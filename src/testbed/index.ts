@@ -25,7 +25,13 @@ export { type Capture, captureFrames, icmpv6ToAllNodes, icmpv6Type, ipv4Dscp, se
 export { type HostInfo, restartOvsdbServer, restartVswitchd } from "./host.ts";
 export { addIdlePorts, type IdlePort, installedCount, waitInstalledCount } from "./idle-ports.ts";
 export { withCleanupOnSignal } from "./interrupt.ts";
-export { canonicalIpv6, globalIpv6Addresses, ipv6DefaultRouter, waitIpv6Configured } from "./ipv6.ts";
+export {
+  canonicalIpv6,
+  globalIpv6Addresses,
+  ipv6DefaultRouter,
+  raPrefixes,
+  waitIpv6Configured,
+} from "./ipv6.ts";
 export { type KeystoneProcess, keystoneInstalled, startKeystone } from "./keystone-process.ts";
 export { type HeldConnection, holdTcp, startL4Servers, tcpConnects, udpAnswers } from "./l4.ts";
 export { LAB_CIDR, type LabServer, type LabSetup, WeirLab } from "./lab.ts";

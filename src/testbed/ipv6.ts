@@ -22,14 +22,34 @@ export async function ipv6DefaultRouter(vm: VmInfo): Promise<string | undefined>
   return via === undefined ? undefined : canonicalIpv6(via);
 }
 
-/** Waits until the VM has `address` on eth0 and a default router; returns the router. */
-export async function waitIpv6Configured(vm: VmInfo, address: string, timeoutMs = 15_000): Promise<string> {
-  const want = canonicalIpv6(address);
-  return waitFor(
+/**
+ * The on-link prefixes the VM's kernel learnt from router advertisements: its prefix routes that expire
+ * (the kernel marks them `proto kernel` like any interface route, but only an RA's have a lifetime).
+ */
+export async function raPrefixes(vm: VmInfo): Promise<string[]> {
+  const text = await ip(["-6", "route", "show", "dev", "eth0"], vm.namespace);
+  return [...text.matchAll(/^([0-9a-f:]+)\/(\d+) .*\bexpires\b/gm)].map(
+    (m) => `${canonicalIpv6(m[1]!)}/${m[2]}`,
+  );
+}
+
+/** Waits until the VM's kernel has a prefix from an RA; with `address`, that address on eth0 too. */
+export async function waitIpv6Configured(
+  vm: VmInfo,
+  prefix: string,
+  address?: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const want = address === undefined ? undefined : canonicalIpv6(address);
+  await waitFor(
     async () => {
-      if (!(await globalIpv6Addresses(vm)).includes(want)) return undefined;
-      return ipv6DefaultRouter(vm);
+      if (!(await raPrefixes(vm)).includes(prefix)) return undefined;
+      return want === undefined || (await globalIpv6Addresses(vm)).includes(want) ? true : undefined;
     },
-    { timeoutMs, intervalMs: 200, what: `${vm.name}'s IPv6 address ${want} and default router` },
+    {
+      timeoutMs,
+      intervalMs: 200,
+      what: `${vm.name}'s RA prefix ${prefix}${want ? ` and address ${want}` : ""}`,
+    },
   );
 }

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  Advertiser,
   dhcpv6Answer as answer,
   DHCP_METER_BASE,
   decodeLease6,
@@ -12,6 +13,7 @@ import {
   encodeLease6,
   lease6Of,
   parseDhcpConfig,
+  routerAdvertisement,
   serverMacOf,
 } from "../../src/agent/internal.ts";
 import {
@@ -103,13 +105,9 @@ test("IPv6 leases follow Neutron's modes: who advertises, the RA flags, and what
     assert.equal(lease.prefixLength, 64);
     assert.equal(lease.serverMac, serverMacOf(SUBNET));
     assert.deepEqual(lease.dnsServers, ["2001:db8::53"], "IPv6 name servers only");
-    assert.equal(lease.routerLifetime, 1800);
+    assert.equal(lease.routerLifetime, 0, "no default router until Weir routes (issue 14)");
+    assert.equal(lease.raIntervalSeconds, 100);
   }
-  assert.equal(
-    leaseFor(subnet("slaac", "slaac", { gateway_ip: null }))?.routerLifetime,
-    0,
-    "no gateway: no router",
-  );
   assert.equal(leaseFor(subnet("slaac", "slaac", { enable_dhcp: false })), undefined);
   assert.equal(leaseOfOtherSubnet(), undefined, "the server did not send the subnet");
 });
@@ -139,7 +137,7 @@ test("the [dhcp] section: max_rtr_adv_interval, RFC 4861's 4 to 1800 seconds", (
 test("flows: DHCPv6 from the port's MAC punted through its meter, others dropped; solicitations only when the RAs are ours", () => {
   const fields = (f: { match: readonly { field: string; value: unknown }[] }) =>
     Object.fromEntries(f.match.map((m) => [m.field, m.value]));
-  const ours = dhcpv6Flows(7, MAC, Buffer.from([1, 6]), true);
+  const ours = dhcpv6Flows(7, MAC, Buffer.from([1, 6]), { advertise: true, dhcpv6: true });
   assert.equal(ours.length, 3);
   const [punt, refuse, solicit] = ours;
   assert.deepEqual(
@@ -155,9 +153,15 @@ test("flows: DHCPv6 from the port's MAC punted through its meter, others dropped
   assert.ok(punt!.priority > refuse!.priority);
   assert.equal(Number(fields(solicit!).icmpv6_type), 133);
   assert.notEqual(fields(solicit!).eth_src, undefined);
-  const theirs = dhcpv6Flows(7, MAC, Buffer.from([1, 6]), false);
+  const theirs = dhcpv6Flows(7, MAC, Buffer.from([1, 6]), { advertise: false, dhcpv6: true });
   assert.equal(theirs.length, 2);
   assert.ok(!theirs.some((f) => fields(f).icmpv6_type !== undefined), "RS go on to an outside router");
+  // SLAAC: solicitations only; DHCPv6 requests go on to the network (a server of the operator's).
+  const slaac = dhcpv6Flows(7, MAC, Buffer.from([1, 6]), { advertise: true, dhcpv6: false });
+  assert.deepEqual(
+    slaac.map((f) => Number(fields(f).icmpv6_type)),
+    [133],
+  );
 });
 
 // Requests as a client sends them.
@@ -214,7 +218,7 @@ test("a router solicitation → an RA from the server's link-local address: flag
     assert.equal(r.ethernet.dst, MAC);
     const ra = r.routerAdvertisement;
     assert.deepEqual([ra.managed, ra.other], [managed, other], mode);
-    assert.equal(ra.routerLifetime, 1800);
+    assert.equal(ra.routerLifetime, 0, "no default router until Weir routes");
     const prefix = findNdOption(ra.options, "prefixInformation");
     assert.deepEqual(
       prefix && [prefix.prefix, prefix.onLink, prefix.autonomous],
@@ -222,7 +226,9 @@ test("a router solicitation → an RA from the server's link-local address: flag
       mode,
     );
     assert.equal(findNdOption(ra.options, "mtu")?.mtu, 1450);
-    assert.deepEqual(findNdOption(ra.options, "recursiveDnsServers")?.servers, ["2001:db8::53"]);
+    const rdnss = findNdOption(ra.options, "recursiveDnsServers");
+    assert.deepEqual(rdnss?.servers, ["2001:db8::53"]);
+    assert.equal(rdnss?.lifetime, 300, "three MaxRtrAdvIntervals (RFC 8106 §5.1)");
     assert.equal(findNdOption(ra.options, "sourceLinkLayerAddress")?.address, serverMacOf(SUBNET));
   }
   // From the unspecified address (no link-local yet): to all nodes.
@@ -346,6 +352,15 @@ test("stateless DHCPv6: INFORMATION-REQUEST → REPLY with DNS and domain; SOLIC
 test("another server's messages, missing ids, a spoofed MAC, malformed frames and unknown userdata get nothing, never a throw", () => {
   const s = subnet("dhcpv6-stateful", "dhcpv6-stateful");
   const other: Dhcpv6Option = { kind: "serverId", duid: duidLinkLayer("02:99:99:99:99:99") };
+  const ours: Dhcpv6Option = { kind: "serverId", duid: duidLinkLayer(serverMacOf(SUBNET)) };
+  // §16: a SOLICIT, CONFIRM or REBIND naming a server is discarded, even ours.
+  for (const type of [T.solicit, T.confirm, T.rebind])
+    assert.equal(ask(s, dhcpv6Request(type, [clientId, ours, iaNa(1)])).outcome, "malformed", `type ${type}`);
+  // §18.3.3: a CONFIRM with no addresses gets no reply.
+  assert.deepEqual(ask(s, dhcpv6Request(T.confirm, [clientId, iaNa(1)])), {
+    outcome: "ignored",
+    replies: [],
+  });
   assert.equal(ask(s, dhcpv6Request(T.request, [clientId, other, iaNa(1)])).outcome, "other-server");
   assert.equal(ask(s, dhcpv6Request(T.solicit, [iaNa(1)])).outcome, "malformed", "no client id");
   assert.equal(ask(s, dhcpv6Request(T.request, [clientId, iaNa(1)])).outcome, "malformed", "no server id");
@@ -363,4 +378,58 @@ test("another server's messages, missing ids, a spoofed MAC, malformed frames an
     answer({ bridge: "br-int", inPort: 7, frame: good, userdata: Buffer.from([9, 6, 0]) }).outcome,
     "unknown-userdata",
   );
+});
+
+test("a farewell RA offers no router, deprecates the prefix and ends the DNS servers; no MTU option below 1280", () => {
+  const lease = decodeLease6(encodeLease6(leaseFor(subnet("slaac", "slaac"))!));
+  const decoded = decodeFrame(routerAdvertisement(lease, "::", true));
+  assert.equal(decoded.kind, "routerAdvertisement");
+  if (decoded.kind !== "routerAdvertisement") return;
+  assert.equal(decoded.ipv6.dst, "ff02::1");
+  const ra = decoded.routerAdvertisement;
+  assert.equal(ra.routerLifetime, 0);
+  const prefix = findNdOption(ra.options, "prefixInformation");
+  assert.deepEqual(
+    prefix && [prefix.preferredLifetime, prefix.validLifetime],
+    [0, 7200],
+    "RFC 4862 §5.5.3 e",
+  );
+  assert.equal(findNdOption(ra.options, "recursiveDnsServers")?.lifetime, 0);
+  const small = decodeFrame(routerAdvertisement({ ...lease, mtu: 1000 }, "::"));
+  assert.ok(
+    small.kind === "routerAdvertisement" &&
+      findNdOption(small.routerAdvertisement.options, "mtu") === undefined,
+  );
+});
+
+test("the advertiser: three quick RAs for a new or changed VIF, then between a third of the interval and all of it; a farewell when it stops", () => {
+  let r = 1; // the longest interval, 30 s; but the initial ones are at most 16 s apart
+  const advertiser = new Advertiser(() => r);
+  const ra = (n: number) => Buffer.from([n]);
+  const sent = (bridge: string, now: number) =>
+    advertiser.due(bridge, now, 30).map((x) => [x.outPort, x.frame[0]]);
+  advertiser.set("tap1", { bridge: "br-int", ofport: 5, frame: ra(1), farewell: ra(9) }, 0);
+  assert.deepEqual(sent("br-other", 0), [], "only on its bridge");
+  assert.deepEqual(sent("br-int", 0), [[5, 1]], "at once");
+  assert.deepEqual(sent("br-int", 15_999), []);
+  assert.deepEqual(sent("br-int", 16_000), [[5, 1]]);
+  assert.deepEqual(sent("br-int", 32_000), [[5, 1]], "the third initial one");
+  assert.deepEqual(sent("br-int", 61_999), [], "then the full interval");
+  r = 0; // the shortest: a third of it
+  assert.deepEqual(sent("br-int", 62_000), [[5, 1]]);
+  assert.deepEqual(sent("br-int", 71_999), []);
+  assert.deepEqual(sent("br-int", 72_000), [[5, 1]]);
+  // Planned again unchanged: the schedule stands; changed: a new burst at once.
+  advertiser.set("tap1", { bridge: "br-int", ofport: 5, frame: ra(1), farewell: ra(9) }, 72_001);
+  assert.deepEqual(sent("br-int", 72_001), []);
+  advertiser.set("tap1", { bridge: "br-int", ofport: 5, frame: ra(2), farewell: ra(9) }, 72_002);
+  assert.deepEqual(sent("br-int", 72_002), [[5, 2]]);
+  // Stopped while the VIF is there: its farewell, once; removed VIFs hear nothing.
+  advertiser.stop("tap1", true);
+  assert.deepEqual(sent("br-int", 80_000), [[5, 9]]);
+  assert.deepEqual(sent("br-int", 200_000), []);
+  advertiser.set("tap2", { bridge: "br-int", ofport: 6, frame: ra(3), farewell: ra(8) }, 0);
+  advertiser.stop("tap2", false);
+  assert.deepEqual(sent("br-int", 300_000), []);
+  assert.equal(advertiser.has("tap2"), false);
 });

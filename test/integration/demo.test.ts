@@ -54,7 +54,9 @@ test("weir demo: VLAN and VXLAN VMs reach within their network only; 6 agent res
   for (const vm of ["h1-vm2", "h2-vm4"])
     assert.match(
       demo.stdout,
-      new RegExp(`${vm}: 2001:db8:2:0:[0-9a-f:]+/64 \\(its port's EUI-64 address\\), default router fe80::`),
+      new RegExp(
+        `${vm}: 2001:db8:2:0:[0-9a-f:]+/64 \\(its port's EUI-64 address\\), prefix 2001:db8:2::/64 on-link`,
+      ),
     );
   assert.match(demo.stdout, /h1-vm2 reaches h2-vm4 at 2001:db8:2:0:[0-9a-f:]+ across hosts\./);
   assert.doesNotMatch(demo.stdout, /WRONG/);

@@ -5,8 +5,8 @@
  * sent and carried in its punt flows (flows.ts, userdata.ts, userdata6.ts), so the agent answers a
  * request (responder.ts, responder6.ts) from the packet alone: while a pass runs, while the server is
  * away, and — from the previous run's flows — as soon as a restarted agent has its punt session, before
- * it has read OVSDB or heard from the server. Unsolicited router advertisements go out on a timer from
- * the IPv6 leases the last passes planned.
+ * it has read OVSDB or heard from the server. Unsolicited router advertisements go out as the
+ * advertiser schedules them (advertiser.ts), from the IPv6 leases the last passes planned.
  */
 
 import type { DhcpSubnetInfo } from "../../../protocol/index.ts";
@@ -19,6 +19,7 @@ import {
   type VifContext,
   type VifPlan,
 } from "../../pipeline/feature.ts";
+import { Advertiser } from "./advertiser.ts";
 import { type DhcpConfig, defaultDhcpConfig, parseDhcpConfig } from "./config.ts";
 import { DHCP_METER_IDS, DHCP_TABLE, dhcpFlows, dhcpMeter, dhcpv6Flows } from "./flows.ts";
 import { type Lease, leaseOf } from "./lease.ts";
@@ -28,43 +29,49 @@ import { answerV6, routerAdvertisement } from "./responder6.ts";
 import { encodeLease } from "./userdata.ts";
 import { decodeLease6, encodeLease6, isLease6 } from "./userdata6.ts";
 
-/** VIFs whose subnet's RAs are ours, by interface name: where unsolicited RAs go. */
-type Advertised = Map<string, { readonly bridge: string; readonly ofport: number; readonly lease: Lease6 }>;
+/** How often the advertiser is asked what is due (its schedule is finer than MaxRtrAdvInterval). */
+const ADVERTISER_TICK_MS = 1_000;
 
 function plan(
   vif: VifContext,
   ctx: FeatureContext,
   config: DhcpConfig,
-  advertised: Advertised,
+  advertiser: Advertiser,
 ): VifPlan | undefined {
-  if (vif.state === "dead") advertised.delete(vif.iface);
+  if (vif.state === "dead") advertiser.stop(vif.iface, false);
+  // A kept VIF (the server away) keeps its flows, and its RAs with them.
   if (vif.state !== "wired" || vif.details === undefined) return undefined;
   const bridge = ctx.host.integrationBridge;
   const subnet = (id: string) => ctx.section<DhcpSubnetInfo>(Section.dhcpSubnet, id);
   const lease = leaseOf(vif.details, subnet, config);
   const lease6 = lease6Of(vif.details, subnet, config);
-  if (lease6?.advertise) advertised.set(vif.iface, { bridge, ofport: vif.ofport, lease: lease6 });
-  else advertised.delete(vif.iface);
-  if (lease === undefined && lease6 === undefined)
-    return { flows: new Map(), meters: new Map([[bridge, []]]) };
+  const userdata6 = lease6 === undefined ? undefined : encodeLease6(lease6);
   const flows = [
     ...(lease === undefined ? [] : dhcpFlows(vif.ofport, lease.clientMac, encodeLease(lease))),
-    ...(lease6 === undefined
+    ...(lease6 === undefined || userdata6 === undefined
       ? []
-      : dhcpv6Flows(vif.ofport, lease6.clientMac, encodeLease6(lease6), lease6.advertise)),
+      : dhcpv6Flows(vif.ofport, lease6.clientMac, userdata6, {
+          advertise: lease6.advertise,
+          dhcpv6: lease6.dhcpv6 !== "none",
+        })),
   ];
+  // Built through the carried form, so a periodic RA says what a solicited one says; only once the
+  // flows are built, so a lease that cannot be encoded leaves no RA behind.
+  if (lease6?.advertise && userdata6 !== undefined) {
+    const carried = decodeLease6(userdata6);
+    advertiser.set(
+      vif.iface,
+      {
+        bridge,
+        ofport: vif.ofport,
+        frame: routerAdvertisement(carried, "::"),
+        farewell: routerAdvertisement(carried, "::", true),
+      },
+      Date.now(),
+    );
+  } else advertiser.stop(vif.iface, true);
+  if (flows.length === 0) return { flows: new Map(), meters: new Map([[bridge, []]]) };
   return { flows: on(bridge, flows), meters: new Map([[bridge, [dhcpMeter(vif.ofport, config)]]]) };
-}
-
-/** Unsolicited RAs (RFC 4861 §6.2.4) to every advertised VIF of the bridge, at all nodes. */
-function unsolicitedAdvertisements(advertised: Advertised, bridge: string) {
-  return [...advertised.values()]
-    .filter((a) => a.bridge === bridge)
-    .map((a) => ({
-      outPort: a.ofport,
-      // Through the carried form, so a periodic RA says what a solicited one says.
-      frame: routerAdvertisement(decodeLease6(encodeLease6(a.lease)), "::"),
-    }));
 }
 
 const exampleLease: Lease = {
@@ -92,7 +99,8 @@ const exampleLease6: Lease6 = {
   managed: false,
   other: false,
   autonomous: true,
-  routerLifetime: 1800,
+  routerLifetime: 0,
+  raIntervalSeconds: 100,
   dhcpv6: "none",
   mtu: 1450,
   leaseSeconds: 86_400,
@@ -102,7 +110,7 @@ const exampleLease6: Lease6 = {
 
 export function dhcpFeature(): Feature {
   let config = defaultDhcpConfig;
-  const advertised: Advertised = new Map();
+  const advertiser = new Advertiser();
   return {
     name: "dhcp",
     summary:
@@ -123,14 +131,12 @@ export function dhcpFeature(): Feature {
     onConfigLoaded(section) {
       config = parseDhcpConfig(section);
     },
-    vif: (vif, ctx) => plan(vif, ctx, config, advertised),
-    onPortRemoved: (iface) => advertised.delete(iface),
+    vif: (vif, ctx) => plan(vif, ctx, config, advertiser),
+    onPortRemoved: (iface) => advertiser.stop(iface, false),
     punt: (packet) => (isLease6(packet.userdata) ? answerV6(packet) : answer(packet)),
     unsolicited: {
-      get everyMs() {
-        return config.raIntervalSeconds * 1000;
-      },
-      frames: (bridge) => unsolicitedAdvertisements(advertised, bridge),
+      everyMs: ADVERTISER_TICK_MS,
+      frames: (bridge) => advertiser.due(bridge, Date.now(), config.raIntervalSeconds),
     },
     examples: (ctx) => [
       {
@@ -144,7 +150,10 @@ export function dhcpFeature(): Feature {
         title: "the same VIF with a SLAAC subnet whose RAs are ours (ipv6_ra_mode slaac)",
         flows: on(
           ctx.host.integrationBridge,
-          dhcpv6Flows(DocPort.tap, exampleLease6.clientMac, encodeLease6(exampleLease6), true),
+          dhcpv6Flows(DocPort.tap, exampleLease6.clientMac, encodeLease6(exampleLease6), {
+            advertise: true,
+            dhcpv6: false,
+          }),
         ),
       },
     ],

@@ -38,37 +38,44 @@ const UDP6 = { eth_type: 0x86dd, ip_proto: 17 } as const;
 const ROUTER_SOLICITATION = { eth_type: 0x86dd, ip_proto: 58, icmpv6_type: 133, icmpv6_code: 0 } as const;
 
 /**
- * The IPv6 flows of a VIF with an IPv6 lease, through the same meter: DHCPv6 requests from its MAC
- * (client port 546 to server port 547, to All_DHCP_Relay_Agents_and_Servers or unicast), and, when its
- * subnet's RAs are ours, its router solicitations; any other DHCPv6 request from it is dropped. With no
- * RA mode, solicitations go on to a router outside.
+ * The IPv6 flows of a VIF with an IPv6 lease, through the same meter: when the subnet's DHCPv6 is ours,
+ * DHCPv6 requests from its MAC (client port 546 to server port 547, to All_DHCP_Relay_Agents_and_Servers
+ * or unicast) — any other DHCPv6 request from it dropped; when its RAs are ours, its router
+ * solicitations. What is not ours (no RA mode, a SLAAC subnet's DHCPv6) goes on to the network.
  */
-export function dhcpv6Flows(ofport: number, mac: string, userdata: Uint8Array, advertise: boolean): Flow[] {
+export function dhcpv6Flows(
+  ofport: number,
+  mac: string,
+  userdata: Uint8Array,
+  serves: { readonly advertise: boolean; readonly dhcpv6: boolean },
+): Flow[] {
   const punt = [A.meter(DHCP_METER_BASE + ofport), A.controllerWith(userdata)];
-  return [
-    flow({
-      table: DHCP_TABLE,
-      priority: Priority.punt,
-      match: { in_port: ofport, eth_src: mac, ...UDP6, udp_src: 546, udp_dst: 547 },
-      actions: punt,
-    }),
-    flow({
-      table: DHCP_TABLE,
-      priority: Priority.refuse,
-      match: { in_port: ofport, ...UDP6, udp_dst: 547 },
-      actions: [],
-    }),
-    ...(advertise
-      ? [
-          flow({
-            table: DHCP_TABLE,
-            priority: Priority.punt,
-            match: { in_port: ofport, eth_src: mac, ...ROUTER_SOLICITATION },
-            actions: punt,
-          }),
-        ]
-      : []),
-  ];
+  const flows: Flow[] = [];
+  if (serves.dhcpv6)
+    flows.push(
+      flow({
+        table: DHCP_TABLE,
+        priority: Priority.punt,
+        match: { in_port: ofport, eth_src: mac, ...UDP6, udp_src: 546, udp_dst: 547 },
+        actions: punt,
+      }),
+      flow({
+        table: DHCP_TABLE,
+        priority: Priority.refuse,
+        match: { in_port: ofport, ...UDP6, udp_dst: 547 },
+        actions: [],
+      }),
+    );
+  if (serves.advertise)
+    flows.push(
+      flow({
+        table: DHCP_TABLE,
+        priority: Priority.punt,
+        match: { in_port: ofport, eth_src: mac, ...ROUTER_SOLICITATION },
+        actions: punt,
+      }),
+    );
+  return flows;
 }
 
 /** The VIF's meter: packets per second, the excess dropped (and counted in the meter's band). */

@@ -4,8 +4,8 @@
  *
  * - router advertisements when the subnet has an `ipv6_ra_mode` (with no RA mode, Neutron leaves them to
  *   a router outside the cloud, and so do we): M set for dhcpv6-stateful, O for dhcpv6-stateless, the
- *   prefix on-link, and autonomous unless addresses come from DHCPv6; a default router when the subnet
- *   has a gateway; the network's MTU and the subnet's DNS servers (RDNSS);
+ *   prefix on-link, and autonomous unless addresses come from DHCPv6; the network's MTU and the subnet's
+ *   DNS servers (RDNSS) — and no default router yet (see ROUTER_LIFETIME_SECONDS);
  * - DHCPv6 by `ipv6_address_mode`: dhcpv6-stateful (and no mode at all, which Neutron's dnsmasq serves
  *   as static) hands out the port's fixed address; dhcpv6-stateless answers information requests
  *   only; slaac, nothing.
@@ -33,8 +33,10 @@ export interface Lease6 {
   readonly managed: boolean;
   readonly other: boolean;
   readonly autonomous: boolean;
-  /** Seconds as a default router in RAs; 0: the subnet has no gateway. */
+  /** Seconds as a default router in RAs; 0: not a default router. */
   readonly routerLifetime: number;
+  /** MaxRtrAdvInterval: the RDNSS lifetime is three of them (RFC 8106 §5.1). */
+  readonly raIntervalSeconds: number;
   readonly dhcpv6: Dhcpv6Mode;
   readonly mtu: number;
   /** Seconds for the DHCPv6 address (valid and preferred); -1: infinite. */
@@ -43,8 +45,13 @@ export interface Lease6 {
   readonly domain: string;
 }
 
-/** RFC 4861 §6.2.1's default AdvDefaultLifetime (3 × MaxRtrAdvInterval of 600 s), radvd's too. */
-export const ROUTER_LIFETIME_SECONDS = 1800;
+/**
+ * The RAs' router lifetime: 0, not a default router. Neutron's radvd runs on a router's interface only;
+ * without one (Weir's routers are issue 14) nothing forwards for the address the RAs come from, and
+ * advertising it as a router would send every VM's off-link IPv6 into a neighbour solicitation nobody
+ * answers. VMs still take the prefix (on-link, SLAAC) from an RA that offers no router (RFC 4861 §6.3.4).
+ */
+export const ROUTER_LIFETIME_SECONDS = 0;
 
 /** How addresses are given: the address mode, else the RA mode (a subnet with neither: DHCPv6 static). */
 const dhcpv6ModeOf = (mode: DhcpSubnetInfo["ipv6_address_mode"]): Dhcpv6Mode =>
@@ -71,7 +78,8 @@ export function lease6Of(
       managed: addressMode === "dhcpv6-stateful",
       other: addressMode === "dhcpv6-stateless",
       autonomous: addressMode !== "dhcpv6-stateful",
-      routerLifetime: s.gateway_ip === null ? 0 : ROUTER_LIFETIME_SECONDS,
+      routerLifetime: ROUTER_LIFETIME_SECONDS,
+      raIntervalSeconds: config.raIntervalSeconds,
       dhcpv6,
       mtu: port.mtu,
       leaseSeconds: config.leaseSeconds,

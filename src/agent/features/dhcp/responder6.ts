@@ -30,7 +30,6 @@ import {
   parseMac,
 } from "../../../packet/index.ts";
 import type { PuntAnswer, PuntedPacket } from "../../pipeline/feature.ts";
-import { ROUTER_LIFETIME_SECONDS } from "./lease6.ts";
 import { nothing, readPunted } from "./punt-answers.ts";
 import { type CarriedLease6, decodeLease6 } from "./userdata6.ts";
 
@@ -75,25 +74,33 @@ export function answerV6(packet: PuntedPacket): PuntAnswer {
   return dhcpv6(packet, lease, frame.dhcpv6, frame.ipv6.src);
 }
 
-/** The RA for this lease, to `dst` (a solicitation's source; the unspecified address: all nodes). */
-export function routerAdvertisement(lease: CarriedLease6, dst: string): Buffer {
+/** IPv6's minimum link MTU (RFC 8200 §5): hosts ignore an MTU option below it, so none is sent. */
+const MIN_MTU = 1280;
+/** RFC 4862 §5.5.3 e): an RA may not cut a prefix's valid lifetime below two hours. */
+const FAREWELL_VALID = 7_200;
+
+/**
+ * The RA for this lease, to `dst` (a solicitation's source; the unspecified address: all nodes). A
+ * farewell (RFC 4861 §6.2.5, when the RAs stop) offers no router and deprecates the prefix.
+ */
+export function routerAdvertisement(lease: CarriedLease6, dst: string, farewell = false): Buffer {
   const options: NdOption[] = [
     { kind: "sourceLinkLayerAddress", address: lease.serverMac },
-    { kind: "mtu", mtu: lease.mtu },
+    ...(lease.mtu >= MIN_MTU ? [{ kind: "mtu", mtu: lease.mtu } as const] : []),
     {
       kind: "prefixInformation",
       prefix: `${lease.prefix}/${lease.prefixLength}`,
       onLink: true,
       autonomous: lease.autonomous,
-      validLifetime: PREFIX_LIFETIME.valid,
-      preferredLifetime: PREFIX_LIFETIME.preferred,
+      validLifetime: farewell ? FAREWELL_VALID : PREFIX_LIFETIME.valid,
+      preferredLifetime: farewell ? 0 : PREFIX_LIFETIME.preferred,
     },
   ];
-  // RFC 8106 §5.1: at least MaxRtrAdvInterval; as long as the default router's, as radvd's is not.
+  // RFC 8106 §5.1: by default at least three MaxRtrAdvIntervals, so one lost RA costs nothing.
   if (lease.dnsServers.length > 0)
     options.push({
       kind: "recursiveDnsServers",
-      lifetime: ROUTER_LIFETIME_SECONDS,
+      lifetime: farewell ? 0 : 3 * lease.raIntervalSeconds,
       servers: lease.dnsServers,
     });
   return buildRouterAdvertisementFrame({
@@ -103,13 +110,26 @@ export function routerAdvertisement(lease: CarriedLease6, dst: string): Buffer {
       curHopLimit: 64,
       managed: lease.managed,
       other: lease.other,
-      routerLifetime: lease.routerLifetime,
+      routerLifetime: farewell ? 0 : lease.routerLifetime,
       reachableTime: 0,
       retransTimer: 0,
       options,
     },
   });
 }
+
+/** §16: the messages that must name the server they are for, and those that must not name one. */
+const NAMING: ReadonlySet<number> = new Set([
+  Dhcpv6MessageType.request,
+  Dhcpv6MessageType.renew,
+  Dhcpv6MessageType.release,
+  Dhcpv6MessageType.decline,
+]);
+const ANONYMOUS: ReadonlySet<number> = new Set([
+  Dhcpv6MessageType.solicit,
+  Dhcpv6MessageType.confirm,
+  Dhcpv6MessageType.rebind,
+]);
 
 function dhcpv6(packet: PuntedPacket, lease: CarriedLease6, request: Dhcpv6Message, src: string): PuntAnswer {
   const T = Dhcpv6MessageType;
@@ -120,9 +140,8 @@ function dhcpv6(packet: PuntedPacket, lease: CarriedLease6, request: Dhcpv6Messa
   const type = request.messageType;
   if (clientId === undefined && type !== T.informationRequest) return nothing("malformed");
   if (lease.dhcpv6 === "none") return nothing("ignored");
-  // §16: these name the server they are for.
-  const mustName = [T.request, T.renew, T.release, T.decline].includes(type as 3);
-  if (mustName && serverId === undefined) return nothing("malformed");
+  if (NAMING.has(type) && serverId === undefined) return nothing("malformed");
+  if (ANONYMOUS.has(type) && serverId !== undefined) return nothing("malformed");
   const send = (messageType: number, options: Dhcpv6Option[], outcome: string, log?: PuntAnswer["log"]) => ({
     ...reply(packet, lease, request, src, messageType, [
       { kind: "serverId", duid: ourId },
@@ -163,6 +182,8 @@ function dhcpv6(packet: PuntedPacket, lease: CarriedLease6, request: Dhcpv6Messa
       const asked = request.options
         .flatMap((o) => (o.kind === "iaNa" ? o.options : []))
         .flatMap((o) => (o.kind === "iaAddress" ? [o.address] : []));
+      // §18.3.3: with no addresses to confirm, no reply.
+      if (asked.length === 0) return nothing("ignored");
       const ours = asked.every((a) => bytesEqual(parseIpv6(a), parseIpv6(lease.address)));
       return send(
         T.reply,

@@ -7,7 +7,8 @@
  *         2 stateless)
  *   15    prefix length          16–31 prefix                 32–47 the port's address
  *   48–51 MTU                    52–55 lease seconds (0xffffffff: infinite)
- *   56–57 router lifetime        58    number of DNS servers n, then 16 bytes each
+ *   56–57 router lifetime        58–59 MaxRtrAdvInterval
+ *   60    number of DNS servers n, then 16 bytes each
  *   then  the domain: its length, then its ASCII
  */
 import { InvalidArgumentError } from "../../../base/index.ts";
@@ -15,7 +16,7 @@ import { formatIpv6, formatMac, parseIpv6, parseMac } from "../../../packet/inde
 import type { Dhcpv6Mode, Lease6 } from "./lease6.ts";
 
 const VERSION = 1;
-const FIXED = 59;
+const FIXED = 61;
 const Flag = { advertise: 0x01, managed: 0x02, other: 0x04, autonomous: 0x08 } as const;
 const MODES: readonly Dhcpv6Mode[] = ["none", "stateful", "stateless"];
 const MODE_SHIFT = 4;
@@ -41,8 +42,9 @@ export function encodeLease6(lease: Lease6): Buffer {
   fixed.writeUInt32BE(lease.mtu, 48);
   fixed.writeUInt32BE(lease.leaseSeconds < 0 ? 0xffffffff : lease.leaseSeconds, 52);
   fixed.writeUInt16BE(lease.routerLifetime, 56);
+  fixed.writeUInt16BE(lease.raIntervalSeconds, 58);
   const dns = lease.dnsServers.slice(0, 255);
-  fixed[58] = dns.length;
+  fixed[60] = dns.length;
   const domain = Buffer.from(lease.domain, "ascii");
   return Buffer.concat([fixed, ...dns.map((d) => parseIpv6(d)), Buffer.from([domain.length]), domain]);
 }
@@ -59,7 +61,8 @@ export function decodeLease6(bytes: Uint8Array): CarriedLease6 {
   const flags = b[14]!;
   const dhcpv6 = MODES[(flags >> MODE_SHIFT) & 0x3];
   if (dhcpv6 === undefined) throw refuse(`unknown DHCPv6 mode in flags 0x${flags.toString(16)}`);
-  const n = b[58]!;
+  if (b[15]! > 128) throw refuse(`prefix length ${b[15]} is over 128`);
+  const n = b[60]!;
   const domainAt = FIXED + 16 * n;
   if (b.length < domainAt + 1 || b.length !== domainAt + 1 + b[domainAt]!)
     throw refuse(`${b.length} bytes do not hold ${n} DNS servers and a domain`);
@@ -77,6 +80,7 @@ export function decodeLease6(bytes: Uint8Array): CarriedLease6 {
     mtu: b.readUInt32BE(48),
     leaseSeconds: b.readUInt32BE(52),
     routerLifetime: b.readUInt16BE(56),
+    raIntervalSeconds: b.readUInt16BE(58),
     dnsServers: Array.from({ length: n }, (_, i) =>
       formatIpv6(b.subarray(FIXED + 16 * i, FIXED + 16 * i + 16)),
     ),
