@@ -30,6 +30,7 @@ export class AgentMetrics {
   readonly featureErrors: Counter<"feature">;
   readonly punted: Counter<"feature" | "outcome">;
   readonly puntSeconds: Histogram<"feature">;
+  readonly unsolicited: Counter<"feature">;
   #source: AgentGaugeSource | undefined;
 
   constructor() {
@@ -78,6 +79,12 @@ export class AgentMetrics {
       name: "weir_agent_punted_packets_total",
       help: "Packets features' flows sent to the agent (DHCP), by feature and what became of them (offer, ack, nak, malformed, …)",
       labelNames: ["feature", "outcome"],
+      registers,
+    });
+    this.unsolicited = new Counter({
+      name: "weir_agent_unsolicited_frames_total",
+      help: "Frames features sent unasked (unsolicited router advertisements), by feature",
+      labelNames: ["feature"],
       registers,
     });
     this.puntSeconds = new Histogram({

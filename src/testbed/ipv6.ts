@@ -9,10 +9,15 @@ import type { VmInfo } from "./vm.ts";
 
 export const canonicalIpv6 = (address: string) => formatIpv6(parseIpv6(address));
 
-/** The VM's global IPv6 addresses on eth0 (SLAAC, DHCPv6 or static), canonical. */
+/**
+ * The VM's usable global IPv6 addresses on eth0 (SLAAC, DHCPv6 or static), canonical: not those still
+ * in duplicate address detection (tentative: the VM does not answer at them yet) or that failed it.
+ */
 export async function globalIpv6Addresses(vm: VmInfo): Promise<string[]> {
   const text = await ip(["-6", "addr", "show", "dev", "eth0", "scope", "global"], vm.namespace);
-  return [...text.matchAll(/inet6 ([0-9a-f:]+)\//g)].map((m) => canonicalIpv6(m[1]!));
+  return [...text.matchAll(/inet6 ([0-9a-f:]+)\/\d+ (.*)$/gm)]
+    .filter((m) => !/\b(tentative|dadfailed)\b/.test(m[2]!))
+    .map((m) => canonicalIpv6(m[1]!));
 }
 
 /** The VM's IPv6 default router (a link-local address, from a router advertisement), if it has one. */

@@ -433,3 +433,34 @@ test("the advertiser: three quick RAs for a new or changed VIF, then between a t
   assert.deepEqual(sent("br-int", 300_000), []);
   assert.equal(advertiser.has("tap2"), false);
 });
+
+test("IPv6 extra_dhcp_opts: dns-server and domain-search (by name or number) replace the subnet's; misfits are not sent", () => {
+  const withOpts = (opts: { opt_name: string; opt_value: string | null; ip_version: 4 | 6 }[]) =>
+    details(uuid(1), uuid(0x100), {
+      mac_address: MAC,
+      fixed_ips: [{ subnet_id: SUBNET, ip_address: EUI64 }],
+      extra_dhcp_opts: opts,
+    });
+  const s = subnet("dhcpv6-stateless", "dhcpv6-stateless");
+  const lease = leaseFor(
+    s,
+    withOpts([
+      { opt_name: "dns-server", opt_value: "[2001:db8::99], 2001:db8::98", ip_version: 6 },
+      { opt_name: "24", opt_value: "example.org.,lab.example.org", ip_version: 6 },
+      { opt_name: "dns-server", opt_value: "198.18.0.1", ip_version: 4 },
+    ]),
+  )!;
+  assert.deepEqual(lease.dnsServers, ["2001:db8::99", "2001:db8::98"]);
+  assert.deepEqual(lease.domains, ["example.org", "lab.example.org"]);
+  assert.deepEqual(decodeLease6(encodeLease6(lease)).domains, ["example.org", "lab.example.org"]);
+  const misfits = leaseFor(
+    s,
+    withOpts([
+      { opt_name: "dns-server", opt_value: "not-an-address", ip_version: 6 },
+      { opt_name: "domain-search", opt_value: "bad domain", ip_version: 6 },
+      { opt_name: "domain-search", opt_value: null, ip_version: 6 },
+    ]),
+  )!;
+  assert.deepEqual(misfits.dnsServers, ["2001:db8::53"], "the subnet's");
+  assert.deepEqual(misfits.domains, ["openstacklocal"]);
+});

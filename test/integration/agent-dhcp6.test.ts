@@ -4,11 +4,13 @@
 // the previous run's flows after a restart with the server down.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { waitFor } from "../../src/base/index.ts";
 import { parseIpv6 } from "../../src/packet/index.ts";
 import {
   canonicalIpv6,
   captureFrames,
   currentLease,
+  freeLoopbackPort,
   globalIpv6Addresses,
   ip,
   ipv6DefaultRouter,
@@ -22,10 +24,14 @@ import { lab } from "../support/lab.ts";
 
 type Lab = Awaited<ReturnType<typeof lab>>;
 
-async function v6Lab(t: import("node:test").TestContext, dhcpSection = "") {
+async function v6Lab(t: import("node:test").TestContext, dhcpSection = "", metricsPort?: number) {
   const l = await lab(t, {
     hosts: 1,
-    agent: { extensions: ["dhcp"], ...(dhcpSection === "" ? {} : { extra: `[dhcp]\n${dhcpSection}\n` }) },
+    agent: {
+      extensions: ["dhcp"],
+      ...(dhcpSection === "" ? {} : { extra: `[dhcp]\n${dhcpSection}\n` }),
+      ...(metricsPort === undefined ? {} : { metricsListen: `127.0.0.1:${metricsPort}` }),
+    },
   });
   await l.startAgent("h1");
   const net = await l.network({ name: "d6", type: "vxlan", segmentationId: 3310 });
@@ -103,6 +109,7 @@ test("DHCPv6 stateful: dhclient -6 gets the port's address, DNS and domain; the 
     assert.equal(lease.dhcp6_name_servers, "2001:db8::53");
     assert.match(lease.dhcp6_domain_search ?? "", /^openstacklocal\.?$/);
     // Addresses from DHCPv6 only: the RA's prefix is on-link, not for SLAAC.
+    await waitIpv6Configured(vm, "2001:db8:2::/64", address);
     assert.deepEqual(await globalAddresses(vm), [address], `${vm.name} has its DHCPv6 address only`);
   }
   assert.ok(await ping6(a, "2001:db8:2::11"), "a reaches b at its DHCPv6 address");
@@ -125,6 +132,24 @@ test("DHCPv6 stateless: the RA says O, the VM takes its SLAAC address, and dhcli
   assert.equal(lease.dhcp6_name_servers, "2001:db8::53 2001:db8::54");
   assert.match(lease.dhcp6_domain_search ?? "", /^openstacklocal\.?$/);
   assert.equal(lease.ip6_address, undefined, "no address from a stateless server");
+  await client.stop();
+  // The port's IPv6 extra_dhcp_opts replace the subnet's DNS servers and the domain.
+  await l.api.updatePort(a.portId, {
+    extra_dhcp_opts: [
+      { opt_name: "dns-server", opt_value: "[2001:db8::99]", ip_version: 6 },
+      { opt_name: "domain-search", opt_value: "example.org,lab.example.org", ip_version: 6 },
+    ],
+  });
+  const overridden = await waitFor(
+    async () => {
+      const c = await startDhcpClient(a, l.testbed.info.runDir, { family: 6, stateless: true, timeoutS: 10 });
+      const got = (await currentLease(c))?.lease;
+      await c.stop();
+      return got?.dhcp6_name_servers === "2001:db8::99" ? got : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 500, what: "the port's extra_dhcp_opts in the answer" },
+  );
+  assert.match(overridden.dhcp6_domain_search ?? "", /^example\.org\.? lab\.example\.org\.?$/);
 });
 
 /** Router advertisements (ICMPv6 134) among frames, untagged and without extension headers. */
@@ -132,7 +157,8 @@ const advertisements = (frames: Buffer[]) =>
   frames.filter((f) => f.length > 54 && f.readUInt16BE(12) === 0x86dd && f[20] === 58 && f[54] === 134);
 
 test("unsolicited RAs every max_rtr_adv_interval to all nodes, only where the subnet's RAs are ours", async (t) => {
-  const { l, net } = await v6Lab(t, "max_rtr_adv_interval = 4");
+  const metricsPort = await freeLoopbackPort();
+  const { l, net } = await v6Lab(t, "max_rtr_adv_interval = 4", metricsPort);
   await subnetWithModes(l, net, 1, "slaac");
   // Another network whose RAs come from a router outside the cloud (no RA mode): DHCPv6 only.
   const other = await l.network({ name: "d6x", type: "vxlan", segmentationId: 3311 });
@@ -150,6 +176,9 @@ test("unsolicited RAs every max_rtr_adv_interval to all nodes, only where the su
   t.diagnostic(`a got ${advertisements(ra).length} RAs in 9 s, ${toAllNodes.length} to all nodes`);
   assert.ok(toAllNodes.length >= 2, `at least two unsolicited RAs in 9 s at 4 s, got ${toAllNodes.length}`);
   assert.equal(advertisements(rb).length, 0, "no RA where the subnet has no RA mode");
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const counted = Number(/weir_agent_unsolicited_frames_total\{feature="dhcp"\} (\d+)/.exec(metrics)?.[1]);
+  assert.ok(counted >= toAllNodes.length, `the unsolicited RAs are counted (${counted})`);
 });
 
 test("with the server down, a restarted agent answers router solicitations and DHCPv6 at once from the previous run's flows", async (t) => {

@@ -141,6 +141,8 @@ export class PuntChannel {
           });
           return;
         }
+        if (frames.length > 0)
+          this.#options.metrics.unsolicited.inc({ feature: feature.name }, frames.length);
         this.#send(feature, frames);
       }, unsolicited.everyMs);
       timer.unref();

@@ -105,7 +105,7 @@ const exampleLease6: Lease6 = {
   mtu: 1450,
   leaseSeconds: 86_400,
   dnsServers: [],
-  domain: "openstacklocal",
+  domains: ["openstacklocal"],
 };
 
 export function dhcpFeature(): Feature {

@@ -8,12 +8,13 @@
  *   DNS servers (RDNSS) — and no default router yet (see ROUTER_LIFETIME_SECONDS);
  * - DHCPv6 by `ipv6_address_mode`: dhcpv6-stateful (and no mode at all, which Neutron's dnsmasq serves
  *   as static) hands out the port's fixed address; dhcpv6-stateless answers information requests
- *   only; slaac, nothing.
+ *   only; slaac, nothing. The port's IPv6 extra_dhcp_opts may replace the DNS servers and domains.
  *
  * Pure: the same inputs give an equal lease.
  */
 import type { DeviceDetails, DhcpSubnetInfo } from "../../../protocol/index.ts";
 import type { DhcpConfig } from "./config.ts";
+import { dhcpv6Overrides } from "./extra-options6.ts";
 import { dhcpAddressesOf, serverMacOf } from "./lease.ts";
 
 export type Dhcpv6Mode = "none" | "stateful" | "stateless";
@@ -42,7 +43,8 @@ export interface Lease6 {
   /** Seconds for the DHCPv6 address (valid and preferred); -1: infinite. */
   readonly leaseSeconds: number;
   readonly dnsServers: readonly string[];
-  readonly domain: string;
+  /** The domain search list: [dhcp] dns_domain, or the port's IPv6 extra_dhcp_opts domain-search. */
+  readonly domains: readonly string[];
 }
 
 /**
@@ -68,6 +70,7 @@ export function lease6Of(
     const addressMode = s.ipv6_address_mode ?? s.ipv6_ra_mode;
     const dhcpv6 = dhcpv6ModeOf(addressMode);
     if (!advertise && dhcpv6 === "none") continue;
+    const overrides = dhcpv6Overrides(port);
     return {
       clientMac: port.mac_address.toLowerCase(),
       serverMac: serverMacOf(s.subnet_id),
@@ -83,8 +86,8 @@ export function lease6Of(
       dhcpv6,
       mtu: port.mtu,
       leaseSeconds: config.leaseSeconds,
-      dnsServers: s.dns_nameservers.filter((d) => d.includes(":")),
-      domain: config.dnsDomain,
+      dnsServers: overrides.dnsServers ?? s.dns_nameservers.filter((d) => d.includes(":")),
+      domains: overrides.domains ?? [config.dnsDomain],
     };
   }
   return undefined;

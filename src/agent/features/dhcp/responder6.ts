@@ -212,7 +212,7 @@ const status = (code: number, message: string): Dhcpv6Option => ({
 function configuration(lease: CarriedLease6): Dhcpv6Option[] {
   return [
     ...(lease.dnsServers.length > 0 ? [{ kind: "dnsServers", servers: lease.dnsServers } as const] : []),
-    { kind: "domainList", domains: [lease.domain] },
+    { kind: "domainList", domains: lease.domains },
   ];
 }
 

@@ -9,7 +9,7 @@
  *   48–51 MTU                    52–55 lease seconds (0xffffffff: infinite)
  *   56–57 router lifetime        58–59 MaxRtrAdvInterval
  *   60    number of DNS servers n, then 16 bytes each
- *   then  the domain: its length, then its ASCII
+ *   then  the number of domains m, then each: its length, then its ASCII
  */
 import { InvalidArgumentError } from "../../../base/index.ts";
 import { formatIpv6, formatMac, parseIpv6, parseMac } from "../../../packet/index.ts";
@@ -45,8 +45,13 @@ export function encodeLease6(lease: Lease6): Buffer {
   fixed.writeUInt16BE(lease.raIntervalSeconds, 58);
   const dns = lease.dnsServers.slice(0, 255);
   fixed[60] = dns.length;
-  const domain = Buffer.from(lease.domain, "ascii");
-  return Buffer.concat([fixed, ...dns.map((d) => parseIpv6(d)), Buffer.from([domain.length]), domain]);
+  const domains = lease.domains.slice(0, 255).map((d) => Buffer.from(d, "ascii"));
+  return Buffer.concat([
+    fixed,
+    ...dns.map((d) => parseIpv6(d)),
+    Buffer.from([domains.length]),
+    ...domains.flatMap((d) => [Buffer.from([d.length]), d]),
+  ]);
 }
 
 /** As Lease6, with the lease seconds as the wire says them (0xffffffff: infinite). */
@@ -63,9 +68,17 @@ export function decodeLease6(bytes: Uint8Array): CarriedLease6 {
   if (dhcpv6 === undefined) throw refuse(`unknown DHCPv6 mode in flags 0x${flags.toString(16)}`);
   if (b[15]! > 128) throw refuse(`prefix length ${b[15]} is over 128`);
   const n = b[60]!;
-  const domainAt = FIXED + 16 * n;
-  if (b.length < domainAt + 1 || b.length !== domainAt + 1 + b[domainAt]!)
-    throw refuse(`${b.length} bytes do not hold ${n} DNS servers and a domain`);
+  let at = FIXED + 16 * n;
+  const short = () => refuse(`${b.length} bytes do not hold ${n} DNS servers and the domains`);
+  if (b.length < at + 1) throw short();
+  const domains: string[] = [];
+  for (let m = b[at++]!; m > 0; m--) {
+    const length = b[at];
+    if (length === undefined || b.length < at + 1 + length) throw short();
+    domains.push(b.subarray(at + 1, at + 1 + length).toString("ascii"));
+    at += 1 + length;
+  }
+  if (at !== b.length) throw short();
   return {
     clientMac: formatMac(b.subarray(2, 8)),
     serverMac: formatMac(b.subarray(8, 14)),
@@ -84,6 +97,6 @@ export function decodeLease6(bytes: Uint8Array): CarriedLease6 {
     dnsServers: Array.from({ length: n }, (_, i) =>
       formatIpv6(b.subarray(FIXED + 16 * i, FIXED + 16 * i + 16)),
     ),
-    domain: b.subarray(domainAt + 1).toString("ascii"),
+    domains,
   };
 }
