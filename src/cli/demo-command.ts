@@ -3,7 +3,6 @@ import { Command } from "commander";
 import { waitFor } from "../base/index.ts";
 import {
   addPhysicalBridge,
-  canonicalIpv6,
   currentLease,
   defaultRunRoot,
   freeLoopbackPort,
@@ -15,7 +14,6 @@ import {
   reachabilityMatrix,
   reaches,
   removeTestbed,
-  run,
   type ServerProcess,
   startL4Servers,
   startServerProcess,
@@ -131,9 +129,9 @@ async function runDemo(name: string, progress: Progress, keep: boolean): Promise
   for (const vm of v6) progress.line(`  ${await slaacLine(lab, vm)}`);
   const [from, to] = v6;
   if (from !== undefined && to !== undefined) {
-    const target = await portIpv6(lab, to);
+    const target = await lab.portIpv6(to);
     progress.line(
-      target !== undefined && (await reachesIpv6(from, target))
+      target !== undefined && (await reaches(from, target))
         ? `  ${from.name} reaches ${to.name} at ${target} across hosts.`
         : `  WRONG: ${from.name} does not reach ${to.name} over IPv6`,
     );
@@ -251,17 +249,9 @@ async function showFirewall(lab: WeirLab, progress: Progress, network: string, c
   };
 }
 
-/** The port's IPv6 address as the server allocated it (the EUI-64 one of its MAC on a SLAAC subnet). */
-async function portIpv6(lab: WeirLab, vm: VmInfo): Promise<string | undefined> {
-  const reply = await lab.api.call("GET", `/v2.0/ports/${vm.portId}`);
-  const fixed = (reply.port as { fixed_ips: { ip_address: string }[] }).fixed_ips;
-  const v6 = fixed.find((f) => f.ip_address.includes(":"))?.ip_address;
-  return v6 === undefined ? undefined : canonicalIpv6(v6);
-}
-
 /** Whether the VM's kernel took its port's address and the prefix from its host's RAs. */
 async function slaacLine(lab: WeirLab, vm: VmInfo): Promise<string> {
-  const address = await portIpv6(lab, vm);
+  const address = await lab.portIpv6(vm);
   if (address === undefined) return `${vm.name}: the port has no IPv6 address (WRONG)`;
   try {
     await waitIpv6Configured(vm, "2001:db8:2::/64", address);
@@ -271,12 +261,6 @@ async function slaacLine(lab: WeirLab, vm: VmInfo): Promise<string> {
     return `${vm.name}: WRONG: has ${got.join(", ") || "no global address"}, not ${address}`;
   }
 }
-
-const reachesIpv6 = (from: VmInfo, to: string) =>
-  run("ping", ["-6", "-c", "2", "-i", "0.2", "-W", "2", to], { netns: from.namespace }).then(
-    () => true,
-    () => false,
-  );
 
 /** One VM's lease as its client saw it: address, router, DNS, MTU, lease time, who answered. */
 async function leaseLine(lab: WeirLab, vm: VmInfo): Promise<string> {

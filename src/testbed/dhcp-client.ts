@@ -9,8 +9,9 @@
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { InvalidArgumentError, waitFor } from "../base/index.ts";
+import { InvalidArgumentError } from "../base/index.ts";
 import { run } from "./exec.ts";
+import { linkLocalReady } from "./ipv6.ts";
 import { isOurProcess, readPidfile, stopProcess } from "./processes.ts";
 import type { VmInfo } from "./vm.ts";
 
@@ -182,17 +183,4 @@ export async function currentLease(client: DhcpClient): Promise<DhcpEvent | unde
       (e) => GOT.includes(e.reason) || GOT.includes(e.reason.replace(/6$/, "")) || e.reason === "INFORM6",
     )
     .at(-1);
-}
-
-/** dhclient -6 binds to the link-local address: it must have left the tentative state (DAD) first. */
-async function linkLocalReady(vm: VmInfo): Promise<void> {
-  await waitFor(
-    async () => {
-      const text = await run("ip", ["-6", "addr", "show", "dev", "eth0", "scope", "link"], {
-        netns: vm.namespace,
-      });
-      return /inet6 fe80::/.test(text) && !/tentative/.test(text) ? true : undefined;
-    },
-    { timeoutMs: 10_000, intervalMs: 100, what: `${vm.name}'s link-local address` },
-  );
 }

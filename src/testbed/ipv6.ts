@@ -58,3 +58,14 @@ export async function waitIpv6Configured(
     },
   );
 }
+
+/** dhclient -6 binds to the link-local address: it must have left the tentative state (DAD) first. */
+export async function linkLocalReady(vm: VmInfo): Promise<void> {
+  await waitFor(
+    async () => {
+      const text = await ip(["-6", "addr", "show", "dev", "eth0", "scope", "link"], vm.namespace);
+      return /inet6 fe80::/.test(text) && !/tentative/.test(text) ? true : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 100, what: `${vm.name}'s link-local address` },
+  );
+}

@@ -9,6 +9,7 @@ import { type AgentProcess, type AgentSetup, agentHostName, PHYSICAL_NETWORK, st
 import { CloudApi, type NetworkSpec, type PortSpec } from "./cloud.ts";
 import { currentLease, type DhcpClient, startDhcpClient } from "./dhcp-client.ts";
 import { ip as ipCommand } from "./exec.ts";
+import { canonicalIpv6 } from "./ipv6.ts";
 import { ovsPaths, vsctl } from "./ovs-daemons.ts";
 import type { Testbed } from "./testbed.ts";
 import { randomNeutronMac, type VmInfo } from "./vm.ts";
@@ -208,6 +209,14 @@ export class WeirLab<S extends LabServer = LabServer> {
     const id = await this.#api.addSubnet(networkId, cidr, 6, attributes);
     this.#v6Subnets.set(networkId, id);
     return id;
+  }
+
+  /** The port's IPv6 address as the server allocated it (the EUI-64 one of its MAC on a SLAAC subnet). */
+  async portIpv6(vm: VmInfo): Promise<string | undefined> {
+    const reply = await this.#api.call("GET", `/v2.0/ports/${vm.portId}`);
+    const fixed = (reply.port as { fixed_ips: { ip_address: string }[] }).fixed_ips;
+    const v6 = fixed.find((f) => f.ip_address.includes(":"))?.ip_address;
+    return v6 === undefined ? undefined : canonicalIpv6(v6);
   }
 
   /** The VIF's Interface external_ids:weir-installed and its Port tag, from the host's OVSDB. */

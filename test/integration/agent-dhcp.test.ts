@@ -4,7 +4,6 @@
 // still gets its lease; malformed requests are counted and dropped; and leases are renewed across agent
 // restarts while forwarding loses nothing.
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { serverMacOf as serverMac } from "../../src/agent/internal.ts";
@@ -14,6 +13,7 @@ import {
   captureFrames,
   currentLease,
   dhcpRequestFrame,
+  freeLoopbackPort,
   ip,
   probePairs,
   reaches,
@@ -21,27 +21,11 @@ import {
   sendFrames,
   startDhcpClient,
 } from "../../src/testbed/index.ts";
-import { lab } from "../support/lab.ts";
+import { dhcpAgentLab } from "../support/dhcp-lab.ts";
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A lab whose agent runs the dhcp extension, and a VXLAN network whose subnet has what DHCP serves. */
+/** The dhcp lab with a VXLAN network whose subnet has what DHCP serves. */
 async function dhcpLab(t: import("node:test").TestContext, dhcpSection = "", metricsPort?: number) {
-  const l = await lab(t, {
-    hosts: 1,
-    agent: {
-      extensions: ["dhcp"],
-      ...(dhcpSection === "" ? {} : { extra: `[dhcp]\n${dhcpSection}\n` }),
-      ...(metricsPort === undefined ? {} : { metricsListen: `127.0.0.1:${metricsPort}` }),
-    },
-  });
-  await l.startAgent("h1");
+  const l = await dhcpAgentLab(t, dhcpSection, metricsPort);
   const net = await l.network({
     name: "d",
     type: "vxlan",
@@ -139,7 +123,7 @@ test("nothing answers on a subnet with DHCP disabled, nor a VM that uses another
 });
 
 test("a flood of DHCP from one VM is metered, another VM still gets its lease, malformed ones are counted", async (t) => {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const { l, net } = await dhcpLab(t, "rate_limit = 10\nburst = 10", port);
   const flooder = await l.vm("h1", net, "f", "198.19.1.1");
   const capture = await captureFrames(flooder, { seconds: 4, maxFrames: 2000 });

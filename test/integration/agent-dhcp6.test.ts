@@ -15,25 +15,17 @@ import {
   ip,
   ipv6DefaultRouter,
   raPrefixes,
+  reaches,
   run,
   startDhcpClient,
   type VmInfo,
   waitIpv6Configured,
 } from "../../src/testbed/index.ts";
-import { lab } from "../support/lab.ts";
-
-type Lab = Awaited<ReturnType<typeof lab>>;
+import { dhcpAgentLab } from "../support/dhcp-lab.ts";
+import type { Lab } from "../support/lab.ts";
 
 async function v6Lab(t: import("node:test").TestContext, dhcpSection = "", metricsPort?: number) {
-  const l = await lab(t, {
-    hosts: 1,
-    agent: {
-      extensions: ["dhcp"],
-      ...(dhcpSection === "" ? {} : { extra: `[dhcp]\n${dhcpSection}\n` }),
-      ...(metricsPort === undefined ? {} : { metricsListen: `127.0.0.1:${metricsPort}` }),
-    },
-  });
-  await l.startAgent("h1");
+  const l = await dhcpAgentLab(t, dhcpSection, metricsPort);
   const net = await l.network({ name: "d6", type: "vxlan", segmentationId: 3310 });
   return { l, net };
 }
@@ -51,11 +43,9 @@ const subnetWithModes = (l: Lab, net: string, n: number, mode: string, dns: stri
 
 /** The port's IPv6 address as the server gave it (its EUI-64 one on SLAAC subnets). */
 async function portIpv6(l: Lab, vm: VmInfo): Promise<string> {
-  const reply = await l.api.call("GET", `/v2.0/ports/${vm.portId}`);
-  const fixed = (reply.port as { fixed_ips: { ip_address: string }[] }).fixed_ips;
-  const v6 = fixed.find((f) => f.ip_address.includes(":"));
-  assert.ok(v6, "the port has an IPv6 address");
-  return canonical(v6.ip_address);
+  const address = await l.portIpv6(vm);
+  assert.ok(address, "the port has an IPv6 address");
+  return address;
 }
 
 const globalAddresses = globalIpv6Addresses;
@@ -66,11 +56,7 @@ async function solicit(vm: VmInfo): Promise<void> {
   await ip(["link", "set", "eth0", "up"], vm.namespace);
 }
 
-const ping6 = (from: VmInfo, to: string) =>
-  run("ping", ["-6", "-c", "3", "-i", "0.2", "-W", "2", to], { netns: from.namespace }).then(
-    () => true,
-    () => false,
-  );
+const ping6 = reaches;
 
 test("SLAAC: a solicitation is answered with the subnet's RA; the VM takes its port's EUI-64 address, the prefix and the MTU (no default router yet), and reaches its neighbour", async (t) => {
   const { l, net } = await v6Lab(t);

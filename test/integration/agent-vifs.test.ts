@@ -2,10 +2,16 @@
 // with a warning naming the interface, and the agent carries on. Also: what SIGTERM leaves behind
 // (everything), new ports while the server is away, and the metrics an operator scrapes.
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { test } from "node:test";
 import { waitFor } from "../../src/base/index.ts";
-import { ovsPaths, randomNeutronMac, reaches, run, vsctl } from "../../src/testbed/index.ts";
+import {
+  freeLoopbackPort,
+  ovsPaths,
+  randomNeutronMac,
+  reaches,
+  run,
+  vsctl,
+} from "../../src/testbed/index.ts";
 import { type Lab, lab } from "../support/lab.ts";
 
 async function warnings(l: Lab, host: string): Promise<{ iface: string; reason: string }[]> {
@@ -134,7 +140,7 @@ test("a port plugged while agent and server are both down waits on the dead VLAN
 });
 
 test("metrics: ports by state, flows per bridge and feature, failing features, passes, server reachability", async (t) => {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const l = await lab(t, { hosts: 1, agent: { metricsListen: `127.0.0.1:${port}` } });
   await l.startAgent("h1");
   const net = await l.network({ name: "n", type: "vxlan", segmentationId: 2000 });
@@ -161,11 +167,3 @@ test("metrics: ports by state, flows per bridge and feature, failing features, p
   assert.match(text, /weir_agent_disruptions_total\{bridge="br-int",cause="fail_mode"\} 1/);
   assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

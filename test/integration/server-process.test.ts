@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freeLoopbackPort } from "../../src/testbed/index.ts";
 import { agentReport } from "../support/api-suite.ts";
 import { type PostgresCluster, postgresCluster } from "../support/postgres.ts";
 import { openSse } from "../support/sse.ts";
@@ -20,16 +20,6 @@ after(async () => {
 let cluster: Promise<PostgresCluster> | undefined;
 const pg = () => (cluster ??= postgresCluster((fn) => cleanups.push(fn)));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 interface Proc {
   readonly url: string;
   readonly child: ChildProcess;
@@ -37,7 +27,7 @@ interface Proc {
 }
 
 async function serverProcess(t: import("node:test").TestContext, args: string[]): Promise<Proc> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const child = spawn(weir, ["server", "--listen", `127.0.0.1:${port}`, "--noauth", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -30,8 +30,9 @@ import {
   parseMac,
 } from "../../../packet/index.ts";
 import type { PuntAnswer, PuntedPacket } from "../../pipeline/feature.ts";
+import type { Lease6 } from "./lease6.ts";
 import { nothing, readPunted } from "./punt-answers.ts";
-import { type CarriedLease6, decodeLease6 } from "./userdata6.ts";
+import { decodeLease6 } from "./userdata6.ts";
 
 const ALL_NODES = "ff02::1";
 const INFINITE = 0xffffffff;
@@ -41,7 +42,7 @@ const PREFIX_LIFETIME = { valid: 86_400, preferred: 14_400 } as const;
 const bytesEqual = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
 export function answerV6(packet: PuntedPacket): PuntAnswer {
-  let lease: CarriedLease6;
+  let lease: Lease6;
   try {
     lease = decodeLease6(packet.userdata);
   } catch {
@@ -83,7 +84,7 @@ const FAREWELL_VALID = 7_200;
  * The RA for this lease, to `dst` (a solicitation's source; the unspecified address: all nodes). A
  * farewell (RFC 4861 §6.2.5, when the RAs stop) offers no router and deprecates the prefix.
  */
-export function routerAdvertisement(lease: CarriedLease6, dst: string, farewell = false): Buffer {
+export function routerAdvertisement(lease: Lease6, dst: string, farewell = false): Buffer {
   const options: NdOption[] = [
     { kind: "sourceLinkLayerAddress", address: lease.serverMac },
     ...(lease.mtu >= MIN_MTU ? [{ kind: "mtu", mtu: lease.mtu } as const] : []),
@@ -131,7 +132,7 @@ const ANONYMOUS: ReadonlySet<number> = new Set([
   Dhcpv6MessageType.rebind,
 ]);
 
-function dhcpv6(packet: PuntedPacket, lease: CarriedLease6, request: Dhcpv6Message, src: string): PuntAnswer {
+function dhcpv6(packet: PuntedPacket, lease: Lease6, request: Dhcpv6Message, src: string): PuntAnswer {
   const T = Dhcpv6MessageType;
   const clientId = findDhcpv6Option(request.options, "clientId");
   const serverId = findDhcpv6Option(request.options, "serverId");
@@ -209,7 +210,7 @@ const status = (code: number, message: string): Dhcpv6Option => ({
   message,
 });
 
-function configuration(lease: CarriedLease6): Dhcpv6Option[] {
+function configuration(lease: Lease6): Dhcpv6Option[] {
   return [
     ...(lease.dnsServers.length > 0 ? [{ kind: "dnsServers", servers: lease.dnsServers } as const] : []),
     { kind: "domainList", domains: lease.domains },
@@ -217,7 +218,7 @@ function configuration(lease: CarriedLease6): Dhcpv6Option[] {
 }
 
 /** The port's address in the request's first IA_NA; NoAddrsAvail for the others, and when there is none. */
-function addresses(lease: CarriedLease6, request: Dhcpv6Message): Dhcpv6Option[] {
+function addresses(lease: Lease6, request: Dhcpv6Message): Dhcpv6Option[] {
   const ias = request.options.filter((o) => o.kind === "iaNa");
   if (ias.length === 0) return [status(Dhcpv6Status.noAddrsAvail, "only IA_NA addresses are assigned")];
   const seconds = lease.leaseSeconds;
@@ -252,7 +253,7 @@ function addresses(lease: CarriedLease6, request: Dhcpv6Message): Dhcpv6Option[]
 
 function reply(
   packet: PuntedPacket,
-  lease: CarriedLease6,
+  lease: Lease6,
   request: Dhcpv6Message,
   dst: string,
   messageType: number,

@@ -54,11 +54,8 @@ export function encodeLease6(lease: Lease6): Buffer {
   ]);
 }
 
-/** As Lease6, with the lease seconds as the wire says them (0xffffffff: infinite). */
-export type CarriedLease6 = Lease6;
-
 /** The lease a punt carried; throws InvalidArgumentError for bytes that are not one of this layout. */
-export function decodeLease6(bytes: Uint8Array): CarriedLease6 {
+export function decodeLease6(bytes: Uint8Array): Lease6 {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const refuse = (why: string) => new InvalidArgumentError("dhcp userdata", why);
   if (b.length < FIXED + 1 || b[0] !== VERSION || b[1] !== 6)
