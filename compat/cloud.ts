@@ -26,6 +26,8 @@ export interface CompatCloud {
   readonly serverDir: string;
   /** Aliases the server advertises at GET /v2.0/extensions, sorted. */
   extensions(): Promise<string[]>;
+  /** The admin's router:external network tempest's router and floating-IP tests use. */
+  readonly publicNetwork: { readonly id: string; readonly name: string };
   /** Stops the server, then Keystone (each by the pid started here). */
   stop(): Promise<void>;
 }
@@ -75,8 +77,11 @@ export async function startCloud(runDir: string, log: (line: string) => void): P
     const server = await startServerProcess(serverDir, port, { config: serverConfigText(keystone.url) });
     log(`weir server (pid ${server.pid}) on ${serverUrl}`);
     await reportAgent(keystone, serverUrl);
+    const publicNetwork = await makePublicNetwork(keystone, serverUrl);
+    log(`public network ${publicNetwork.id} (${PUBLIC_CIDR})`);
     return {
       keystone,
+      publicNetwork,
       serverUrl,
       serverDir,
       async extensions() {
@@ -133,4 +138,31 @@ async function reportAgent(keystone: KeystoneProcess, serverUrl: string): Promis
       "WEIR_COMPAT_AGENT",
       `${AgentRoutes.reportState}: HTTP ${res.status} ${await res.text()}`,
     );
+}
+
+/** The external network's subnet: benchmarking space, apart from the project networks' 198.18.128.0/17. */
+const PUBLIC_CIDR = "198.18.112.0/20";
+
+/** An admin's router:external network with one subnet, as a cloud's "public" network is. */
+async function makePublicNetwork(
+  keystone: KeystoneProcess,
+  serverUrl: string,
+): Promise<{ id: string; name: string }> {
+  const token = await keystone.adminToken();
+  const call = async (path: string, body: object) => {
+    const res = await fetch(`${serverUrl}${path}`, {
+      method: "POST",
+      headers: { "x-auth-token": token, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok)
+      throw new WeirError("WEIR_COMPAT_PUBLIC", `POST ${path}: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as Record<string, { id: string }>;
+  };
+  const name = "public";
+  const network = (await call("/v2.0/networks", { network: { name, "router:external": true } })).network!;
+  await call("/v2.0/subnets", {
+    subnet: { network_id: network.id, cidr: PUBLIC_CIDR, ip_version: 4, name: "public-subnet" },
+  });
+  return { id: network.id, name };
 }

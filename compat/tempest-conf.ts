@@ -1,8 +1,8 @@
 /**
  * tempest.conf for a run against weir server: Keystone v3 with its admin (dynamic credentials: each test
  * class gets projects and users of its own), only the network service available, the extensions the
- * server advertises, project networks in 198.18.128.0/17 (and 2001:db8::/48), no public network (no
- * router:external network exists), and tempest's log with every request and response at DEBUG, which the
+ * server advertises, project networks in 198.18.128.0/17 (and 2001:db8::/48), the admin's public
+ * (router:external) network for routers' gateways and floating IPs, and tempest's log with every request and response at DEBUG, which the
  * report reads failures from. Options: tempest/config.py and neutron_tempest_plugin/config.py.
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -16,6 +16,8 @@ export interface TempestSettings {
   readonly extensions: readonly string[];
   /** The workspace: etc/tempest.conf, the log and the lock directory go there. */
   readonly workspace: string;
+  /** The router:external network routers' gateways and floating IPs come from. */
+  readonly publicNetwork?: { readonly id: string; readonly name: string };
 }
 
 export type ConfSections = Record<string, Record<string, string>>;
@@ -60,8 +62,8 @@ export function tempestSections(s: TempestSettings): ConfSections {
       project_network_v6_cidr: "2001:db8::/48",
       project_network_v6_mask_bits: "64",
       project_networks_reachable: "false",
-      public_network_id: "",
-      floating_network_name: "",
+      public_network_id: s.publicNetwork?.id ?? "",
+      floating_network_name: s.publicNetwork?.name ?? "",
       shared_physical_network: "false",
       build_timeout: "60",
     },
@@ -73,7 +75,7 @@ export function tempestSections(s: TempestSettings): ConfSections {
       ipv6_subnet_attributes: "true",
       port_admin_state_change: "true",
       port_security: s.extensions.includes("port-security") ? "true" : "false",
-      floating_ips: "false",
+      floating_ips: s.extensions.includes("router") ? "true" : "false",
       provider_net_base_segmentation_id: "100",
     },
     neutron_plugin_options: {

@@ -203,6 +203,7 @@ async function main(): Promise<number> {
         admin: { username: "admin", password: cloud.keystone.adminPassword, project: "admin" },
         extensions,
         workspace,
+        publicNetwork: cloud.publicNetwork,
       });
       const listed = await listTests(workspace, conf, opts.selection);
       if (listed.length === 0) throw new Error(`tempest lists no test for ${opts.selection.regex}`);

@@ -40,7 +40,17 @@ export interface ServerConfig {
   readonly eventRetention: number;
   /** [QUOTAS] quota_<resource>: each project's limit unless set per project; -1 is unlimited. */
   readonly quotaDefaults: Readonly<
-    Record<"network" | "subnet" | "port" | "security_group" | "security_group_rule" | "rbac_policy", number>
+    Record<
+      | "network"
+      | "subnet"
+      | "port"
+      | "security_group"
+      | "security_group_rule"
+      | "rbac_policy"
+      | "router"
+      | "floatingip",
+      number
+    >
   >;
   /** [DEFAULT] max_allowed_address_pair. */
   readonly maxAllowedAddressPairs: number;
@@ -68,6 +78,8 @@ export const defaultServerConfig: ServerConfig = {
     security_group: 10,
     security_group_rule: 100,
     rbac_policy: 10,
+    router: 10,
+    floatingip: 50,
   },
   maxAllowedAddressPairs: 10,
 };
@@ -83,6 +95,8 @@ const known: Record<string, readonly string[]> = {
     "quota_security_group",
     "quota_security_group_rule",
     "quota_rbac_policy",
+    "quota_router",
+    "quota_floatingip",
   ],
   ml2: ["type_drivers", "tenant_network_types", "mechanism_drivers", "extension_drivers"],
   ml2_type_flat: ["flat_networks"],
@@ -172,6 +186,8 @@ export function parseServerConfig(text: string, file = "server.ini"): ServerConf
       security_group: int("QUOTAS", "quota_security_group", 10, -1, 2 ** 31 - 1),
       security_group_rule: int("QUOTAS", "quota_security_group_rule", 100, -1, 2 ** 31 - 1),
       rbac_policy: int("QUOTAS", "quota_rbac_policy", 10, -1, 2 ** 31 - 1),
+      router: int("QUOTAS", "quota_router", 10, -1, 2 ** 31 - 1),
+      floatingip: int("QUOTAS", "quota_floatingip", 50, -1, 2 ** 31 - 1),
     },
     maxAllowedAddressPairs: int("DEFAULT", "max_allowed_address_pair", 10, 0, 1000),
   };

@@ -197,3 +197,40 @@ export interface SubnetPoolRow {
   created_at: string;
   updated_at: string;
 }
+
+export interface RouterRow {
+  id: string;
+  name: string;
+  description: string;
+  project_id: string;
+  admin_state_up: number;
+  status: string;
+  gw_port_id: string | null;
+  enable_snat: number;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One of a router's extra routes (Neutron's extraroute). */
+export interface RouterRouteRow {
+  router_id: string;
+  destination: string;
+  nexthop: string;
+}
+
+export interface FloatingIpRow {
+  id: string;
+  description: string;
+  project_id: string;
+  floating_network_id: string;
+  floating_ip_address: string;
+  floating_port_id: string;
+  port_id: string | null;
+  fixed_ip_address: string | null;
+  router_id: string | null;
+  status: string;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}

@@ -10,11 +10,13 @@ import type {
   AddressGroupRow,
   AgentRow,
   DefaultSecurityGroupRuleRow,
+  FloatingIpRow,
   IpAllocationRow,
   NetworkRow,
   PortRow,
   QosPolicyRow,
   QosRuleRow,
+  RouterRow,
   SecurityGroupRow,
   SecurityGroupRuleRow,
   SubnetRow,
@@ -321,5 +323,59 @@ export function addressGroupView(g: AddressGroupRow, addresses: readonly string[
     revision_number: g.revision_number,
     created_at: g.created_at,
     updated_at: g.updated_at,
+  };
+}
+
+/** A router's gateway as its view shows it: the gateway port's network and addresses. */
+export interface GatewayView {
+  readonly networkId: string;
+  readonly allocations: readonly IpAllocationRow[];
+}
+
+export function routerView(
+  r: RouterRow,
+  gateway: GatewayView | undefined,
+  routes: readonly { destination: string; nexthop: string }[],
+): Record<string, unknown> {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    tenant_id: r.project_id,
+    project_id: r.project_id,
+    admin_state_up: bool(r.admin_state_up),
+    status: r.status,
+    external_gateway_info:
+      gateway === undefined
+        ? null
+        : {
+            network_id: gateway.networkId,
+            enable_snat: bool(r.enable_snat),
+            external_fixed_ips: fixedIps(gateway.allocations),
+          },
+    routes,
+    tags: [],
+    revision_number: r.revision_number,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+export function floatingIpView(f: FloatingIpRow): Record<string, unknown> {
+  return {
+    id: f.id,
+    description: f.description,
+    tenant_id: f.project_id,
+    project_id: f.project_id,
+    floating_network_id: f.floating_network_id,
+    floating_ip_address: f.floating_ip_address,
+    router_id: f.router_id,
+    port_id: f.port_id,
+    fixed_ip_address: f.fixed_ip_address,
+    status: f.status,
+    tags: [],
+    revision_number: f.revision_number,
+    created_at: f.created_at,
+    updated_at: f.updated_at,
   };
 }

@@ -4,26 +4,11 @@
 // codes are Neutron's; `shared` and `router:external` are the entries seen from each project.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { keystoneLab } from "../support/keystone-lab.ts";
+import { type Api, actors as actorsOf, keystoneLab } from "../support/keystone-lab.ts";
 
 const lab = keystoneLab();
 
-type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
-
-async function actors(t: Parameters<typeof lab.server>[0]) {
-  const s = await lab.server(t);
-  const as =
-    (token: string): Api =>
-    (method, path, body) =>
-      s.api(method, path, body, token);
-  const [alice, carol, bob, admin] = await Promise.all([
-    lab.tokenOf("alice", "p1"),
-    lab.tokenOf("carol", "p1"),
-    lab.tokenOf("bob", "p2"),
-    lab.tokenOf("admin", "admin"),
-  ]);
-  return { alice: as(alice), carol: as(carol), bob: as(bob), admin: as(admin) };
-}
+const actors = (t: Parameters<typeof lab.server>[0]) => actorsOf(lab, t);
 
 const p = (name: string) => lab.ids[name]!.projectId;
 const share = (

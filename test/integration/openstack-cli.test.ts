@@ -446,3 +446,51 @@ test("openstack subnet create --ipv6-address-mode/--ipv6-ra-mode, port create/se
   assert.notEqual(noValue.code, 0, "Neutron's key specs need a value");
   assert.match(noValue.stderr, /No valid key specs matched/);
 });
+
+test("openstack router create/set --external-gateway/add subnet/show, floating ip create --port/set/unset, unchanged", async (t) => {
+  const s = await startServer(t, { kind: "sqlite" });
+  const os = (...args: string[]) => openstack(s.url, ["--os-auth-type", "none"], args);
+  const ok = async (...args: string[]) => {
+    const r = await os(...args);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  await ok("network", "create", "--external", "public");
+  await ok("subnet", "create", "--network", "public", "--subnet-range", "198.18.120.0/24", "public-v4");
+  await ok("network", "create", "inside");
+  await ok("subnet", "create", "--network", "inside", "--subnet-range", "198.19.91.0/24", "inside-v4");
+
+  const created = await json(os("router", "create", "r1", "-f", "json"));
+  assert.equal(created.status, "ACTIVE");
+  await ok("router", "set", "--external-gateway", "public", "r1");
+  await ok("router", "add", "subnet", "r1", "inside-v4");
+  const shown = await json(os("router", "show", "r1", "-f", "json"));
+  const gateway = shown.external_gateway_info;
+  assert.equal(gateway.enable_snat, true);
+  assert.match(gateway.external_fixed_ips[0].ip_address, /^198\.18\.120\./);
+  // router show lists the interfaces from GET /v2.0/ports?device_id=<router>.
+  assert.deepEqual(
+    shown.interfaces_info.map((i: { ip_address: string }) => i.ip_address),
+    ["198.19.91.1"],
+  );
+
+  const port = await json(os("port", "create", "--network", "inside", "vm", "-f", "json"));
+  const fip = await json(os("floating", "ip", "create", "--port", "vm", "public", "-f", "json"));
+  assert.equal(fip.port_id, port.id);
+  assert.equal(fip.router_id, shown.id);
+  assert.equal(fip.fixed_ip_address, port.fixed_ips[0].ip_address);
+  await ok("floating", "ip", "unset", "--port", fip.floating_ip_address);
+  assert.equal((await json(os("floating", "ip", "show", fip.id, "-f", "json"))).port_id, null);
+  await ok("floating", "ip", "set", "--port", "vm", fip.floating_ip_address);
+  assert.equal((await json(os("floating", "ip", "show", fip.id, "-f", "json"))).port_id, port.id);
+
+  // In use: the interface the floating IP needs, the router with interfaces.
+  const refused = await os("router", "remove", "subnet", "r1", "inside-v4");
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /required by one or more floating IPs/);
+  await ok("floating", "ip", "delete", fip.id);
+  await ok("router", "remove", "subnet", "r1", "inside-v4");
+  await ok("router", "unset", "--external-gateway", "r1");
+  await ok("router", "delete", "r1");
+  assert.deepEqual(await json(os("router", "list", "-f", "json")), []);
+});

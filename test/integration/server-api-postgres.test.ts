@@ -4,6 +4,7 @@ import { defineDhcpSuite } from "../support/dhcp-suite.ts";
 import { type PostgresCluster, postgresCluster } from "../support/postgres.ts";
 import { defineQosAgentSuite } from "../support/qos-agent-suite.ts";
 import { defineQosSuite } from "../support/qos-suite.ts";
+import { defineRouterSuite } from "../support/router-suite.ts";
 import { defineSecurityGroupAgentSuite } from "../support/sg-agent-suite.ts";
 import { defineSecurityGroupSuite } from "../support/sg-suite.ts";
 import { defineSubnetPoolSuite } from "../support/subnet-pool-suite.ts";
@@ -28,5 +29,6 @@ defineQosAgentSuite(backend);
 defineSecurityGroupSuite(backend);
 defineSecurityGroupAgentSuite(backend);
 defineSubnetPoolSuite(backend);
+defineRouterSuite(backend);
 // On SQLite it runs in test/server/dhcp.test.ts.
 defineDhcpSuite(backend);

@@ -150,6 +150,8 @@ test("[QUOTAS]: Neutron's defaults, -1 for unlimited, anything else below -1 ref
     security_group: 10,
     security_group_rule: 100,
     rbac_policy: 10,
+    router: 10,
+    floatingip: 50,
   });
   const c = parseServerConfig("[QUOTAS]\nquota_port = -1\nquota_network = 3");
   assert.equal(c.quotaDefaults.port, -1);

@@ -85,3 +85,22 @@ export function keystoneLab(): KeystoneLab {
     server: (t) => startServer(t, { kind: "sqlite" }, { noauth: false, config: { auth: auth() } }),
   };
 }
+
+/** A request as one user: method, path, body. */
+export type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
+
+/** A server against the lab's Keystone, and requests as alice and carol (p1), bob (p2) and the admin. */
+export async function actors(lab: KeystoneLab, t: Parameters<typeof startServer>[0]) {
+  const s = await lab.server(t);
+  const as =
+    (token: string): Api =>
+    (method, path, body) =>
+      s.api(method, path, body, token);
+  const [alice, carol, bob, admin] = await Promise.all([
+    lab.tokenOf("alice", "p1"),
+    lab.tokenOf("carol", "p1"),
+    lab.tokenOf("bob", "p2"),
+    lab.tokenOf("admin", "admin"),
+  ]);
+  return { alice: as(alice), carol: as(carol), bob: as(bob), admin: as(admin) };
+}

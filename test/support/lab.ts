@@ -63,6 +63,8 @@ const noQuotas = {
     security_group: -1,
     security_group_rule: -1,
     rbac_policy: -1,
+    router: -1,
+    floatingip: -1,
   },
 };
 

@@ -766,13 +766,15 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       security_group: 10,
       security_group_rule: 100,
       rbac_policy: 10,
+      router: 10,
+      floatingip: 50,
     });
     const put = (body: object, project = PROJECT) => s.api("PUT", `/v2.0/quotas/${project}`, { quota: body });
     for (const bad of [-2, 2 ** 31, "value"]) {
       const r = await put({ security_group: bad });
       assert.equal(r.status, 400, JSON.stringify(r.body));
     }
-    error(await put({ router: 5 }), 400, "HTTPBadRequest", "Unrecognized attribute(s) 'router'");
+    error(await put({ trunk: 5 }), 400, "HTTPBadRequest", "Unrecognized attribute(s) 'trunk'");
     assert.deepEqual((await put({ security_group: 2 })).body.quota, {
       network: 100,
       subnet: 100,
@@ -780,6 +782,8 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       security_group: 2,
       security_group_rule: 100,
       rbac_policy: 10,
+      router: 10,
+      floatingip: 50,
     });
     await group(s); // the default group is made first: two in use
     error(
@@ -825,6 +829,8 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       security_group: 10,
       security_group_rule: 100,
       rbac_policy: 10,
+      router: 10,
+      floatingip: 50,
     });
     assert.deepEqual((await s.api("GET", `/v2.0/quotas/${PROJECT}/default`)).body.quota, {
       network: 100,
@@ -833,6 +839,8 @@ export function defineSecurityGroupSuite(backend: Backend): void {
       security_group: 10,
       security_group_rule: 100,
       rbac_policy: 10,
+      router: 10,
+      floatingip: 50,
     });
     // Networks, subnets and ports are counted as Neutron counts them.
     await put({ network: 1, subnet: 1, port: 1 });

@@ -10,8 +10,10 @@ import {
   port as findPort,
   networkPolicies,
 } from "../services/lookups.ts";
+import { sees } from "../services/ownership.ts";
 import { groupsByPort, groupsOfPort } from "../services/port-security.ts";
 import { createPort, deletePort, type PortUpdate, updatePort } from "../services/ports.ts";
+import { refuseServicePortDelete } from "../services/routers.ts";
 import { tagsByObject, tagsOf } from "../services/tags.ts";
 import { onNetworkTarget } from "../services/targets.ts";
 import { portView } from "../views.ts";
@@ -151,7 +153,15 @@ export function portRoutes(router: Router, ctx: ServiceContext): void {
     access: "api",
     handler: async (req) => {
       await ctx.store.write((tx) =>
-        ifMatch(req, tx, "ports", req.params.id!, () => deletePort(tx, req.caller, req.params.id!)),
+        ifMatch(req, tx, "ports", req.params.id!, async () => {
+          // Who may not see the port is told it does not exist, before anything about its owner.
+          const row = await findPort(tx, req.params.id!);
+          const network = await findNetwork(tx, row.network_id);
+          if (!sees(req.caller, "get_port", onNetworkTarget(req.caller, row, network)))
+            throw notFound("Port", row.id);
+          await refuseServicePortDelete(tx, row.id);
+          await deletePort(tx, req.caller, req.params.id!);
+        }),
       );
       return { status: 204 };
     },

@@ -3,13 +3,22 @@
  * by whoever may see the object, changed by whoever may update it (404 for an object the caller may not
  * see, 403 for one it may see but not change).
  */
+
 import { ApiError, notFound } from "../api-errors.ts";
 import type { Target } from "../auth/policy.ts";
 import type { ApiRequest, ApiResponse, Router } from "../http/router.ts";
-import type { AddressGroupRow, QosPolicyRow, SecurityGroupRow, SubnetPoolRow } from "../rows.ts";
+import type {
+  AddressGroupRow,
+  FloatingIpRow,
+  QosPolicyRow,
+  RouterRow,
+  SecurityGroupRow,
+  SubnetPoolRow,
+} from "../rows.ts";
 import { timestamp } from "../rows.ts";
 import { addressGroupNotFound } from "../services/address-groups.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "../services/context.ts";
+import { floatingIpNotFound } from "../services/floating-ips.ts";
 import {
   network as findNetwork,
   port as findPort,
@@ -17,6 +26,7 @@ import {
   qosPolicyNotFound,
 } from "../services/lookups.ts";
 import { allowOn } from "../services/ownership.ts";
+import { routerNotFound, routerTarget } from "../services/routers.ts";
 import { securityGroupNotFound } from "../services/security-groups.ts";
 import { subnetPoolNotFound } from "../services/subnet-pools.ts";
 import {
@@ -76,6 +86,14 @@ async function find(q: Queryable, caller: Caller, resource: Taggable, id: string
     case "address-groups": {
       const g = await row<AddressGroupRow>("address_groups", () => addressGroupNotFound(id));
       return { target: ownedTarget(caller, "address_group", g), hidden: () => addressGroupNotFound(id) };
+    }
+    case "routers": {
+      const r = await row<RouterRow>("routers", () => routerNotFound(id));
+      return { target: routerTarget(r), hidden: () => routerNotFound(id) };
+    }
+    case "floatingips": {
+      const f = await row<FloatingIpRow>("floatingips", () => floatingIpNotFound(id));
+      return { target: { project_id: f.project_id }, hidden: () => floatingIpNotFound(id) };
     }
   }
 }

@@ -5,10 +5,31 @@ import type { Router } from "../http/router.ts";
 
 const resources = ["network", "subnet", "port", "agent"];
 
-// Advertised only when OpenStack's API tests of the extension pass (docs/COMPATIBILITY.md). Not yet:
-// external-net — `router:external` and access_as_external work, but its tests need routers and
-// floating IPs (issue 14).
+// Advertised only when OpenStack's API tests of the extension pass (docs/COMPATIBILITY.md). Not
+// external-gateway-multihoming: openstackclient would then set gateways through actions Weir lacks.
 export const extensions = [
+  {
+    alias: "external-net",
+    name: "Neutron external network",
+    description: "Adds external network attribute to network resource.",
+  },
+  {
+    alias: "router",
+    name: "Neutron L3 Router",
+    description:
+      "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.",
+  },
+  {
+    alias: "ext-gw-mode",
+    name: "Neutron L3 Configurable external gateway mode",
+    description:
+      "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway",
+  },
+  {
+    alias: "extraroute",
+    name: "Neutron Extra Route",
+    description: "Extra routes configuration for L3 router",
+  },
   { alias: "agent", name: "agent", description: "The agent management extension." },
   {
     alias: "allowed-address-pairs",

@@ -104,6 +104,28 @@ export const DEFAULT_RULES: Readonly<Record<string, string>> = {
   create_default_security_group_rule: ADMIN,
   delete_default_security_group_rule: ADMIN,
 
+  // Routers and floating IPs (neutron/conf/policies/router.py, floatingip.py): the gateway's addresses
+  // and whether it SNATs are the admin's to choose.
+  create_router: or(ADMIN, MEMBER),
+  "create_router:external_gateway_info": or(ADMIN, MEMBER),
+  "create_router:external_gateway_info:network_id": or(ADMIN, MEMBER),
+  "create_router:external_gateway_info:enable_snat": ADMIN,
+  "create_router:external_gateway_info:external_fixed_ips": ADMIN,
+  get_router: or(ADMIN, READER),
+  update_router: or(ADMIN, MEMBER),
+  "update_router:external_gateway_info": or(ADMIN, MEMBER),
+  "update_router:external_gateway_info:network_id": or(ADMIN, MEMBER),
+  "update_router:external_gateway_info:enable_snat": ADMIN,
+  "update_router:external_gateway_info:external_fixed_ips": ADMIN,
+  delete_router: or(ADMIN, MEMBER),
+  add_router_interface: or(ADMIN, MEMBER),
+  remove_router_interface: or(ADMIN, MEMBER),
+  create_floatingip: or(ADMIN, MEMBER),
+  "create_floatingip:floating_ip_address": ADMIN,
+  get_floatingip: or(ADMIN, READER),
+  update_floatingip: or(ADMIN, MEMBER),
+  delete_floatingip: or(ADMIN, MEMBER),
+
   // Address groups.
   create_address_group: or(ADMIN, MEMBER),
   get_address_group: or(ADMIN, READER, "rule:shared_address_group"),

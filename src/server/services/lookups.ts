@@ -10,7 +10,8 @@ import type {
   SubnetRow,
 } from "../rows.ts";
 import type { Caller, Queryable } from "./context.ts";
-import { ownedTarget } from "./targets.ts";
+import { sees } from "./ownership.ts";
+import { onNetworkTarget, ownedTarget } from "./targets.ts";
 
 export async function network(q: Queryable, id: string): Promise<NetworkRow> {
   const row = await q.get<NetworkRow>("SELECT * FROM networks WHERE id = ?", [id]);
@@ -145,4 +146,18 @@ export async function networkPolicies(q: Queryable): Promise<Map<string, string 
     "SELECT id, qos_policy_id FROM networks",
   );
   return new Map(rows.map((r) => [r.id, r.qos_policy_id]));
+}
+
+/** A port or subnet the caller may see (by its network's terms too), or Neutron's 404 for it. */
+export async function visibleOnNetwork<T extends PortRow | SubnetRow>(
+  q: Queryable,
+  caller: Caller,
+  kind: "Port" | "Subnet",
+  id: string,
+): Promise<T> {
+  const row = await q.get<T>(`SELECT * FROM ${kind === "Port" ? "ports" : "subnets"} WHERE id = ?`, [id]);
+  const owner = row === undefined ? undefined : await network(q, row.network_id);
+  if (row === undefined || !sees(caller, `get_${kind.toLowerCase()}`, onNetworkTarget(caller, row, owner!)))
+    throw notFound(kind, id);
+  return row;
 }

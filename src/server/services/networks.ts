@@ -4,6 +4,7 @@ import { type NetworkRow, timestamp } from "../rows.ts";
 import { networkInfo } from "../views.ts";
 import type { Caller, ServiceContext, WriteTx } from "./context.ts";
 import { emitNetworkPolicyChange } from "./events.ts";
+import { dropFloatingIpsOn } from "./floating-ips.ts";
 import { network as findNetwork } from "./lookups.ts";
 import { allow, allowAttributes, allowOn, projectFor } from "./ownership.ts";
 import { defaultPolicyOf, policyBinding } from "./qos-bindings.ts";
@@ -170,6 +171,7 @@ export async function deleteNetwork(tx: WriteTx, caller: Caller, id: string): Pr
   allowOn(caller, "delete_network", "get_network", networkTarget(caller, current), () =>
     notFound("Network", id),
   );
+  await dropFloatingIpsOn(tx, caller, id);
   const ports = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM ports WHERE network_id = ?", [id]);
   if (Number(ports?.n ?? 0) > 0) {
     throw conflict(

@@ -67,6 +67,9 @@ export interface PortCreate {
 
 export type PortUpdate = Omit<PortCreate, "networkId" | "projectId">;
 
+/** The one owner that may take a subnet's gateway IP: the router serving the subnet. */
+const ROUTER_INTERFACE_OWNER = "network:router_interface";
+
 const macPattern = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const vnicTypes = [
   "normal",
@@ -95,7 +98,9 @@ export async function createPort(
     );
     allow(caller, "create_port", target);
     allowAttributes(caller, "create_port", givenAttributes(input), target);
-    await checkQuota(tx, ctx.config, projectFor(caller, input.projectId), "port", 1);
+    // Ports of no project (routers' gateways, floating IPs' own) are the cloud's, counted against none.
+    if (projectFor(caller, input.projectId) !== "")
+      await checkQuota(tx, ctx.config, projectFor(caller, input.projectId), "port", 1);
   }
   const mac =
     input.macAddress === undefined
@@ -322,6 +327,11 @@ export async function deletePort(tx: WriteTx, caller: Caller, id: string): Promi
   const endpointsBefore = await endpointsOf(tx, network.id);
   const groups = await groupsOfPort(tx, id);
   const ips = groups.length === 0 ? [] : (await allocationsOf(tx, id)).map((a) => a.ip_address);
+  // Its floating IPs stay, unassociated (Neutron's disassociate_floatingips).
+  await tx.run(
+    "UPDATE floatingips SET port_id = NULL, fixed_ip_address = NULL, router_id = NULL, revision_number = revision_number + 1 WHERE port_id = ?",
+    [id],
+  );
   await tx.run("DELETE FROM ip_allocations WHERE port_id = ?", [id]);
   await tx.run("DELETE FROM port_security_groups WHERE port_id = ?", [id]);
   await dropExtraDhcpOpts(tx, id);
@@ -420,7 +430,11 @@ async function allocate(
       }
       if (auto) checkAutoAddressRequest(subnet, port, canonical!);
       if (auto && automatic) continue;
-      if (canonical === subnet.gateway_ip && !previous.some((p) => p.ip_address === canonical)) {
+      if (
+        canonical === subnet.gateway_ip &&
+        port.device_owner !== ROUTER_INTERFACE_OWNER &&
+        !previous.some((p) => p.ip_address === canonical)
+      ) {
         throw conflict(
           "IpAddressAlreadyAllocated",
           `IP address ${canonical} already allocated in subnet ${subnet.id}`,

@@ -15,6 +15,8 @@ export const QUOTA_RESOURCES = [
   "security_group",
   "security_group_rule",
   "rbac_policy",
+  "router",
+  "floatingip",
 ] as const;
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 export const UNLIMITED = -1;
@@ -27,6 +29,8 @@ const USAGE: Record<QuotaResource, string> = {
   security_group: "SELECT COUNT(*) AS n FROM security_groups WHERE project_id = ?",
   security_group_rule: "SELECT COUNT(*) AS n FROM security_group_rules WHERE project_id = ?",
   rbac_policy: "SELECT COUNT(*) AS n FROM rbac_policies WHERE project_id = ?",
+  router: "SELECT COUNT(*) AS n FROM routers WHERE project_id = ?",
+  floatingip: "SELECT COUNT(*) AS n FROM floatingips WHERE project_id = ?",
 };
 
 export type Limits = Record<QuotaResource, number>;

@@ -332,10 +332,11 @@ async function existing(
  * 409 when taking `entry` away leaves a project that uses the object without access. A named project
  * keeps access through a wildcard entry; losing the wildcard is safe only for projects that have entries
  * of their own. As in Neutron, moving an entry to another target is checked as removing it (the new
- * target is not counted). Routers do not exist yet, so nothing depends on access_as_external.
+ * target is not counted). What depends on access_as_external are the routers whose gateway is on the
+ * network (Neutron's external_net_db).
  */
 async function checkNotInUse(q: Queryable, entry: RbacRow): Promise<void> {
-  if (entry.action !== "access_as_shared") return;
+  if (entry.action !== "access_as_shared" && entry.action !== "access_as_external") return;
   const type = entry.object_type as RbacObjectType;
   const others = new Set(
     (
@@ -351,7 +352,10 @@ async function checkNotInUse(q: Queryable, entry: RbacRow): Promise<void> {
     [entry.object_id],
   );
   if (owner === undefined) return;
-  const bound = await KINDS[type].bound(q, entry.object_id, owner.project_id);
+  const bound =
+    entry.action === "access_as_external"
+      ? await gatewayProjects(q, entry.object_id, owner.project_id)
+      : await KINDS[type].bound(q, entry.object_id, owner.project_id);
   const losing =
     entry.target_project === WILDCARD
       ? [...bound].filter((p) => !others.has(p))
@@ -375,4 +379,14 @@ async function changed(tx: WriteTx, ctx: ServiceContext, now?: RbacRow, before?:
     await tx.run(`UPDATE ${kind.table} SET shared = ? WHERE id = ?`, [wildcard ? 1 : 0, entry.object_id]);
   }
   if (kind.revised) await revise(tx, kind.table as Revised, entry.object_id, timestamp(ctx.now()));
+}
+
+/** The projects (other than the network's owner) whose routers have their gateway on the network. */
+async function gatewayProjects(q: Queryable, networkId: string, owner: string): Promise<Set<string>> {
+  const rows = await q.all<{ project_id: string }>(
+    `SELECT DISTINCT r.project_id FROM routers r JOIN ports p ON p.id = r.gw_port_id
+      WHERE p.network_id = ? AND r.project_id <> ?`,
+    [networkId, owner],
+  );
+  return new Set(rows.map((r) => r.project_id));
 }

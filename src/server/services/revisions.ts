@@ -12,7 +12,9 @@ export type Revised =
   | "security_groups"
   | "address_groups"
   | "qos_policies"
-  | "subnetpools";
+  | "subnetpools"
+  | "routers"
+  | "floatingips";
 
 export async function revise(tx: WriteTx, table: Revised, id: string, now: string): Promise<void> {
   await tx.run(`UPDATE ${table} SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?`, [

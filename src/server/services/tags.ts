@@ -15,6 +15,8 @@ export const TAGGABLE = {
   "qos/policies": { table: "qos_policies", policy: "policy" },
   "address-groups": { table: "address_groups", policy: "address_group" },
   subnetpools: { table: "subnetpools", policy: "subnetpool" },
+  routers: { table: "routers", policy: "router" },
+  floatingips: { table: "floatingips", policy: "floatingip" },
 } as const;
 
 export type Taggable = keyof typeof TAGGABLE;

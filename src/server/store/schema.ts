@@ -213,6 +213,33 @@ export const migrations: readonly Migration[] = [
         PRIMARY KEY (port_id, opt_name, ip_version))`,
     ],
   },
+  {
+    version: 8,
+    description: "Routers (their gateway, interfaces and extra routes) and floating IPs",
+    statements: () => [
+      // A router's interfaces and gateway are ports whose device_id is the router (device_owner says
+      // which); gw_port_id names the gateway port so that a router has at most one.
+      `CREATE TABLE routers (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, project_id TEXT NOT NULL,
+        admin_state_up INTEGER NOT NULL, status TEXT NOT NULL,
+        gw_port_id TEXT UNIQUE REFERENCES ports (id), enable_snat INTEGER NOT NULL,
+        revision_number INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      `CREATE TABLE router_routes (
+        router_id TEXT NOT NULL REFERENCES routers (id) ON DELETE CASCADE, destination TEXT NOT NULL,
+        nexthop TEXT NOT NULL, PRIMARY KEY (router_id, destination, nexthop))`,
+      // floating_port_id is the address's own port on the external network (device_owner
+      // network:floatingip); port_id and fixed_ip_address the VM address it forwards to, if any.
+      `CREATE TABLE floatingips (
+        id TEXT PRIMARY KEY, description TEXT NOT NULL, project_id TEXT NOT NULL,
+        floating_network_id TEXT NOT NULL REFERENCES networks (id), floating_ip_address TEXT NOT NULL,
+        floating_port_id TEXT NOT NULL UNIQUE REFERENCES ports (id),
+        port_id TEXT REFERENCES ports (id), fixed_ip_address TEXT, router_id TEXT REFERENCES routers (id),
+        status TEXT NOT NULL, revision_number INTEGER NOT NULL, created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL)`,
+      "CREATE UNIQUE INDEX floatingips_fixed ON floatingips (port_id, fixed_ip_address) WHERE port_id IS NOT NULL",
+      "CREATE INDEX floatingips_router ON floatingips (router_id)",
+    ],
+  },
 ];
 
 /** A random UUID in SQL (for rows a migration makes). */
