@@ -7,7 +7,7 @@
  *   npm run compat -- --update              the same, then rewrite the expected-pass list from this run
  *   npm run compat -- --regex 'test_ports'  a subset (gated on the listed tests it selects; no report
  *                                           unless --report is given)
- *   --concurrency N (CPUs + 1, 2 to 4)  --time-limit-min M (30)  --keep (leave the run directory)  --expected FILE
+ *   --concurrency N (3 × CPUs, 2 to 8)  --time-limit-min M (30)  --keep (leave the run directory)  --expected FILE
  *
  * Everything lives in a run directory under the testbed run root (owner "compat"): Keystone's and the
  * server's pidfiles there let `weir testbed down --all`, or the next run, stop what a crashed run left.
@@ -61,8 +61,9 @@ function options() {
     return parseArgs({
       options: {
         update: { type: "boolean", default: false },
-        // Tempest's workers mostly wait on the server: one more than the CPUs keeps them busy.
-        concurrency: { type: "string", default: String(Math.min(4, Math.max(2, cpus().length + 1))) },
+        // Tempest's workers mostly wait: on the server, and 10 s in every subnet delete (tempest's subnets
+        // client sleeps there, for ports that agents tear down late). Three per CPU keep the CPUs busy.
+        concurrency: { type: "string", default: String(Math.min(8, Math.max(2, cpus().length * 3))) },
         "time-limit-min": { type: "string", default: "30" },
         regex: { type: "string" },
         "exclude-regex": { type: "string" },

@@ -143,3 +143,49 @@ test("routers and floating IPs are their project's: others get 404, readers 403,
   assert.equal((await alice("DELETE", `/v2.0/ports/${gw.id}`)).status, 404, "not even visible to alice");
   assert.equal((await admin("DELETE", `/v2.0/ports/${gw.id}`)).status, 409, "the admin is told why");
 });
+
+test("access_as_external entries a project's router gateway needs cannot go; moving the wildcard to that project can", async (t) => {
+  const { bob, admin } = await actors(t);
+  const net = await made(admin("POST", "/v2.0/networks", { network: { name: "ext" } }), "network");
+  await made(
+    admin("POST", "/v2.0/subnets", {
+      subnet: { network_id: net.id, cidr: "198.18.125.0/24", ip_version: 4 },
+    }),
+    "subnet",
+  );
+  const wildcard = await made(
+    admin("POST", "/v2.0/rbac-policies", {
+      rbac_policy: {
+        object_type: "network",
+        object_id: net.id,
+        action: "access_as_external",
+        target_tenant: "*",
+      },
+    }),
+    "rbac_policy",
+  );
+  const r = await made(
+    bob("POST", "/v2.0/routers", { router: { name: "rb", external_gateway_info: { network_id: net.id } } }),
+    "router",
+  );
+  assert.equal(
+    (await admin("DELETE", `/v2.0/rbac-policies/${wildcard.id}`)).status,
+    409,
+    "bob's gateway needs it",
+  );
+  const other = await admin("PUT", `/v2.0/rbac-policies/${wildcard.id}`, {
+    rbac_policy: { target_tenant: lab.ids.alice!.projectId },
+  });
+  assert.equal(other.status, 409, "moved to another project, bob loses access");
+  const toBob = await admin("PUT", `/v2.0/rbac-policies/${wildcard.id}`, {
+    rbac_policy: { target_tenant: lab.ids.bob!.projectId },
+  });
+  assert.equal(toBob.status, 200, JSON.stringify(toBob.body));
+  assert.equal(
+    (await admin("PUT", `/v2.0/networks/${net.id}`, { network: { "router:external": false } })).status,
+    409,
+    "not external while a gateway is on it",
+  );
+  assert.equal((await bob("DELETE", `/v2.0/routers/${r.id}`)).status, 204);
+  assert.equal((await admin("DELETE", `/v2.0/rbac-policies/${wildcard.id}`)).status, 204);
+});

@@ -156,6 +156,11 @@ export function defineRouterSuite(backend: Backend): void {
     assert.deepEqual(snatOff.body.router.external_gateway_info.external_fixed_ips, [
       { subnet_id: ext.sub.id, ip_address: "198.18.100.77" },
     ]);
+    neutronError(
+      await s.api("PUT", `/v2.0/networks/${ext.net.id}`, { network: { "router:external": false } }),
+      409,
+      "ExternalNetworkInUse",
+    );
     assert.equal((await s.api("DELETE", `/v2.0/routers/${r.id}`)).status, 204);
     assert.deepEqual(
       (await s.api("GET", `/v2.0/ports?device_id=${r.id}`)).body.ports,
@@ -163,6 +168,12 @@ export function defineRouterSuite(backend: Backend): void {
       "gateway port removed",
     );
     assert.equal((await s.api("DELETE", `/v2.0/routers/${r2.id}`)).status, 204);
+    const off = await s.api("PUT", `/v2.0/networks/${ext.net.id}`, { network: { "router:external": false } });
+    assert.equal(
+      off.body.network["router:external"],
+      false,
+      "with no gateway on it, it may stop being external",
+    );
   });
 
   test(`[${b}] extra routes: next hops on connected subnets only, not the router's own address, at most 30`, async (t) => {
@@ -310,6 +321,11 @@ export function defineRouterSuite(backend: Backend): void {
       }),
       409,
       "IpAddressAlreadyAllocated",
+    );
+    // An unknown filter is ignored, as Neutron ignores it without filter-validation.
+    assert.equal(
+      (await s.api("GET", `/v2.0/floatingips?invalid_filter=${ext.net.id}`)).body.floatingips.length,
+      2,
     );
     neutronError(await s.api("DELETE", `/v2.0/networks/${ext.net.id}`), 409, "NetworkInUse");
     for (const id of [fip.id, fixedAddress.body.floatingip.id]) {

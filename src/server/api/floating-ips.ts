@@ -13,7 +13,7 @@ import { tagsByObject, tagsOf } from "../services/tags.ts";
 import { floatingIpView } from "../views.ts";
 import { ifMatch } from "./if-match.ts";
 import { parseFloatingIp } from "./l3-bodies.ts";
-import { listBody, pickFields } from "./query.ts";
+import { ignoringUnknownFilters, listBody, pickFields } from "./query.ts";
 
 export function floatingIpRoutes(router: Router, ctx: ServiceContext): void {
   const q = ctx.store.query;
@@ -31,7 +31,8 @@ export function floatingIpRoutes(router: Router, ctx: ServiceContext): void {
       const items = (await q.all<FloatingIpRow>("SELECT * FROM floatingips ORDER BY created_at, id"))
         .filter((f) => floatingIpVisible(req.caller, f))
         .map((f) => ({ ...floatingIpView(f), tags: tags.get(f.id) ?? [] }));
-      return { status: 200, body: listBody("floatingips", items, req.query, req.baseUrl) };
+      const query = ignoringUnknownFilters(req.query, items);
+      return { status: 200, body: listBody("floatingips", items, query, req.baseUrl) };
     },
   });
   router.add({

@@ -41,6 +41,20 @@ function matches(item: Item, key: string, wanted: readonly string[]): boolean {
   return wanted.some((w) => w === text || (value === null && (w === "None" || w === "null")));
 }
 
+/**
+ * The query without filters on keys no item has, for resources whose views show every attribute to every
+ * caller: Neutron (without filter-validation) ignores a filter on what is not an attribute. Where views
+ * leave out what the caller may not read, such a filter must keep matching nothing: do not use it there.
+ */
+export function ignoringUnknownFilters(query: URLSearchParams, items: readonly Item[]): URLSearchParams {
+  const known = new Set(items.flatMap((i) => Object.keys(i)));
+  const kept = new URLSearchParams();
+  for (const [key, value] of query)
+    if (reserved.has(key) || key in tagFilters || known.has(key) || items.length === 0)
+      kept.append(key, value);
+  return kept;
+}
+
 export function filterItems(items: readonly Item[], query: URLSearchParams): Item[] {
   const filters = new Map<string, string[]>();
   for (const [key, value] of query) {

@@ -10,7 +10,7 @@ import { tagsByObject, tagsOf } from "../services/tags.ts";
 import { routerView } from "../views.ts";
 import { ifMatch } from "./if-match.ts";
 import { parseInterface, parseRouter } from "./l3-bodies.ts";
-import { listBody, pickFields } from "./query.ts";
+import { ignoringUnknownFilters, listBody, pickFields } from "./query.ts";
 
 export function routerRoutes(router: Router, ctx: ServiceContext): void {
   const q = ctx.store.query;
@@ -48,7 +48,8 @@ export function routerRoutes(router: Router, ctx: ServiceContext): void {
           ...routerView(r, await gatewayOf(r, allocations), routes.get(r.id) ?? []),
           tags: tags.get(r.id) ?? [],
         });
-      return { status: 200, body: listBody("routers", items, req.query, req.baseUrl) };
+      const query = ignoringUnknownFilters(req.query, items);
+      return { status: 200, body: listBody("routers", items, query, req.baseUrl) };
     },
   });
   router.add({

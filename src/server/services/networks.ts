@@ -127,8 +127,18 @@ export async function updateNetwork(
   // The wildcard entries first: unsharing is refused while other projects have ports on the network.
   if (input.shared !== undefined)
     await setWildcard(tx, "network", current, "access_as_shared", input.shared, () => sharingInUse(id));
-  if (input.external !== undefined)
-    await setWildcard(tx, "network", current, "access_as_external", input.external);
+  if (input.external !== undefined) {
+    // Not external any more: refused while any router has its gateway there (Neutron's external_net_db).
+    const gateway =
+      input.external === false
+        ? await tx.get(
+            "SELECT id FROM ports WHERE network_id = ? AND device_owner = 'network:router_gateway' LIMIT 1",
+            [id],
+          )
+        : undefined;
+    if (gateway !== undefined) throw externalInUse(id);
+    await setWildcard(tx, "network", current, "access_as_external", input.external, () => externalInUse(id));
+  }
   const next: NetworkRow = {
     ...current,
     name: input.name ?? current.name,
@@ -201,3 +211,9 @@ function givenAttributes(input: NetworkUpdate & { readonly provider?: ProviderIn
   if (input.providerGiven) out.push("provider:network_type");
   return out;
 }
+
+const externalInUse = (id: string) =>
+  conflict(
+    "ExternalNetworkInUse",
+    `External network ${id} cannot be updated to be made non-external, since it has existing gateway ports.`,
+  );

@@ -231,7 +231,7 @@ export async function updateRbac(
   if (newTarget === current.target_project) return current;
   if (await existing(tx, current.object_type as RbacObjectType, current.object_id, current.action, newTarget))
     throw conflict("DuplicateRbacPolicy", "An RBAC policy already exists with those values.");
-  await checkNotInUse(tx, current);
+  await checkNotInUse(tx, current, newTarget);
   await checkScopeReaches(tx, current.object_type as RbacObjectType, current.object_id, newTarget);
   const next = { ...current, target_project: newTarget };
   await tx.run("UPDATE rbac_policies SET target_project = ? WHERE id = ?", [newTarget, id]);
@@ -331,11 +331,11 @@ async function existing(
 /**
  * 409 when taking `entry` away leaves a project that uses the object without access. A named project
  * keeps access through a wildcard entry; losing the wildcard is safe only for projects that have entries
- * of their own. As in Neutron, moving an entry to another target is checked as removing it (the new
- * target is not counted). What depends on access_as_external are the routers whose gateway is on the
- * network (Neutron's external_net_db).
+ * of their own. As in Neutron, moving a sharing entry to another target is checked as removing it (the
+ * new target is not counted). What depends on access_as_external are the routers whose gateway is on the
+ * network, and there the new target of a moved entry keeps its access (Neutron's external_net_db).
  */
-async function checkNotInUse(q: Queryable, entry: RbacRow): Promise<void> {
+async function checkNotInUse(q: Queryable, entry: RbacRow, newTarget?: string): Promise<void> {
   if (entry.action !== "access_as_shared" && entry.action !== "access_as_external") return;
   const type = entry.object_type as RbacObjectType;
   const others = new Set(
@@ -346,6 +346,8 @@ async function checkNotInUse(q: Queryable, entry: RbacRow): Promise<void> {
       )
     ).map((r) => r.target_project),
   );
+  // Neutron's external_net_db counts an external entry's new target as access kept; sharing does not.
+  if (newTarget !== undefined && entry.action === "access_as_external") others.add(newTarget);
   if (others.has(WILDCARD)) return;
   const owner = await q.get<{ project_id: string }>(
     `SELECT project_id FROM ${KINDS[type].table} WHERE id = ?`,
