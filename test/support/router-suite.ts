@@ -270,6 +270,19 @@ export function defineRouterSuite(backend: Backend): void {
       "RouterExternalGatewayInUseByFloatingIp",
     );
 
+    // The port keeps the address its floating IP forwards to.
+    neutronError(
+      await s.api("PUT", `/v2.0/ports/${vm1.id}`, { port: { fixed_ips: [{ ip_address: "198.19.4.240" }] } }),
+      400,
+      "BadRequest",
+      /its original fixed_ip has been associated to a floating ip/,
+    );
+    assert.deepEqual(
+      (await s.api("GET", `/v2.0/ports/${vm1.id}`)).body.port.fixed_ips,
+      vm1.fixed_ips,
+      "unchanged",
+    );
+
     // Move it to another port, then disassociate.
     const moved = await s.api("PUT", `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: vm2.id } });
     assert.equal(moved.status, 200, JSON.stringify(moved.body));

@@ -236,6 +236,7 @@ export async function updatePort(
     if (input.fixedIps !== undefined) {
       await tx.run("DELETE FROM ip_allocations WHERE port_id = ?", [id]);
       await allocate(tx, network, addressed, input.fixedIps, existing);
+      await keepFloatingIpAddress(tx, id);
     } else await followMac(tx, addressed, await subnetsOf(tx, network.id));
   }
   const host = input.hostId ?? current.binding_host_id;
@@ -552,4 +553,26 @@ function givenAttributes(input: PortUpdate): string[] {
     ["binding:profile", input.profile],
   ];
   return given.filter(([, value]) => value !== undefined).map(([name]) => name);
+}
+
+/**
+ * A port's new fixed IPs must keep the one its floating IP forwards to (Neutron's
+ * prevent_internal_ip_change_for_fip): 400, and the transaction changes nothing.
+ */
+async function keepFloatingIpAddress(tx: WriteTx, portId: string): Promise<void> {
+  const fip = await tx.get<{ fixed_ip_address: string }>(
+    "SELECT fixed_ip_address FROM floatingips WHERE port_id = ? AND fixed_ip_address IS NOT NULL LIMIT 1",
+    [portId],
+  );
+  if (fip === undefined) return;
+  const kept = await tx.get("SELECT 1 AS x FROM ip_allocations WHERE port_id = ? AND ip_address = ?", [
+    portId,
+    fip.fixed_ip_address,
+  ]);
+  if (kept === undefined)
+    throw new ApiError(
+      400,
+      "BadRequest",
+      `Bad port request: Cannot update the fixed_ips of the port ${portId}, because its original fixed_ip has been associated to a floating ip.`,
+    );
 }
