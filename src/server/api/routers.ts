@@ -1,7 +1,8 @@
 /** /v2.0/routers with add_router_interface and remove_router_interface (Neutron's router extension). */
 import type { Router } from "../http/router.ts";
-import type { IpAllocationRow, RouterRow } from "../rows.ts";
+import type { RouterRow } from "../rows.ts";
 import type { ServiceContext } from "../services/context.ts";
+import { ROUTER_GATEWAY } from "../services/device-owners.ts";
 import { allocationsByPort, allocationsOf } from "../services/lookups.ts";
 import { addInterface, removeInterface } from "../services/router-interfaces.ts";
 import { routesByRouter, routesOf } from "../services/router-routes.ts";
@@ -14,16 +15,12 @@ import { ignoringUnknownFilters, listBody, pickFields } from "./query.ts";
 
 export function routerRoutes(router: Router, ctx: ServiceContext): void {
   const q = ctx.store.query;
-  const gatewayOf = async (r: RouterRow, allocations?: Map<string, IpAllocationRow[]>) => {
+  const gatewayOf = async (r: RouterRow) => {
     if (r.gw_port_id === null) return undefined;
     const port = await q.get<{ network_id: string }>("SELECT network_id FROM ports WHERE id = ?", [
       r.gw_port_id,
     ]);
-    if (port === undefined) return undefined;
-    return {
-      networkId: port.network_id,
-      allocations: allocations?.get(r.gw_port_id) ?? (await allocationsOf(q, r.gw_port_id)),
-    };
+    return port && { networkId: port.network_id, allocations: await allocationsOf(q, r.gw_port_id) };
   };
   const view = async (r: RouterRow) => ({
     ...routerView(r, await gatewayOf(r), await routesOf(q, r.id)),
@@ -38,16 +35,29 @@ export function routerRoutes(router: Router, ctx: ServiceContext): void {
       const rows = (await q.all<RouterRow>("SELECT * FROM routers ORDER BY created_at, id")).filter((r) =>
         routerVisible(req.caller, r),
       );
+      // Every gateway's network and addresses in two queries, not two per router.
       const gateways = rows.flatMap((r) => (r.gw_port_id === null ? [] : [r.gw_port_id]));
       const allocations = await allocationsByPort(q, gateways);
+      const networks = new Map(
+        (
+          await q.all<{ id: string; network_id: string }>(
+            "SELECT id, network_id FROM ports WHERE device_owner = ?",
+            [ROUTER_GATEWAY],
+          )
+        ).map((p) => [p.id, p.network_id]),
+      );
+      const gatewayIn = (r: RouterRow) => {
+        const networkId = r.gw_port_id === null ? undefined : networks.get(r.gw_port_id);
+        return networkId === undefined
+          ? undefined
+          : { networkId, allocations: allocations.get(r.gw_port_id!) ?? [] };
+      };
       const routes = await routesByRouter(q);
       const tags = await tagsByObject(q, "routers");
-      const items = [];
-      for (const r of rows)
-        items.push({
-          ...routerView(r, await gatewayOf(r, allocations), routes.get(r.id) ?? []),
-          tags: tags.get(r.id) ?? [],
-        });
+      const items = rows.map((r) => ({
+        ...routerView(r, gatewayIn(r), routes.get(r.id) ?? []),
+        tags: tags.get(r.id) ?? [],
+      }));
       const query = ignoringUnknownFilters(req.query, items);
       return { status: 200, body: listBody("routers", items, query, req.baseUrl) };
     },

@@ -9,15 +9,11 @@ import { ApiError, conflict } from "../api-errors.ts";
 import { eui64Address, subnetCidr } from "../ipam.ts";
 import type { PortRow, SubnetRow } from "../rows.ts";
 import type { Queryable, WriteTx } from "./context.ts";
+import { ROUTER_INTERFACE_OWNERS } from "./device-owners.ts";
 import { isAutoAddress } from "./ipv6-modes.ts";
 import { marks } from "./lookups.ts";
 
-/** Neutron's ROUTER_INTERFACE_OWNERS: they may be given any address of an auto-address subnet. */
-const ROUTER_INTERFACE_OWNERS = [
-  "network:router_interface",
-  "network:ha_router_replicated_interface",
-  "network:router_interface_distributed",
-];
+// Router interfaces (ROUTER_INTERFACE_OWNERS) may be given any address of an auto-address subnet.
 /** ROUTER_INTERFACE_OWNERS_SNAT: pool addresses on auto-address subnets, no EUI-64 ones. */
 const ROUTER_INTERFACE_OWNERS_SNAT = [...ROUTER_INTERFACE_OWNERS, "network:router_centralized_snat"];
 

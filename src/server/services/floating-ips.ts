@@ -10,12 +10,12 @@ import { ApiError, conflict, notFound } from "../api-errors.ts";
 import { canonicalIp } from "../ipam.ts";
 import { type FloatingIpRow, type PortRow, type RouterRow, timestamp } from "../rows.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
+import { FLOATING_IP_OWNER, ROUTER_GATEWAY, ROUTER_INTERFACE } from "./device-owners.ts";
 import { allocationsOf, network as findNetwork, subnetsOf, visibleOnNetwork } from "./lookups.ts";
 import { allow, allowAttributes, allowOn, elevated, sees } from "./ownership.ts";
 import { createPort, deletePort } from "./ports.ts";
 import { checkQuota } from "./quotas.ts";
 import { isExternal } from "./rbac.ts";
-import { FLOATING_IP_OWNER, ROUTER_GATEWAY, ROUTER_INTERFACE } from "./routers.ts";
 import { dropTags } from "./tags.ts";
 import { networkTarget } from "./targets.ts";
 
@@ -178,9 +178,14 @@ export async function updateFloatingIp(
 export async function deleteFloatingIp(tx: WriteTx, caller: Caller, id: string): Promise<void> {
   const current = await floatingIpFor(tx, caller, id);
   allowOn(caller, "delete_floatingip", "get_floatingip", fipTarget(current), () => floatingIpNotFound(id));
-  await tx.run("DELETE FROM floatingips WHERE id = ?", [id]);
-  await deletePort(tx, elevated(caller), current.floating_port_id);
-  await dropTags(tx, "floatingips", id);
+  await removeFloatingIp(tx, caller, current);
+}
+
+/** The floating IP, its own port and its tags. */
+async function removeFloatingIp(tx: WriteTx, caller: Caller, f: FloatingIpRow): Promise<void> {
+  await tx.run("DELETE FROM floatingips WHERE id = ?", [f.id]);
+  await deletePort(tx, elevated(caller), f.floating_port_id);
+  await dropTags(tx, "floatingips", f.id);
 }
 
 /** The port, fixed address and router of an association, checked as Neutron checks them. */
@@ -268,9 +273,6 @@ async function writeFloatingIp(tx: WriteTx, f: FloatingIpRow): Promise<void> {
 export async function dropFloatingIpsOn(tx: WriteTx, caller: Caller, networkId: string): Promise<void> {
   for (const f of await tx.all<FloatingIpRow>("SELECT * FROM floatingips WHERE floating_network_id = ?", [
     networkId,
-  ])) {
-    await tx.run("DELETE FROM floatingips WHERE id = ?", [f.id]);
-    await deletePort(tx, elevated(caller), f.floating_port_id);
-    await dropTags(tx, "floatingips", f.id);
-  }
+  ]))
+    await removeFloatingIp(tx, caller, f);
 }

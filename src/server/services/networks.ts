@@ -3,6 +3,7 @@ import { conflict, invalidInput, notFound } from "../api-errors.ts";
 import { type NetworkRow, timestamp } from "../rows.ts";
 import { networkInfo } from "../views.ts";
 import type { Caller, ServiceContext, WriteTx } from "./context.ts";
+import { ROUTER_GATEWAY } from "./device-owners.ts";
 import { emitNetworkPolicyChange } from "./events.ts";
 import { dropFloatingIpsOn } from "./floating-ips.ts";
 import { network as findNetwork } from "./lookups.ts";
@@ -131,10 +132,10 @@ export async function updateNetwork(
     // Not external any more: refused while any router has its gateway there (Neutron's external_net_db).
     const gateway =
       input.external === false
-        ? await tx.get(
-            "SELECT id FROM ports WHERE network_id = ? AND device_owner = 'network:router_gateway' LIMIT 1",
-            [id],
-          )
+        ? await tx.get("SELECT id FROM ports WHERE network_id = ? AND device_owner = ? LIMIT 1", [
+            id,
+            ROUTER_GATEWAY,
+          ])
         : undefined;
     if (gateway !== undefined) throw externalInUse(id);
     await setWildcard(tx, "network", current, "access_as_external", input.external, () => externalInUse(id));

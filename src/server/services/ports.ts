@@ -11,6 +11,7 @@ import {
 } from "./auto-addresses.ts";
 import { bindPort } from "./binding.ts";
 import type { Caller, ServiceContext, WriteTx } from "./context.ts";
+import { ROUTER_INTERFACE_OWNERS } from "./device-owners.ts";
 import { emitEndpointsIfChanged, emitPortChange, endpointsOf } from "./events.ts";
 import {
   dropExtraDhcpOpts,
@@ -66,9 +67,6 @@ export interface PortCreate {
 }
 
 export type PortUpdate = Omit<PortCreate, "networkId" | "projectId">;
-
-/** The one owner that may take a subnet's gateway IP: the router serving the subnet. */
-const ROUTER_INTERFACE_OWNER = "network:router_interface";
 
 const macPattern = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const vnicTypes = [
@@ -433,7 +431,7 @@ async function allocate(
       if (auto && automatic) continue;
       if (
         canonical === subnet.gateway_ip &&
-        port.device_owner !== ROUTER_INTERFACE_OWNER &&
+        !ROUTER_INTERFACE_OWNERS.includes(port.device_owner) &&
         !previous.some((p) => p.ip_address === canonical)
       ) {
         throw conflict(

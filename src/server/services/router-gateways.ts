@@ -7,12 +7,12 @@
 import { ApiError, conflict, notFound } from "../api-errors.ts";
 import type { RouterRow } from "../rows.ts";
 import type { Caller, ServiceContext, WriteTx } from "./context.ts";
+import { ROUTER_GATEWAY } from "./device-owners.ts";
 import { allocationsOf, network as findNetwork, port as findPort } from "./lookups.ts";
 import { elevated, sees } from "./ownership.ts";
 import { createPort, deletePort, type FixedIpRequest, updatePort } from "./ports.ts";
 import { isExternal } from "./rbac.ts";
 import { checkNoOverlap } from "./router-interfaces.ts";
-import { ROUTER_GATEWAY } from "./routers.ts";
 import { networkTarget } from "./targets.ts";
 
 export interface GatewayRequest {

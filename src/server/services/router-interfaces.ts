@@ -9,11 +9,12 @@ import { contains, overlaps, parseIp, subnetCidr } from "../ipam.ts";
 import type { PortRow, RouterRow, SubnetRow } from "../rows.ts";
 import { timestamp } from "../rows.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
+import { ROUTER_GATEWAY, ROUTER_INTERFACE } from "./device-owners.ts";
 import { allocationsOf, subnet as findSubnet, visibleOnNetwork } from "./lookups.ts";
 import { elevated } from "./ownership.ts";
 import { createPort, deletePort, updatePort } from "./ports.ts";
 import { checkRoutesNotVia } from "./router-routes.ts";
-import { ROUTER_INTERFACE, routerForAction, writeRouter } from "./routers.ts";
+import { routerForAction, writeRouter } from "./routers.ts";
 
 export interface InterfaceRequest {
   readonly subnetId?: string;
@@ -47,8 +48,8 @@ export async function checkNoOverlap(
   const existing = await q.all<SubnetRow & { alloc_port: string }>(
     `SELECT s.*, a.port_id AS alloc_port FROM ip_allocations a JOIN ports p ON p.id = a.port_id
        JOIN subnets s ON s.id = a.subnet_id
-      WHERE p.device_id = ? AND p.device_owner IN ('network:router_interface', 'network:router_gateway')`,
-    [routerId],
+      WHERE p.device_id = ? AND p.device_owner IN (?, ?)`,
+    [routerId, ROUTER_INTERFACE, ROUTER_GATEWAY],
   );
   for (const id of subnetIds) {
     const subnet = await findSubnet(q, id);

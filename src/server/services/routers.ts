@@ -9,15 +9,12 @@ import { ApiError, conflict } from "../api-errors.ts";
 import type { IpAllocationRow, PortRow, RouterRow, SubnetRow } from "../rows.ts";
 import { timestamp } from "../rows.ts";
 import type { Caller, Queryable, ServiceContext, WriteTx } from "./context.ts";
+import { FLOATING_IP_OWNER, ROUTER_GATEWAY, ROUTER_INTERFACE } from "./device-owners.ts";
 import { allow, allowAttributes, allowOn, sees } from "./ownership.ts";
 import { checkQuota } from "./quotas.ts";
 import { clearGateway, type GatewayRequest, setGateway } from "./router-gateways.ts";
 import { type Route, setRoutes } from "./router-routes.ts";
 import { dropTags } from "./tags.ts";
-
-export const ROUTER_INTERFACE = "network:router_interface";
-export const ROUTER_GATEWAY = "network:router_gateway";
-export const FLOATING_IP_OWNER = "network:floatingip";
 
 export const routerNotFound = (id: string) =>
   new ApiError(404, "RouterNotFound", `Router ${id} could not be found`);
